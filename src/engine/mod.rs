@@ -1,0 +1,262 @@
+//! The image engine: turns an original's bytes and a [`TransformSpec`] into an encoded variant.
+//!
+//! A render is a fixed list of small steps in the order the transform URL spec defines
+//! (decode with shrink-on-load → EXIF orientation → resize → rotate → flip → mirror →
+//! grayscale → blur → watermark → encode), with the render's deadline checked between
+//! steps and enforced inside the encode, where libvips does the pixel work (it evaluates the
+//! whole pipeline lazily when the encoder pulls pixels).
+//!
+//! Hostile input is expected: only five formats can be decoded at all (see `vips::init`),
+//! the header is checked against the pixel limit before any pixel is decoded, a truncated
+//! file fails instead of rendering grey, and the output size is bounded.
+//!
+//! Only [`vips`] touches libvips' C API; this module and [`pipeline`] stay in safe Rust.
+
+mod deadline;
+mod pipeline;
+mod vips;
+
+use std::time::{Duration, Instant};
+
+use crate::url::{Format, TransformSpec};
+
+/// Everything that can go wrong in the engine. [`EngineError::code`] is the stable public
+/// code; the `Display` text may carry libvips' own message and is for logs only.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error("libvips could not start: {0}")]
+    Init(String),
+    #[error("the file is empty")]
+    Empty,
+    #[error("not an accepted image format (jpeg, png, webp, gif, heif/avif)")]
+    UnsupportedFormat,
+    #[error("image is {width}x{height} ({pixels} pixels); the limit is {limit} pixels")]
+    TooManyPixels {
+        width: u32,
+        height: u32,
+        pixels: u64,
+        limit: u64,
+    },
+    #[error("output would be {width}x{height}; the limit is {limit} pixels")]
+    OutputTooLarge { width: u32, height: u32, limit: u64 },
+    #[error("the image is corrupt or truncated: {0}")]
+    Corrupt(String),
+    #[error("render took longer than {0:?}")]
+    Timeout(Duration),
+    #[error("render failed: {0}")]
+    Failed(String),
+}
+
+impl EngineError {
+    /// The stable code that APIs return for this error.
+    pub fn code(&self) -> &'static str {
+        match self {
+            EngineError::Init(_) | EngineError::Failed(_) => "render_failed",
+            EngineError::Empty => "empty_file",
+            EngineError::UnsupportedFormat => "unsupported_format",
+            EngineError::TooManyPixels { .. } => "too_many_pixels",
+            EngineError::OutputTooLarge { .. } => "output_too_large",
+            EngineError::Corrupt(_) => "corrupt_image",
+            EngineError::Timeout(_) => "render_timeout",
+        }
+    }
+}
+
+/// Limits and libvips settings. Defaults suit a server taking uploads from strangers.
+#[derive(Debug, Clone)]
+pub struct EngineConfig {
+    /// Largest source accepted, in pixels of one frame (width × height from the header).
+    pub max_source_pixels: u64,
+    /// Largest output, in pixels, checked before encoding.
+    pub max_output_pixels: u64,
+    /// Wall-clock budget of one render.
+    pub render_timeout: Duration,
+    /// libvips worker threads per render; 0 keeps libvips' default (the core count).
+    pub vips_concurrency: u32,
+    /// AV1 encoder effort, 0 (fastest) to 9. AVIF is by far the slowest encoder; 4 balances
+    /// size against the time a cold miss waits.
+    pub avif_effort: u8,
+    /// Font for text watermarks (a fontconfig name).
+    pub watermark_font: String,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        EngineConfig {
+            max_source_pixels: 50_000_000,
+            max_output_pixels: 50_000_000,
+            render_timeout: Duration::from_secs(20),
+            vips_concurrency: 0,
+            avif_effort: 4,
+            watermark_font: "DejaVu Sans Bold".to_owned(),
+        }
+    }
+}
+
+/// A source format the engine decodes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SourceFormat {
+    Jpeg,
+    Png,
+    Webp,
+    Gif,
+    /// HEIF with HEVC (`.heic`).
+    Heic,
+    /// HEIF with AV1.
+    Avif,
+}
+
+impl SourceFormat {
+    /// The output format when a URL does not name one: the same format where it is one we
+    /// encode, else PNG for images with alpha and JPEG for the rest.
+    pub fn default_output(self, has_alpha: bool) -> Format {
+        match self {
+            SourceFormat::Jpeg => Format::Jpeg,
+            SourceFormat::Png => Format::Png,
+            SourceFormat::Webp => Format::Webp,
+            SourceFormat::Avif => Format::Avif,
+            SourceFormat::Gif | SourceFormat::Heic if has_alpha => Format::Png,
+            SourceFormat::Gif | SourceFormat::Heic => Format::Jpeg,
+        }
+    }
+
+    /// The lowercase name used in metadata (`jpeg`, `png`, `webp`, `gif`, `heic`, `avif`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SourceFormat::Jpeg => "jpeg",
+            SourceFormat::Png => "png",
+            SourceFormat::Webp => "webp",
+            SourceFormat::Gif => "gif",
+            SourceFormat::Heic => "heic",
+            SourceFormat::Avif => "avif",
+        }
+    }
+
+    /// Maps libvips' loader class (such as `VipsForeignLoadJpegBuffer`), and for HEIF the
+    /// file's brand, to a format.
+    fn from_loader(loader: &str, bytes: &[u8]) -> Option<SourceFormat> {
+        let family = loader.strip_prefix("VipsForeignLoad")?;
+        let family = family.strip_suffix("Buffer").unwrap_or(family);
+        let format = match family {
+            "Jpeg" => SourceFormat::Jpeg,
+            "Png" => SourceFormat::Png,
+            "Webp" => SourceFormat::Webp,
+            "Nsgif" => SourceFormat::Gif,
+            // ISO-BMFF `ftyp` major brand at bytes 8..12.
+            "Heif" => match bytes.get(8..12) {
+                Some(b"avif" | b"avis") => SourceFormat::Avif,
+                _ => SourceFormat::Heic,
+            },
+            _ => return None,
+        };
+        Some(format)
+    }
+}
+
+/// What the engine learned about a source from its header, without decoding pixels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SourceInfo {
+    pub format: SourceFormat,
+    /// Width and height as displayed (EXIF orientation applied).
+    pub width: u32,
+    pub height: u32,
+    pub frames: u32,
+    pub has_alpha: bool,
+}
+
+/// An encoded variant and how long each phase took.
+#[derive(Debug, Clone)]
+pub struct Rendered {
+    pub bytes: Vec<u8>,
+    pub format: Format,
+    pub width: u32,
+    pub height: u32,
+    pub timings: Timings,
+}
+
+/// Wall-clock time per phase of a render. libvips evaluates lazily, so `decode` and
+/// `transform` cover reading the header and building the pipeline, and `encode` covers the
+/// pixel work of every step as the encoder pulls pixels through them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Timings {
+    pub decode: Duration,
+    pub transform: Duration,
+    pub encode: Duration,
+}
+
+/// The engine. Cheap to share: it holds only configuration; libvips is process-wide.
+#[derive(Debug, Clone)]
+pub struct Engine {
+    config: EngineConfig,
+}
+
+impl Engine {
+    /// Starts libvips (once per process) with `config`'s settings and its safety locks.
+    pub fn new(config: EngineConfig) -> Result<Engine, EngineError> {
+        vips::init(vips::VipsSettings {
+            concurrency: config.vips_concurrency,
+        })
+        .map_err(|e| EngineError::Init(e.to_string()))?;
+        Ok(Engine { config })
+    }
+
+    pub fn config(&self) -> &EngineConfig {
+        &self.config
+    }
+
+    /// The libvips version linked, such as `8.14.1`.
+    pub fn vips_version() -> String {
+        let (major, minor, micro) = vips::version();
+        format!("{major}.{minor}.{micro}")
+    }
+
+    /// Reads the header: format, size and frames, checked against the pixel limit. No pixel
+    /// is decoded.
+    pub fn inspect(&self, bytes: &[u8]) -> Result<SourceInfo, EngineError> {
+        self.header(bytes).map(|(info, _)| info)
+    }
+
+    /// Decodes the whole first frame after [`Engine::inspect`], proving the file is complete.
+    pub fn verify(&self, bytes: &[u8]) -> Result<SourceInfo, EngineError> {
+        let info = self.inspect(bytes)?;
+        vips::decode_fully(bytes).map_err(|e| EngineError::Corrupt(e.to_string()))?;
+        Ok(info)
+    }
+
+    fn header(&self, bytes: &[u8]) -> Result<(SourceInfo, vips::Header), EngineError> {
+        if bytes.is_empty() {
+            return Err(EngineError::Empty);
+        }
+        let header = vips::read_header(bytes)
+            .map_err(|e| EngineError::Corrupt(e.to_string()))?
+            .ok_or(EngineError::UnsupportedFormat)?;
+        let format = SourceFormat::from_loader(&header.loader, bytes)
+            .ok_or(EngineError::UnsupportedFormat)?;
+        let pixels = u64::from(header.width) * u64::from(header.height);
+        if pixels > self.config.max_source_pixels {
+            return Err(EngineError::TooManyPixels {
+                width: header.width,
+                height: header.height,
+                pixels,
+                limit: self.config.max_source_pixels,
+            });
+        }
+        let (width, height) = header.upright_size();
+        let info = SourceInfo {
+            format,
+            width,
+            height,
+            frames: header.pages,
+            has_alpha: header.has_alpha,
+        };
+        Ok((info, header))
+    }
+
+    /// Renders the variant `spec` describes from the original `bytes`.
+    pub fn render(&self, bytes: &[u8], spec: &TransformSpec) -> Result<Rendered, EngineError> {
+        let started = Instant::now();
+        let deadline = deadline::Deadline::after(self.config.render_timeout);
+        let (info, _) = self.header(bytes)?;
+        pipeline::run(&self.config, bytes, &info, spec, &deadline, started)
+    }
+}

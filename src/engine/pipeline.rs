@@ -1,0 +1,366 @@
+//! The render pipeline: a [`TransformSpec`] becomes a fixed list of small steps, run in the
+//! spec's order with the deadline checked before each one.
+
+use std::time::Instant;
+
+use super::deadline::Deadline;
+use super::vips::{self, Codec, Flip, Image, Resize as VipsResize};
+use super::{EngineConfig, EngineError, Rendered, SourceInfo, Timings};
+use crate::url::{Fit, Format, Resize, TransformSpec};
+
+/// A target dimension large enough to mean "no limit" to libvips' thumbnail.
+const UNBOUNDED: u32 = 10_000_000;
+
+/// How to decode-and-resize for `resize`, given the upright source size, and the box to pad
+/// to afterwards (`contain`).
+fn sizing(resize: Resize, source: (u32, u32)) -> (VipsResize, Option<(u32, u32)>) {
+    let (sw, sh) = (u64::from(source.0.max(1)), u64::from(source.1.max(1)));
+    let within = |width, height| VipsResize::Within { width, height };
+    match resize {
+        Resize::Original => (within(UNBOUNDED, UNBOUNDED), None),
+        Resize::Width(w) => (within(w.get(), UNBOUNDED), None),
+        Resize::Height(h) => (within(UNBOUNDED, h.get()), None),
+        Resize::Box { width, height, fit } => {
+            let (w, h) = (width.get(), height.get());
+            match fit {
+                Fit::Cover => (
+                    VipsResize::CoverCrop {
+                        width: w,
+                        height: h,
+                    },
+                    None,
+                ),
+                Fit::Inside => (within(w, h), None),
+                Fit::Contain => (within(w, h), Some((w, h))),
+                Fit::Fill => (
+                    VipsResize::Force {
+                        width: w.min(source.0),
+                        height: h.min(source.1),
+                    },
+                    None,
+                ),
+                // Scale by the larger of the two ratios, so both sides reach the box:
+                // w/sw >= h/sh means the width decides.
+                Fit::Outside if u64::from(w) * sh >= u64::from(h) * sw => {
+                    (within(w, UNBOUNDED), None)
+                }
+                Fit::Outside => (within(UNBOUNDED, h), None),
+            }
+        }
+    }
+}
+
+/// One step after decoding, in the spec's fixed order.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Step<'a> {
+    Rotate(u16),
+    Flip,
+    Mirror,
+    Grayscale,
+    Blur(f64),
+    Watermark(&'a str),
+}
+
+fn steps(spec: &TransformSpec) -> impl Iterator<Item = Step<'_>> {
+    [
+        (!spec.rotate.is_none()).then_some(Step::Rotate(spec.rotate.degrees())),
+        spec.flip.then_some(Step::Flip),
+        spec.mirror.then_some(Step::Mirror),
+        spec.grayscale.then_some(Step::Grayscale),
+        spec.blur.map(|blur| Step::Blur(blur.sigma())),
+        spec.watermark
+            .as_ref()
+            .map(|text| text.as_str())
+            .filter(|text| !text.trim().is_empty())
+            .map(Step::Watermark),
+    ]
+    .into_iter()
+    .flatten()
+}
+
+fn keeps_alpha(format: Format) -> bool {
+    !matches!(format, Format::Jpeg)
+}
+
+/// The fill for new canvas (rotation corners, `contain` padding): transparent where the
+/// output keeps alpha (the image gains an alpha band for it), else white.
+fn with_fill(image: Image, format: Format) -> Result<(Image, Vec<f64>), vips::VipsError> {
+    if keeps_alpha(format) {
+        let image = if image.has_alpha() {
+            image
+        } else {
+            image.with_alpha()?
+        };
+        let bands = image.bands() as usize;
+        Ok((image, vec![0.0; bands]))
+    } else {
+        let bands = image.bands() as usize;
+        Ok((image, vec![255.0; bands]))
+    }
+}
+
+fn failed(e: vips::VipsError) -> EngineError {
+    EngineError::Failed(e.to_string())
+}
+
+pub(super) fn run(
+    config: &EngineConfig,
+    bytes: &[u8],
+    info: &SourceInfo,
+    spec: &TransformSpec,
+    deadline: &Deadline,
+    started: Instant,
+) -> Result<Rendered, EngineError> {
+    let format = spec
+        .format
+        .unwrap_or_else(|| info.format.default_output(info.has_alpha));
+    let (resize, pad) = sizing(spec.resize, (info.width, info.height));
+    let mut image =
+        vips::thumbnail(bytes, resize).map_err(|e| EngineError::Corrupt(e.to_string()))?;
+    let decode = started.elapsed();
+
+    let transform_started = Instant::now();
+    if let Some((width, height)) = pad {
+        deadline.check()?;
+        image = pad_to(image, width, height, format).map_err(failed)?;
+    }
+    for step in steps(spec) {
+        deadline.check()?;
+        image = apply(step, image, format, &config.watermark_font).map_err(failed)?;
+    }
+    let image = encodable(image, format).map_err(failed)?;
+    let (width, height) = (image.width(), image.height());
+    if u64::from(width) * u64::from(height) > config.max_output_pixels {
+        return Err(EngineError::OutputTooLarge {
+            width,
+            height,
+            limit: config.max_output_pixels,
+        });
+    }
+    let transform = transform_started.elapsed();
+
+    deadline.check()?;
+    let encode_started = Instant::now();
+    let quality = spec.quality.get();
+    let codec = match format {
+        Format::Jpeg => Codec::Jpeg { quality },
+        Format::Png => Codec::Png,
+        Format::Webp => Codec::Webp { quality },
+        Format::Avif => Codec::Avif {
+            quality,
+            effort: config.avif_effort,
+        },
+    };
+    let armed = deadline.arm(&image);
+    let saved = image.save(codec);
+    drop(armed);
+    let bytes = saved.map_err(|e| {
+        if deadline.expired() {
+            EngineError::Timeout(config.render_timeout)
+        } else if e.detail.contains("save") {
+            EngineError::Failed(e.to_string())
+        } else {
+            // libvips decodes lazily, as the encoder pulls pixels: a failure that is not the
+            // encoder's own is the source's (a truncated or corrupt file).
+            EngineError::Corrupt(e.to_string())
+        }
+    })?;
+    Ok(Rendered {
+        bytes,
+        format,
+        width,
+        height,
+        timings: Timings {
+            decode,
+            transform,
+            encode: encode_started.elapsed(),
+        },
+    })
+}
+
+fn apply(
+    step: Step<'_>,
+    image: Image,
+    format: Format,
+    font: &str,
+) -> Result<Image, vips::VipsError> {
+    match step {
+        Step::Rotate(degrees) if degrees % 90 == 0 => image.rot90s((degrees / 90) as u8),
+        Step::Rotate(degrees) => {
+            let (image, fill) = with_fill(image, format)?;
+            image.rotate(f64::from(degrees), &fill)
+        }
+        Step::Flip => image.flip(Flip::Vertical),
+        Step::Mirror => image.flip(Flip::Horizontal),
+        Step::Grayscale => image.to_grey(),
+        Step::Blur(sigma) => image.blur(sigma),
+        Step::Watermark(text) => watermark(&image, text, font),
+    }
+}
+
+/// Centres the image on a `width`×`height` canvas (`fit=contain`).
+fn pad_to(image: Image, width: u32, height: u32, format: Format) -> Result<Image, vips::VipsError> {
+    let (w, h) = (image.width(), image.height());
+    if (w, h) == (width, height) {
+        return Ok(image);
+    }
+    let (image, fill) = with_fill(image, format)?;
+    image.embed(
+        (width - w.min(width)) / 2,
+        (height - h.min(height)) / 2,
+        width,
+        height,
+        &fill,
+    )
+}
+
+/// Escapes text for Pango markup, which `vips_text` interprets: without this, a watermark
+/// such as `<b>` would change the rendering or fail it.
+fn pango_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Draws `text` at the bottom right: white letters over a soft dark halo, so it stays legible
+/// on light and dark photos. Its height is a fixed share of the image's shorter side, and
+/// long text shrinks to fit within most of the width.
+fn watermark(image: &Image, text: &str, font: &str) -> Result<Image, vips::VipsError> {
+    let (w, h) = (image.width(), image.height());
+    let short = f64::from(w.min(h));
+    let line = (short * 0.06).clamp(8.0, 400.0);
+    let mask = Image::text_mask(
+        &pango_escape(text),
+        font,
+        (f64::from(w) * 0.8) as u32,
+        line as u32,
+    )?;
+    let pad = (line * 0.25).ceil() as u32;
+    let (pw, ph) = (mask.width() + 2 * pad, mask.height() + 2 * pad);
+    let padded = mask.embed(pad, pad, pw, ph, &[0.0])?;
+    let halo = padded
+        .blur(line * 0.08 + 0.5)?
+        .linear_u8(1.6, 0.0)?
+        .linear_u8(0.6, 0.0)?;
+    let shadow = Image::solid_rgb(pw, ph, 0.0)?.join_alpha_srgb(&halo)?;
+    let letters =
+        Image::solid_rgb(pw, ph, 255.0)?.join_alpha_srgb(&padded.linear_u8(0.92, 0.0)?)?;
+    let margin = (line * 0.5) as i32;
+    let x = (w as i32 - pw as i32 - margin + pad as i32).max(0);
+    let y = (h as i32 - ph as i32 - margin + pad as i32).max(0);
+    let out = image.composite_over(&[(&shadow, x, y), (&letters, x, y)])?;
+    // Compositing adds alpha; an image that had none keeps none.
+    if image.has_alpha() {
+        Ok(out)
+    } else {
+        out.first_bands(out.bands() - 1)
+    }
+}
+
+/// 8-bit sRGB (or grey), flattened onto white for formats without alpha.
+fn encodable(image: Image, format: Format) -> Result<Image, vips::VipsError> {
+    let image = image.to_srgb8()?;
+    if image.has_alpha() && !keeps_alpha(format) {
+        let colour_bands = image.bands() as usize - 1;
+        return image.flatten(&vec![255.0; colour_bands]);
+    }
+    Ok(image)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::url::Dimension;
+
+    fn boxed(w: u32, h: u32, fit: Fit) -> Resize {
+        let dim = |v| Dimension::new(v).expect("valid dimension");
+        Resize::Box {
+            width: dim(w),
+            height: dim(h),
+            fit,
+        }
+    }
+
+    #[test]
+    fn outside_scales_by_the_larger_ratio() {
+        // 4000x1000 into 800x800: the height ratio (0.8) is larger than the width's (0.2).
+        let (r, pad) = sizing(boxed(800, 800, Fit::Outside), (4000, 1000));
+        assert_eq!(
+            r,
+            VipsResize::Within {
+                width: UNBOUNDED,
+                height: 800
+            }
+        );
+        assert_eq!(pad, None);
+        let (r, _) = sizing(boxed(800, 100, Fit::Outside), (1000, 1000));
+        assert_eq!(
+            r,
+            VipsResize::Within {
+                width: 800,
+                height: UNBOUNDED
+            }
+        );
+    }
+
+    #[test]
+    fn fill_never_enlarges() {
+        let (r, _) = sizing(boxed(5000, 50, Fit::Fill), (1000, 500));
+        assert_eq!(
+            r,
+            VipsResize::Force {
+                width: 1000,
+                height: 50
+            }
+        );
+    }
+
+    #[test]
+    fn contain_pads_to_the_box() {
+        let (r, pad) = sizing(boxed(300, 200, Fit::Contain), (1000, 1000));
+        assert_eq!(
+            r,
+            VipsResize::Within {
+                width: 300,
+                height: 200
+            }
+        );
+        assert_eq!(pad, Some((300, 200)));
+    }
+
+    #[test]
+    fn steps_follow_the_spec_order_whatever_the_query_order() {
+        let parsed =
+            TransformSpec::parse("watermarkText=hi&blur=2&grayscale=1&mirror=1&flip=1&rotate=90")
+                .expect("valid query");
+        let order: Vec<_> = steps(parsed.spec()).collect();
+        assert_eq!(
+            order,
+            [
+                Step::Rotate(90),
+                Step::Flip,
+                Step::Mirror,
+                Step::Grayscale,
+                Step::Blur(2.0),
+                Step::Watermark("hi")
+            ]
+        );
+    }
+
+    #[test]
+    fn markup_is_escaped() {
+        assert_eq!(
+            pango_escape("<b>Tom & 'Jerry'</b>"),
+            "&lt;b&gt;Tom &amp; &apos;Jerry&apos;&lt;/b&gt;"
+        );
+    }
+}

@@ -1,0 +1,93 @@
+//! One-shot commands for users and scripts: `imgedge render` (try a transform on a local
+//! file) and `imgedge url` (compute a signed transform URL exactly as the spec does).
+
+use std::path::Path;
+
+use serde_json::{Value, json};
+
+use crate::engine::{Engine, EngineError, Rendered};
+use crate::url::{ImageId, Sig, TransformSpec, UrlError, UrlKey, UrlSecret, path_with_query};
+
+/// Failure of `imgedge render`.
+#[derive(Debug, thiserror::Error)]
+pub enum RenderFileError {
+    #[error(transparent)]
+    Query(#[from] UrlError),
+    #[error(transparent)]
+    Engine(#[from] EngineError),
+    #[error("{path}: {source}")]
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
+}
+
+impl RenderFileError {
+    /// The stable code, as the services would return it.
+    pub fn code(&self) -> &'static str {
+        match self {
+            RenderFileError::Query(e) => e.code(),
+            RenderFileError::Engine(e) => e.code(),
+            RenderFileError::Io { .. } => "io_error",
+        }
+    }
+}
+
+/// Renders `input` with the transform `query` into `output`, which is written whole or not
+/// at all (a temporary file renamed into place).
+pub fn render_file(
+    engine: &Engine,
+    input: &Path,
+    output: &Path,
+    query: &str,
+) -> Result<(Rendered, String), RenderFileError> {
+    let spec = TransformSpec::parse(query)?.into_spec();
+    let io = |path: &Path| {
+        let path = path.display().to_string();
+        move |source| RenderFileError::Io { path, source }
+    };
+    let bytes = std::fs::read(input).map_err(io(input))?;
+    let rendered = engine.render(&bytes, &spec)?;
+    let partial = output.with_extension("partial");
+    std::fs::write(&partial, &rendered.bytes).map_err(io(&partial))?;
+    std::fs::rename(&partial, output).map_err(io(output))?;
+    Ok((rendered, spec.canonical_query()))
+}
+
+/// The JSON summary `imgedge render` prints.
+pub fn rendered_json(rendered: &Rendered, canonical_query: &str) -> Value {
+    let ms = |d: std::time::Duration| (d.as_secs_f64() * 1e4).round() / 10.0;
+    json!({
+        "canonical_query": canonical_query,
+        "format": rendered.format.as_str(),
+        "width": rendered.width,
+        "height": rendered.height,
+        "bytes": rendered.bytes.len(),
+        "timings_ms": {
+            "decode": ms(rendered.timings.decode),
+            "transform": ms(rendered.timings.transform),
+            "encode": ms(rendered.timings.encode),
+        },
+    })
+}
+
+/// What `imgedge url` prints: the image's `url_key`, the canonical query, its signature and
+/// the path, or `{"error": code, "message": text}`. A non-canonical query is shown with its
+/// canonical form and `"canonical": false`.
+pub fn describe_url(secret: &UrlSecret, image_id: &str, query: &str) -> Result<Value, Value> {
+    let fail = |e: &UrlError| json!({ "error": e.code(), "message": e.to_string() });
+    let image_id: ImageId = image_id.parse().map_err(|e| fail(&e))?;
+    let parsed = TransformSpec::parse(query).map_err(|e| fail(&e))?;
+    let key = UrlKey::derive(secret, &image_id);
+    let canonical_query = parsed.spec().canonical_query();
+    let sig = Sig::compute(&key, &canonical_query);
+    Ok(json!({
+        "image_id": image_id.to_string(),
+        "url_key": key.to_hex(),
+        "input_query": query,
+        "canonical": parsed.is_canonical(),
+        "canonical_query": canonical_query,
+        "sig": sig.to_string(),
+        "path": path_with_query(&image_id, &sig, &canonical_query),
+    }))
+}

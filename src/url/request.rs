@@ -1,0 +1,120 @@
+//! `TransformRequest`: a whole `/i/{image_id}/{sig}?{query}` request, parsed.
+
+use super::sign::spec_path;
+use super::{ImageId, ParsedQuery, Sig, TransformSpec, UrlError, UrlKey, UrlSecret};
+
+/// A well-formed transform request: path and query parsed, signature not yet checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TransformRequest {
+    image_id: ImageId,
+    sig: Sig,
+    query: ParsedQuery,
+}
+
+/// What to answer a well-formed request with (the spec's outcome order).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// 200: canonical and correctly signed.
+    Serve,
+    /// 301 to this location (same image id and sig, canonical query); the signature is
+    /// not checked first, as the edge functions hold no secret.
+    Redirect(String),
+    /// 403: canonical, but the signature does not verify.
+    Forbidden,
+}
+
+impl Outcome {
+    pub const fn status(&self) -> u16 {
+        match self {
+            Outcome::Serve => 200,
+            Outcome::Redirect(_) => 301,
+            Outcome::Forbidden => 403,
+        }
+    }
+}
+
+impl TransformRequest {
+    /// Parses a request's path (`/i/{image_id}/{sig}`, nothing after) and raw query
+    /// (without `?`; empty when there is none). Path errors come first: `bad_image_id`
+    /// (also for a path without the `/i/` prefix), then `bad_sig`, then the query's.
+    pub fn parse(path: &str, raw_query: &str) -> Result<Self, UrlError> {
+        let rest = path.strip_prefix("/i/").ok_or(UrlError::BadImageId)?;
+        let (id, sig) = match rest.split_once('/') {
+            Some((id, sig)) => (id, Some(sig)),
+            None => (rest, None),
+        };
+        let image_id: ImageId = id.parse()?;
+        let sig: Sig = sig.ok_or(UrlError::BadSig)?.parse()?;
+        let query = TransformSpec::parse(raw_query)?;
+        Ok(Self {
+            image_id,
+            sig,
+            query,
+        })
+    }
+
+    pub fn image_id(&self) -> &ImageId {
+        &self.image_id
+    }
+
+    pub fn sig(&self) -> &Sig {
+        &self.sig
+    }
+
+    pub fn spec(&self) -> &TransformSpec {
+        self.query.spec()
+    }
+
+    pub fn into_spec(self) -> TransformSpec {
+        self.query.into_spec()
+    }
+
+    /// Whether the raw query was canonical.
+    pub fn is_canonical(&self) -> bool {
+        self.query.is_canonical()
+    }
+
+    /// `/i/{image_id}/{sig}` plus `?{canonical query}` when that is not empty.
+    pub fn canonical_path(&self) -> String {
+        spec_path(&self.image_id, &self.sig, self.query.spec())
+    }
+
+    /// The 301 location when the query was not canonical.
+    pub fn redirect_location(&self) -> Option<String> {
+        (!self.is_canonical()).then(|| self.canonical_path())
+    }
+
+    /// Whether the sig is that of the canonical query under the image's key derived from
+    /// `secret` (constant-time comparison).
+    pub fn verify(&self, secret: &UrlSecret) -> bool {
+        self.verify_with_key(&UrlKey::derive(secret, &self.image_id))
+    }
+
+    /// Whether the sig is that of the canonical query under `key`.
+    pub fn verify_with_key(&self, key: &UrlKey) -> bool {
+        self.sig.verify_spec(key, self.query.spec())
+    }
+
+    /// The answer: redirect when not canonical (sig unchecked), else serve or forbid.
+    pub fn outcome(&self, secret: &UrlSecret) -> Outcome {
+        if let Some(location) = self.redirect_location() {
+            Outcome::Redirect(location)
+        } else if self.verify(secret) {
+            Outcome::Serve
+        } else {
+            Outcome::Forbidden
+        }
+    }
+
+    /// The S3 key of this variant: `v/{image_id}/{sig}`.
+    pub fn variant_key(&self) -> String {
+        format!("v/{}/{}", self.image_id, self.sig)
+    }
+}
+
+impl ImageId {
+    /// The S3 key of the original: `o/{image_id}`.
+    pub fn original_key(&self) -> String {
+        format!("o/{self}")
+    }
+}

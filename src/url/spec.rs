@@ -1,0 +1,461 @@
+//! `TransformSpec`: the typed transform, its parser and its one canonical query.
+
+use std::fmt;
+
+use super::decode::{FormDecoder, decode_owned, decode_small, is_plain};
+use super::params::{
+    Blur, Dimension, Fit, Format, Height, Quality, Resize, Rotation, WatermarkError, WatermarkText,
+    Width,
+};
+use super::{Param, UrlError};
+
+/// A transform, every field valid by construction. `TransformSpec::default()` is the
+/// original re-encoded (empty canonical query); set fields to build a spec in code.
+///
+/// Two specs are equal exactly when their canonical queries are equal.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
+pub struct TransformSpec {
+    /// `width`, `height` and `fit`.
+    pub resize: Resize,
+    /// `rotate`, reduced modulo 360.
+    pub rotate: Rotation,
+    /// `flip`: top-bottom.
+    pub flip: bool,
+    /// `mirror`: left-right.
+    pub mirror: bool,
+    /// `grayscale`.
+    pub grayscale: bool,
+    /// `blur`; `None` is no blur (a rounded sigma of 0).
+    pub blur: Option<Blur>,
+    /// `quality`; 80 unless given.
+    pub quality: Quality,
+    /// `format`; `None` keeps the original's format.
+    pub format: Option<Format>,
+    /// `watermarkText`; `None` when not given or empty.
+    pub watermark: Option<WatermarkText>,
+}
+
+/// A parsed query: the spec, and whether the raw query was already canonical.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParsedQuery {
+    spec: TransformSpec,
+    canonical: bool,
+}
+
+impl ParsedQuery {
+    pub fn spec(&self) -> &TransformSpec {
+        &self.spec
+    }
+
+    pub fn into_spec(self) -> TransformSpec {
+        self.spec
+    }
+
+    /// Whether the raw query, once unknown pairs and empty pieces are dropped, is byte
+    /// for byte the canonical query (otherwise the request is redirected).
+    pub fn is_canonical(&self) -> bool {
+        self.canonical
+    }
+}
+
+/// The canonical query of a spec as a `Display` value (formats without allocating).
+#[derive(Debug, Clone, Copy)]
+pub struct Canonical<'a>(&'a TransformSpec);
+
+impl fmt::Display for Canonical<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.write_canonical(f)
+    }
+}
+
+/// Longest decoded value of a boolean, `fit` or `format` (`outside`, `contain`).
+const SHORT_VALUE_MAX: usize = 7;
+
+impl TransformSpec {
+    /// Parses a raw query (without the leading `?`), following the spec's parsing rules:
+    /// unknown pairs are dropped first, then any duplicate known name is
+    /// `duplicate_param`, then values are checked in query order (the first failure wins).
+    pub fn parse(raw_query: &str) -> Result<ParsedQuery, UrlError> {
+        // Pass 1: known pairs, in query order, as raw pieces and raw values.
+        let mut values: [Option<&str>; Param::ALL.len()] = [None; Param::ALL.len()];
+        let mut order = [Param::Width; Param::ALL.len()];
+        let mut pieces = [""; Param::ALL.len()];
+        let mut count = 0;
+        for piece in raw_query.split('&') {
+            if piece.is_empty() {
+                continue;
+            }
+            let (name, value) = piece.split_once('=').unwrap_or((piece, ""));
+            let Some(param) = known_name(name) else {
+                continue;
+            };
+            let slot = &mut values[param.index()];
+            if slot.is_some() {
+                return Err(UrlError::DuplicateParam(param));
+            }
+            *slot = Some(value);
+            order[count] = param;
+            pieces[count] = piece;
+            count += 1;
+        }
+
+        // Pass 2: values, in query order.
+        let mut spec = TransformSpec::default();
+        let (mut width, mut height, mut fit) = (None, None, Fit::Cover);
+        for &param in &order[..count] {
+            let raw = values[param.index()].unwrap_or_default();
+            match param {
+                Param::Width => width = Some(parse_dimension(param, raw)?),
+                Param::Height => height = Some(parse_dimension(param, raw)?),
+                Param::Fit => {
+                    fit = parse_short(param, raw, Fit::from_bytes)?;
+                }
+                Param::Rotate => {
+                    spec.rotate = Rotation::from_degrees(parse_int(param, raw)?);
+                }
+                Param::Flip => spec.flip = parse_bool(param, raw)?,
+                Param::Mirror => spec.mirror = parse_bool(param, raw)?,
+                Param::Grayscale => spec.grayscale = parse_bool(param, raw)?,
+                Param::Blur => spec.blur = parse_blur(raw)?,
+                Param::Quality => {
+                    let q = parse_int(param, raw)?;
+                    spec.quality = u8::try_from(q)
+                        .ok()
+                        .and_then(Quality::new)
+                        .ok_or(UrlError::OutOfRange(param))?;
+                }
+                Param::Format => {
+                    spec.format = Some(parse_short(param, raw, Format::from_bytes)?);
+                }
+                Param::WatermarkText => spec.watermark = parse_watermark(raw)?,
+            }
+        }
+        spec.resize = Resize::new(width, height, fit);
+
+        // The canonical check, streaming the canonical query against the filtered pieces.
+        let mut matcher = MatchSink::new(&pieces[..count]);
+        let canonical = spec.write_canonical(&mut matcher).is_ok() && matcher.is_complete();
+        Ok(ParsedQuery { spec, canonical })
+    }
+
+    /// The canonical query: `name=value` pairs in table order joined by `&`, defaults
+    /// omitted; empty for the default spec.
+    pub fn canonical_query(&self) -> String {
+        let mut out = String::with_capacity(self.canonical_len_hint());
+        // Writing into a `String` cannot fail.
+        let written = self.write_canonical(&mut out);
+        debug_assert!(written.is_ok());
+        out
+    }
+
+    /// The canonical query as a `Display` value, e.g. to format it into a buffer.
+    pub fn canonical(&self) -> Canonical<'_> {
+        Canonical(self)
+    }
+
+    /// Writes the canonical query to `out`.
+    pub fn write_canonical<W: fmt::Write + ?Sized>(&self, out: &mut W) -> fmt::Result {
+        let mut pairs = Pairs { out, first: true };
+        if let Some(w) = self.resize.width() {
+            pairs.start("width")?;
+            write!(pairs.out, "{w}")?;
+        }
+        if let Some(h) = self.resize.height() {
+            pairs.start("height")?;
+            write!(pairs.out, "{h}")?;
+        }
+        if let Some(fit) = self.resize.fit()
+            && fit != Fit::Cover
+        {
+            pairs.start("fit")?;
+            pairs.out.write_str(fit.as_str())?;
+        }
+        if !self.rotate.is_none() {
+            pairs.start("rotate")?;
+            write!(pairs.out, "{}", self.rotate.degrees())?;
+        }
+        for (on, name) in [
+            (self.flip, "flip"),
+            (self.mirror, "mirror"),
+            (self.grayscale, "grayscale"),
+        ] {
+            if on {
+                pairs.start(name)?;
+                pairs.out.write_char('1')?;
+            }
+        }
+        if let Some(blur) = self.blur {
+            pairs.start("blur")?;
+            write!(pairs.out, "{blur}")?;
+        }
+        if self.quality != Quality::DEFAULT {
+            pairs.start("quality")?;
+            write!(pairs.out, "{}", self.quality.get())?;
+        }
+        if let Some(format) = self.format {
+            pairs.start("format")?;
+            pairs.out.write_str(format.as_str())?;
+        }
+        if let Some(text) = &self.watermark {
+            pairs.start("watermarkText")?;
+            percent_encode(text.as_str(), pairs.out)?;
+        }
+        Ok(())
+    }
+
+    /// Whether this is the default spec (the original re-encoded; empty canonical query).
+    pub fn is_default(&self) -> bool {
+        *self == Self::default()
+    }
+
+    /// The requested width, if any.
+    pub fn width(&self) -> Option<Width> {
+        self.resize.width()
+    }
+
+    /// The requested height, if any.
+    pub fn height(&self) -> Option<Height> {
+        self.resize.height()
+    }
+
+    /// The fit, present only when both width and height are.
+    pub fn fit(&self) -> Option<Fit> {
+        self.resize.fit()
+    }
+
+    fn canonical_len_hint(&self) -> usize {
+        64 + self
+            .watermark
+            .as_ref()
+            .map_or(0, |w| 15 + 3 * w.as_str().len())
+    }
+}
+
+/// Writes `&` between pairs.
+struct Pairs<'w, W: ?Sized> {
+    out: &'w mut W,
+    first: bool,
+}
+
+impl<W: fmt::Write + ?Sized> Pairs<'_, W> {
+    fn start(&mut self, name: &str) -> fmt::Result {
+        if !std::mem::take(&mut self.first) {
+            self.out.write_char('&')?;
+        }
+        self.out.write_str(name)?;
+        self.out.write_char('=')
+    }
+}
+
+const fn is_unreserved(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~')
+}
+
+/// The spec's percent-encoding: `A-Z a-z 0-9 - . _ ~` literal, every other UTF-8 byte
+/// `%XX` in uppercase hex.
+fn percent_encode<W: fmt::Write + ?Sized>(text: &str, out: &mut W) -> fmt::Result {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    let bytes = text.as_bytes();
+    let mut run_start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        if is_unreserved(b) {
+            continue;
+        }
+        // `run_start..i` is ASCII, hence on character boundaries.
+        out.write_str(text.get(run_start..i).ok_or(fmt::Error)?)?;
+        out.write_char('%')?;
+        out.write_char(char::from(HEX[usize::from(b >> 4)]))?;
+        out.write_char(char::from(HEX[usize::from(b & 15)]))?;
+        run_start = i + 1;
+    }
+    out.write_str(text.get(run_start..).ok_or(fmt::Error)?)
+}
+
+/// The parameter that `raw_name` decodes to, if it is exactly one of the table's names.
+fn known_name(raw_name: &str) -> Option<Param> {
+    if is_plain(raw_name) {
+        return Param::from_name(raw_name.as_bytes());
+    }
+    // "watermarkText" is the longest name.
+    let (buf, len) = decode_small::<13>(raw_name)?;
+    Param::from_name(&buf[..len])
+}
+
+/// `^-?[0-9]+$` (after decoding) as an `i64`: `bad_value` when not matching,
+/// `out_of_range` when it does not fit.
+fn parse_int(param: Param, raw: &str) -> Result<i64, UrlError> {
+    let bad = UrlError::BadValue(param);
+    let mut negative = false;
+    let mut digits = 0usize;
+    let mut magnitude: Option<u64> = Some(0);
+    for (i, b) in FormDecoder::new(raw).enumerate() {
+        match b.map_err(|_| bad)? {
+            b'-' if i == 0 => negative = true,
+            d @ b'0'..=b'9' => {
+                digits += 1;
+                magnitude = magnitude
+                    .and_then(|m| m.checked_mul(10))
+                    .and_then(|m| m.checked_add(u64::from(d - b'0')));
+            }
+            _ => return Err(bad),
+        }
+    }
+    if digits == 0 {
+        return Err(bad);
+    }
+    let out_of_range = UrlError::OutOfRange(param);
+    let magnitude = magnitude.ok_or(out_of_range)?;
+    if negative {
+        0i64.checked_sub_unsigned(magnitude).ok_or(out_of_range)
+    } else {
+        i64::try_from(magnitude).map_err(|_| out_of_range)
+    }
+}
+
+fn parse_dimension(param: Param, raw: &str) -> Result<Dimension, UrlError> {
+    let v = parse_int(param, raw)?;
+    u32::try_from(v)
+        .ok()
+        .and_then(Dimension::new)
+        .ok_or(UrlError::OutOfRange(param))
+}
+
+/// A short keyword value (`fit`, `format`, booleans), decoded on the stack.
+fn parse_short<T>(param: Param, raw: &str, from: fn(&[u8]) -> Option<T>) -> Result<T, UrlError> {
+    decode_small::<SHORT_VALUE_MAX>(raw)
+        .and_then(|(buf, len)| from(&buf[..len]))
+        .ok_or(UrlError::BadValue(param))
+}
+
+fn parse_bool(param: Param, raw: &str) -> Result<bool, UrlError> {
+    parse_short(param, raw, |b| match b {
+        b"1" | b"true" => Some(true),
+        b"0" | b"false" => Some(false),
+        _ => None,
+    })
+}
+
+/// `^-?[0-9]+(\.[0-9]+)?$` (after decoding), rounded half-up to tenths on the exact digits.
+fn parse_blur(raw: &str) -> Result<Option<Blur>, UrlError> {
+    #[derive(PartialEq)]
+    enum State {
+        Start,
+        Sign,
+        Int,
+        Dot,
+        Frac,
+    }
+    let bad = UrlError::BadValue(Param::Blur);
+    let out_of_range = UrlError::OutOfRange(Param::Blur);
+    let mut state = State::Start;
+    let mut negative = false;
+    // Integer part, saturated: anything above 100 is out of range anyway.
+    let mut int: u32 = 0;
+    let mut frac_digits = 0usize;
+    let (mut tenths_digit, mut hundredths_digit) = (0u32, 0u32);
+    for b in FormDecoder::new(raw) {
+        let b = b.map_err(|_| bad)?;
+        state = match (state, b) {
+            (State::Start, b'-') => {
+                negative = true;
+                State::Sign
+            }
+            (State::Start | State::Sign | State::Int, b'0'..=b'9') => {
+                int = (int * 10 + u32::from(b - b'0')).min(10_000);
+                State::Int
+            }
+            (State::Int, b'.') => State::Dot,
+            (State::Dot | State::Frac, b'0'..=b'9') => {
+                match frac_digits {
+                    0 => tenths_digit = u32::from(b - b'0'),
+                    1 => hundredths_digit = u32::from(b - b'0'),
+                    _ => {}
+                }
+                frac_digits += 1;
+                State::Frac
+            }
+            _ => return Err(bad),
+        };
+    }
+    if !matches!(state, State::Int | State::Frac) {
+        return Err(bad);
+    }
+    if negative {
+        return Err(out_of_range);
+    }
+    let tenths = int * 10 + tenths_digit + u32::from(hundredths_digit >= 5);
+    if tenths == 0 {
+        return Ok(None);
+    }
+    u16::try_from(tenths)
+        .ok()
+        .and_then(Blur::from_tenths)
+        .map(Some)
+        .ok_or(out_of_range)
+}
+
+fn parse_watermark(raw: &str) -> Result<Option<WatermarkText>, UrlError> {
+    let bad = UrlError::BadValue(Param::WatermarkText);
+    let bytes = decode_owned(raw).ok_or(bad)?;
+    let text = String::from_utf8(bytes).map_err(|_| bad)?;
+    match WatermarkText::from_string(text) {
+        Ok(w) => Ok(Some(w)),
+        Err(WatermarkError::Empty) => Ok(None),
+        Err(WatermarkError::Control) => Err(bad),
+        Err(WatermarkError::TooLong) => Err(UrlError::OutOfRange(Param::WatermarkText)),
+    }
+}
+
+/// Compares written text with the filtered raw query (`pieces` joined by `&`); fails at
+/// the first difference or when the text runs past it.
+struct MatchSink<'a> {
+    pieces: &'a [&'a str],
+    /// Current segment: piece `seg / 2` when even, the `&` after it when odd.
+    seg: usize,
+    rest: &'a [u8],
+}
+
+impl<'a> MatchSink<'a> {
+    fn new(pieces: &'a [&'a str]) -> Self {
+        Self {
+            pieces,
+            seg: 0,
+            rest: pieces.first().map_or(&[], |p| p.as_bytes()),
+        }
+    }
+
+    fn segments(&self) -> usize {
+        (2 * self.pieces.len()).saturating_sub(1)
+    }
+
+    /// Whether everything of the filtered query was matched.
+    fn is_complete(&self) -> bool {
+        self.rest.is_empty() && self.seg + 1 >= self.segments()
+    }
+}
+
+impl fmt::Write for MatchSink<'_> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        let mut s = s.as_bytes();
+        while !s.is_empty() {
+            if self.rest.is_empty() {
+                self.seg += 1;
+                if self.seg >= self.segments() {
+                    return Err(fmt::Error);
+                }
+                self.rest = if self.seg.is_multiple_of(2) {
+                    self.pieces[self.seg / 2].as_bytes()
+                } else {
+                    b"&"
+                };
+            }
+            let n = s.len().min(self.rest.len());
+            if s[..n] != self.rest[..n] {
+                return Err(fmt::Error);
+            }
+            s = &s[n..];
+            self.rest = &self.rest[n..];
+        }
+        Ok(())
+    }
+}
