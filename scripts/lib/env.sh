@@ -17,7 +17,7 @@ ensure_system_packages() {
   local missing=()
   pkg-config --atleast-version=8.13 vips 2>/dev/null || missing+=(libvips-dev)
   command -v pkg-config >/dev/null || missing+=(pkg-config)
-  fc-list 2>/dev/null | grep -q 'DejaVuSans-Bold' || missing+=(fonts-dejavu-core)
+  fc-list 2>/dev/null | grep 'DejaVuSans-Bold' >/dev/null || missing+=(fonts-dejavu-core)
   if [ "${#missing[@]}" -gt 0 ]; then
     step "installing ${missing[*]}"
     as_root apt-get update -qq

@@ -99,7 +99,16 @@ impl TransformRequest {
     pub fn outcome(&self, secret: &UrlSecret) -> Outcome {
         if let Some(location) = self.redirect_location() {
             Outcome::Redirect(location)
-        } else if self.verify(secret) {
+        } else {
+            self.outcome_with_key(&UrlKey::derive(secret, &self.image_id))
+        }
+    }
+
+    /// As [`TransformRequest::outcome`], given the image's key.
+    pub fn outcome_with_key(&self, key: &UrlKey) -> Outcome {
+        if let Some(location) = self.redirect_location() {
+            Outcome::Redirect(location)
+        } else if self.verify_with_key(key) {
             Outcome::Serve
         } else {
             Outcome::Forbidden

@@ -261,8 +261,10 @@ fn percent_encode<W: fmt::Write + ?Sized>(text: &str, out: &mut W) -> fmt::Resul
         if is_unreserved(b) {
             continue;
         }
-        // `run_start..i` is ASCII, hence on character boundaries.
-        out.write_str(text.get(run_start..i).ok_or(fmt::Error)?)?;
+        if run_start < i {
+            // A run of unreserved ASCII, hence on character boundaries.
+            out.write_str(text.get(run_start..i).ok_or(fmt::Error)?)?;
+        }
         out.write_char('%')?;
         out.write_char(char::from(HEX[usize::from(b >> 4)]))?;
         out.write_char(char::from(HEX[usize::from(b & 15)]))?;
