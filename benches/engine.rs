@@ -24,7 +24,9 @@ fn corpus_dir() -> PathBuf {
 
 fn bench_render(c: &mut Criterion, name: &str, photo: &[u8], query: &str) {
     let engine = Engine::new(EngineConfig::default()).expect("libvips starts");
-    let spec = TransformSpec::parse(query).expect("valid query").into_spec();
+    let spec = TransformSpec::parse(query)
+        .expect("valid query")
+        .into_spec();
     let mut group = c.benchmark_group("engine");
     group.throughput(Throughput::Elements(1));
     group.bench_function(name, |b| {
@@ -42,9 +44,17 @@ fn engine(c: &mut Criterion) {
             large.display()
         ),
     }
-    let small = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/photos/detail.jpg"))
-        .expect("test photo");
-    bench_render(c, "1024px_jpeg_to_w400_webp", &small, "width=400&format=webp");
+    let small = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/testdata/photos/detail.jpg"
+    ))
+    .expect("test photo");
+    bench_render(
+        c,
+        "1024px_jpeg_to_w400_webp",
+        &small,
+        "width=400&format=webp",
+    );
 }
 
 criterion_group! {

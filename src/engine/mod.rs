@@ -111,12 +111,11 @@ impl SourceFormat {
     /// encode, else PNG for images with alpha and JPEG for the rest.
     pub fn default_output(self, has_alpha: bool) -> Format {
         match self {
-            SourceFormat::Jpeg => Format::Jpeg,
             SourceFormat::Png => Format::Png,
             SourceFormat::Webp => Format::Webp,
             SourceFormat::Avif => Format::Avif,
             SourceFormat::Gif | SourceFormat::Heic if has_alpha => Format::Png,
-            SourceFormat::Gif | SourceFormat::Heic => Format::Jpeg,
+            SourceFormat::Jpeg | SourceFormat::Gif | SourceFormat::Heic => Format::Jpeg,
         }
     }
 

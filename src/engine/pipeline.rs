@@ -6,7 +6,7 @@ use std::time::Instant;
 use super::deadline::Deadline;
 use super::vips::{self, Codec, Flip, Image, Resize as VipsResize};
 use super::{EngineConfig, EngineError, Rendered, SourceInfo, Timings};
-use crate::url::{Fit, Format, Resize, TransformSpec};
+use crate::url::{Fit, Format, Resize, TransformSpec, WatermarkText};
 
 /// A target dimension large enough to mean "no limit" to libvips' thumbnail.
 const UNBOUNDED: u32 = 10_000_000;
@@ -70,7 +70,7 @@ fn steps(spec: &TransformSpec) -> impl Iterator<Item = Step<'_>> {
         spec.blur.map(|blur| Step::Blur(blur.sigma())),
         spec.watermark
             .as_ref()
-            .map(|text| text.as_str())
+            .map(WatermarkText::as_str)
             .filter(|text| !text.trim().is_empty())
             .map(Step::Watermark),
     ]
@@ -99,6 +99,7 @@ fn with_fill(image: Image, format: Format) -> Result<(Image, Vec<f64>), vips::Vi
     }
 }
 
+#[allow(clippy::needless_pass_by_value)] // used as `map_err(failed)`
 fn failed(e: vips::VipsError) -> EngineError {
     EngineError::Failed(e.to_string())
 }
@@ -128,7 +129,7 @@ pub(super) fn run(
         deadline.check()?;
         image = apply(step, image, format, &config.watermark_font).map_err(failed)?;
     }
-    let image = encodable(image, format).map_err(failed)?;
+    let image = encodable(&image, format).map_err(failed)?;
     let (width, height) = (image.width(), image.height());
     if u64::from(width) * u64::from(height) > config.max_output_pixels {
         return Err(EngineError::OutputTooLarge {
@@ -154,19 +155,20 @@ pub(super) fn run(
     let armed = deadline.arm(&image);
     let saved = image.save(codec);
     drop(armed);
-    let bytes = saved.map_err(|e| {
+    let encoded = saved.map_err(|e| {
         if deadline.expired() {
             EngineError::Timeout(config.render_timeout)
-        } else if e.detail.contains("save") {
-            EngineError::Failed(e.to_string())
-        } else {
-            // libvips decodes lazily, as the encoder pulls pixels: a failure that is not the
-            // encoder's own is the source's (a truncated or corrupt file).
+        } else if vips::decode_fully(bytes).is_err() {
+            // libvips decodes lazily, as the encoder pulls pixels, so a corrupt source fails
+            // inside the encode. Decoding again (on this error path only) tells the two apart
+            // without trusting libvips' process-wide error text.
             EngineError::Corrupt(e.to_string())
+        } else {
+            EngineError::Failed(e.to_string())
         }
     })?;
     Ok(Rendered {
-        bytes,
+        bytes: encoded,
         format,
         width,
         height,
@@ -267,7 +269,7 @@ fn watermark(image: &Image, text: &str, font: &str) -> Result<Image, vips::VipsE
 }
 
 /// 8-bit sRGB (or grey), flattened onto white for formats without alpha.
-fn encodable(image: Image, format: Format) -> Result<Image, vips::VipsError> {
+fn encodable(image: &Image, format: Format) -> Result<Image, vips::VipsError> {
     let image = image.to_srgb8()?;
     if image.has_alpha() && !keeps_alpha(format) {
         let colour_bands = image.bands() as usize - 1;

@@ -226,7 +226,7 @@ pub(super) fn version() -> (i32, i32, i32) {
 }
 
 /// Loader classes imgedge accepts. Everything else under `VipsForeignLoad` (SVG, PDF, TIFF,
-/// the `.v` format, ImageMagick, matrix, CSV, ...) is blocked for the whole process.
+/// the `.v` format, `ImageMagick`, matrix, CSV, ...) is blocked for the whole process.
 const ALLOWED_LOADERS: [&CStr; 5] = [
     c"VipsForeignLoadJpeg",
     c"VipsForeignLoadPng",
@@ -397,6 +397,14 @@ pub(super) fn read_header(bytes: &[u8]) -> Result<Option<Header>, VipsError> {
             return Ok(None);
         }
         let loader = CStr::from_ptr(loader).to_string_lossy().into_owned();
+        // find_load_buffer also names blocked loaders (SVG, PDF, ...): those are formats we do
+        // not accept, not corrupt files, so they are refused here without being opened.
+        if !ALLOWED_LOADERS
+            .iter()
+            .any(|allowed| loader.as_bytes().starts_with(allowed.to_bytes()))
+        {
+            return Ok(None);
+        }
         let raw = vips_image_new_from_buffer(bytes.as_ptr().cast(), bytes.len(), c"".as_ptr(), END);
         let Some(raw) = NonNull::new(raw) else {
             return Err(last_error("header"));
@@ -451,6 +459,11 @@ pub(super) fn thumbnail(bytes: &[u8], resize: Resize) -> Result<Image, VipsError
             crop,
             c"fail_on".as_ptr(),
             FAIL_ON_ERROR,
+            // libvips 8.14's thumbnail_buffer does not hand its own `fail_on` to the loader it
+            // opens, so a truncated file rendered grey instead of failing: the loader gets it
+            // through its option string too.
+            c"option_string".as_ptr(),
+            c"fail_on=error".as_ptr(),
             END,
         )
     })
@@ -825,8 +838,46 @@ impl Image {
             g_free(buf);
             bytes
         };
-        Ok(bytes)
+        Ok(match codec {
+            Codec::Webp { .. } => strip_webp_metadata(bytes),
+            Codec::Jpeg { .. } | Codec::Png | Codec::Avif { .. } => bytes,
+        })
     }
+}
+
+/// Drops the metadata chunks (`EXIF`, `XMP `, `ICCP`) of a WebP file and clears their flags in
+/// `VP8X`. libvips 8.14's webpsave ignores `strip`: it writes the source's EXIF (GPS included)
+/// and XMP, or a fresh EXIF when the source had none.
+fn strip_webp_metadata(webp: Vec<u8>) -> Vec<u8> {
+    const DROPPED: [&[u8]; 3] = [b"EXIF", b"XMP ", b"ICCP"];
+    // VP8X flag bits: ICC profile, EXIF, XMP.
+    const METADATA_FLAGS: u8 = 0x20 | 0x08 | 0x04;
+    if webp.len() < 12 || &webp[..4] != b"RIFF" || &webp[8..12] != b"WEBP" {
+        return webp;
+    }
+    let mut out = Vec::with_capacity(webp.len());
+    out.extend_from_slice(&webp[..12]);
+    let mut at = 12;
+    while at + 8 <= webp.len() {
+        let kind = &webp[at..at + 4];
+        let len = u32::from_le_bytes([webp[at + 4], webp[at + 5], webp[at + 6], webp[at + 7]]);
+        // Chunks are padded to an even size.
+        let end = (at + 8)
+            .saturating_add(len as usize)
+            .saturating_add(len as usize & 1)
+            .min(webp.len());
+        if !DROPPED.contains(&kind) {
+            let start = out.len();
+            out.extend_from_slice(&webp[at..end]);
+            if kind == b"VP8X" && out.len() > start + 8 {
+                out[start + 8] &= !METADATA_FLAGS;
+            }
+        }
+        at = end;
+    }
+    let riff_size = u32::try_from(out.len() - 8).unwrap_or(u32::MAX);
+    out[4..8].copy_from_slice(&riff_size.to_le_bytes());
+    out
 }
 
 /// An encoder and its settings.

@@ -1,3 +1,5 @@
 //! The one integration-test binary: each module tests one capability end to end.
 
+mod engine;
+mod support;
 mod url_vectors;
