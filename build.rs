@@ -2,6 +2,9 @@
 //! clear message instead of a linker error.
 
 fn main() {
+    // Embedded by `sqlx::migrate!`: a new migration file must rebuild the crate.
+    println!("cargo:rerun-if-changed=migrations");
+    println!("cargo:rerun-if-changed=build.rs");
     if let Err(err) = pkg_config::Config::new()
         .atleast_version("8.13")
         .probe("vips")

@@ -3,6 +3,18 @@
 //! The library holds every role's logic; `src/main.rs` is a thin command-line front.
 //! See `ARCHITECTURE.md` for the code map and the invariants.
 
+pub mod api;
+pub mod cache;
+pub mod config;
+pub mod db;
 pub mod engine;
+pub mod invalidate;
+pub mod ratelimit;
+pub mod reconcile;
+pub mod redis;
+pub mod shutdown;
+pub mod sniff;
+pub mod storage;
+pub mod telemetry;
 pub mod tools;
 pub mod url;

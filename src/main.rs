@@ -3,12 +3,13 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::Duration;
 
+use anyhow::Context as _;
 use clap::{Parser, Subcommand};
-use imgedge::engine::{Engine, EngineConfig};
-use imgedge::tools;
+use imgedge::config::{ApiArgs, DatabaseArgs, EngineArgs, S3Args};
+use imgedge::engine::Engine;
 use imgedge::url::UrlSecret;
+use imgedge::{api, db, shutdown, telemetry, tools};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -17,12 +18,45 @@ use imgedge::url::UrlSecret;
     about = "On-demand image service built around a CDN"
 )]
 struct Cli {
+    /// Log JSON lines instead of text.
+    #[arg(long, global = true, env = "IMGEDGE_LOG_JSON")]
+    log_json: bool,
     #[command(subcommand)]
     command: Command,
 }
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Run the metadata API.
+    Api(Box<ApiArgs>),
+    /// Apply the database migrations and exit.
+    Migrate(DatabaseArgs),
+    /// Remove S3 objects that have no database row (left by a crash between steps).
+    Reconcile {
+        #[command(flatten)]
+        database: DatabaseArgs,
+        #[command(flatten)]
+        s3: S3Args,
+        /// Leave objects younger than this alone (an upload may be between its steps).
+        #[arg(long, default_value_t = 3600)]
+        min_age_secs: u64,
+        /// Report what would be removed without removing it.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Run the embedded S3-compatible server (development and tests).
+    #[cfg(feature = "embedded-s3")]
+    S3 {
+        #[arg(long, env = "IMGEDGE_S3_LISTEN", default_value = "127.0.0.1:9000")]
+        listen: std::net::SocketAddr,
+        /// Where objects are kept.
+        #[arg(long, env = "IMGEDGE_S3_DIR")]
+        dir: PathBuf,
+        #[arg(long, env = "IMGEDGE_S3_ACCESS_KEY_ID", hide_env_values = true)]
+        access_key_id: String,
+        #[arg(long, env = "IMGEDGE_S3_SECRET_ACCESS_KEY", hide_env_values = true)]
+        secret_access_key: String,
+    },
     /// Render a local image with a transform query, e.g. 'width=800&format=webp'.
     Render {
         /// The original image.
@@ -51,50 +85,63 @@ enum Command {
     },
 }
 
-/// Engine limits, shared by every role that renders.
-#[derive(Debug, clap::Args)]
-struct EngineArgs {
-    /// Largest source accepted, in pixels.
-    #[arg(long, env = "IMGEDGE_MAX_SOURCE_PIXELS", default_value_t = 50_000_000)]
-    max_source_pixels: u64,
-    /// Largest output, in pixels.
-    #[arg(long, env = "IMGEDGE_MAX_OUTPUT_PIXELS", default_value_t = 50_000_000)]
-    max_output_pixels: u64,
-    /// Time budget of one render, in milliseconds.
-    #[arg(long, env = "IMGEDGE_RENDER_TIMEOUT_MS", default_value_t = 20_000)]
-    render_timeout_ms: u64,
-    /// libvips threads per render (0: the number of cores).
-    #[arg(long, env = "IMGEDGE_VIPS_CONCURRENCY", default_value_t = 0)]
-    vips_concurrency: u32,
-}
-
-impl EngineArgs {
-    fn config(&self) -> EngineConfig {
-        EngineConfig {
-            max_source_pixels: self.max_source_pixels,
-            max_output_pixels: self.max_output_pixels,
-            render_timeout: Duration::from_millis(self.render_timeout_ms),
-            vips_concurrency: self.vips_concurrency,
-            ..EngineConfig::default()
-        }
-    }
-}
-
 fn parse_secret(hex: &str) -> Result<UrlSecret, String> {
     UrlSecret::from_hex(hex).map_err(|_| "expected 64 hexadecimal characters".to_owned())
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
-
+    telemetry::init_tracing(cli.log_json);
     match cli.command {
+        Command::Api(args) => serve(async move {
+            let state = imgedge::config::api_state(&args).await?;
+            let listener = tokio::net::TcpListener::bind(args.listen)
+                .await
+                .with_context(|| format!("binding {}", args.listen))?;
+            tracing::info!(addr = %listener.local_addr()?, "api listening");
+            api::run(listener, state, shutdown::signal()).await?;
+            Ok(())
+        }),
+        Command::Migrate(args) => serve(async move {
+            // Waits for a database that is still starting (containers, dev stacks).
+            db::migrate_command(&args.database_url, std::time::Duration::from_secs(30)).await?;
+            tracing::info!("migrations applied");
+            Ok(())
+        }),
+        Command::Reconcile {
+            database,
+            s3,
+            min_age_secs,
+            dry_run,
+        } => serve(async move {
+            let db = db::Db::connect(&database.database_url, 4).await?;
+            let store = imgedge::storage::ObjectStore::new(&s3.config());
+            let min_age = std::time::Duration::from_secs(min_age_secs);
+            let report = imgedge::reconcile::reconcile(&db, &store, min_age, dry_run).await?;
+            println!("{}", serde_json::to_string(&report)?);
+            Ok(())
+        }),
+        #[cfg(feature = "embedded-s3")]
+        Command::S3 {
+            listen,
+            dir,
+            access_key_id,
+            secret_access_key,
+        } => serve(async move {
+            let listener = tokio::net::TcpListener::bind(listen)
+                .await
+                .with_context(|| format!("binding {listen}"))?;
+            tracing::info!(addr = %listener.local_addr()?, dir = %dir.display(), "embedded S3 listening");
+            imgedge::storage::embedded::serve(
+                listener,
+                dir,
+                &access_key_id,
+                &secret_access_key,
+                shutdown::signal(),
+            )
+            .await?;
+            Ok(())
+        }),
         Command::Render {
             input,
             output,
@@ -131,5 +178,23 @@ fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         },
+    }
+}
+
+/// Runs an async role on a multi-threaded runtime and turns its outcome into an exit code.
+fn serve(role: impl Future<Output = anyhow::Result<()>>) -> ExitCode {
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            tracing::error!(%err, "cannot start the async runtime");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(role) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            tracing::error!(error = format!("{err:#}"), "exiting");
+            ExitCode::FAILURE
+        }
     }
 }

@@ -33,3 +33,40 @@ ensure_python_packages() {
     python3 -m pip install --quiet blake3
   }
 }
+
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# PostgreSQL and Redis on their usual local ports. Machines that run them already (CI here)
+# are left alone; elsewhere they are installed from Debian's packages and started, with
+# trust authentication on loopback, which suits a test machine and nothing else.
+ensure_services() {
+  export DATABASE_URL="${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
+  export REDIS_URL="${REDIS_URL:-redis://127.0.0.1:6379}"
+  if ! port_open 5432; then
+    step "starting PostgreSQL"
+    command -v pg_ctlcluster >/dev/null || {
+      as_root apt-get update -qq
+      DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq postgresql >/dev/null
+    }
+    local version hba
+    version=$(ls /etc/postgresql | sort -V | tail -n 1)
+    hba="/etc/postgresql/$version/main/pg_hba.conf"
+    if ! as_root grep -q '^host all all 127.0.0.1/32 trust' "$hba"; then
+      as_root sed -i '1i host all all 127.0.0.1/32 trust' "$hba"
+    fi
+    as_root pg_ctlcluster --skip-systemctl-redirect "$version" main start || true
+    for _ in $(seq 30); do port_open 5432 && break; sleep 1; done
+  fi
+  # The outage tests start and stop redis-server processes of their own.
+  command -v redis-server >/dev/null || {
+    as_root apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq redis-server >/dev/null
+  }
+  if ! port_open 6379; then
+    step "starting Redis"
+    redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save '' --appendonly no >/dev/null
+    for _ in $(seq 30); do port_open 6379 && break; sleep 1; done
+  fi
+  port_open 5432 || { echo "PostgreSQL is not reachable on 127.0.0.1:5432" >&2; return 1; }
+  port_open 6379 || { echo "Redis is not reachable on 127.0.0.1:6379" >&2; return 1; }
+}

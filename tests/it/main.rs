@@ -1,6 +1,12 @@
 //! The one integration-test binary: each module tests one capability end to end.
 
+mod api;
+mod api_support;
+mod cache;
 mod cli;
+mod db;
 mod engine;
+mod ratelimit;
+mod storage;
 mod support;
 mod url_vectors;

@@ -1,0 +1,527 @@
+//! Images: upload, list, metadata, URL minting and deletion, each scoped to the caller.
+//! Another user's image answers exactly like one that does not exist.
+
+use axum::Json;
+use axum::body::{Body, Bytes};
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{FromRequest, Multipart, Path, Query, RawQuery, Request, State};
+use axum::http::{StatusCode, header};
+use axum::response::Response;
+use futures::StreamExt as _;
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use super::auth::AuthUser;
+use super::error::{ApiError, ErrorBody};
+use super::{AppState, limited, with_limit_headers};
+use crate::cache::MetaCache;
+use crate::db::{Image, NewImage, PageCursor};
+use crate::engine::{SourceFormat, SourceInfo};
+use crate::sniff::{Sniffed, sniff};
+use crate::url::{ImageId, Sig, TransformSpec, UrlKey, path_with_query};
+
+const DEFAULT_PAGE: u32 = 20;
+const MAX_PAGE: u32 = 100;
+
+/// An image's metadata, as the API returns it.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ImageMetadata {
+    pub id: Uuid,
+    /// The uploaded file's name, when it had one.
+    pub filename: Option<String>,
+    /// Source format: `jpeg`, `png`, `webp`, `gif`, `heic` or `avif`.
+    pub format: String,
+    /// Upright width (EXIF orientation applied), in pixels.
+    pub width: u32,
+    pub height: u32,
+    pub frames: u32,
+    /// Size of the original, in bytes.
+    pub bytes: u64,
+    /// BLAKE3 of the original's bytes, hex.
+    pub blake3: String,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: OffsetDateTime,
+    /// The key that signs this image's transform URLs (hex). Keep it to your frontend.
+    pub url_key: String,
+    /// The canonical URL of the original, re-encoded (no transform).
+    pub url: String,
+}
+
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ImageList {
+    pub items: Vec<ImageMetadata>,
+    /// Pass as `cursor` for the next page; absent on the last page.
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub(super) struct ListParams {
+    /// 1 to 100 (default 20).
+    limit: Option<u32>,
+    /// `next_cursor` of the previous page.
+    cursor: Option<String>,
+}
+
+/// A minted transform URL.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct MintedUrl {
+    pub url: String,
+    pub canonical_query: String,
+    pub sig: String,
+}
+
+fn metadata(state: &AppState, image: &Image) -> ImageMetadata {
+    let id = ImageId::from_uuid(image.id);
+    let key = UrlKey::derive(&state.0.url_secret, &id);
+    let sig = Sig::compute(&key, "");
+    ImageMetadata {
+        id: image.id,
+        filename: image.filename.clone(),
+        format: image.format.clone(),
+        width: image.width,
+        height: image.height,
+        frames: image.frames,
+        bytes: image.bytes,
+        blake3: hex::encode(image.blake3),
+        created_at: image.created_at,
+        url_key: key.to_hex(),
+        url: format!(
+            "{}{}",
+            state.0.settings.cdn_base,
+            path_with_query(&id, &sig, "")
+        ),
+    }
+}
+
+fn parse_id(raw: &str) -> Result<Uuid, ApiError> {
+    raw.parse::<ImageId>()
+        .map(|id| *id.as_uuid())
+        .map_err(|_| ApiError::Invalid("bad_image_id", "image ids are lowercase UUIDs".into()))
+}
+
+/// The caller's image, from the cache or the database. Cached entries carry their owner,
+/// so a cache hit is scoped exactly like the query.
+async fn owned_image(state: &AppState, user: Uuid, id: Uuid) -> Result<Image, ApiError> {
+    let key = MetaCache::image_key(id);
+    if let Some(image) = state.0.cache.get::<Image>(&key).await {
+        return if image.owner_id == user {
+            Ok(image)
+        } else {
+            Err(ApiError::NotFound)
+        };
+    }
+    let image = state
+        .0
+        .db
+        .image(user, id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    state.0.cache.put(&key, &image).await;
+    Ok(image)
+}
+
+/// A file name safe to store and show: its last path component, no control characters,
+/// at most 255 characters; `None` when nothing is left.
+fn clean_filename(raw: Option<&str>) -> Option<String> {
+    let last = raw?.rsplit(['/', '\\']).next().unwrap_or_default();
+    let cleaned: String = last.chars().filter(|c| !c.is_control()).take(255).collect();
+    let cleaned = cleaned.trim();
+    (!cleaned.is_empty()).then(|| cleaned.to_owned())
+}
+
+#[derive(Debug, Deserialize)]
+struct RawUploadParams {
+    filename: Option<String>,
+}
+
+/// Reads the upload, multipart field `file` or a raw `image/*` body, refusing it as soon as
+/// it passes the size limit.
+async fn read_upload(
+    state: &AppState,
+    request: Request,
+) -> Result<(Option<String>, Bytes), ApiError> {
+    let limit = state.0.settings.max_upload_bytes;
+    let content_type = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    if content_type.starts_with("multipart/form-data") {
+        let mut multipart = Multipart::from_request(request, state)
+            .await
+            .map_err(|e| ApiError::Invalid("bad_multipart", e.body_text()))?;
+        while let Some(mut field) = multipart.next_field().await.map_err(multipart_error)? {
+            if field.name() != Some("file") {
+                continue;
+            }
+            let filename = clean_filename(field.file_name());
+            let mut body = Vec::new();
+            while let Some(chunk) = field.chunk().await.map_err(multipart_error)? {
+                append_within(&mut body, &chunk, limit)?;
+            }
+            return Ok((filename, Bytes::from(body)));
+        }
+        Err(ApiError::Invalid(
+            "missing_file",
+            "multipart field `file` is required".into(),
+        ))
+    } else if content_type.starts_with("image/") {
+        let filename = request
+            .uri()
+            .query()
+            .and_then(serde_urlencoded_filename)
+            .and_then(|f| clean_filename(Some(&f)));
+        let mut stream = request.into_body().into_data_stream();
+        let mut body = Vec::new();
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk.map_err(|e| ApiError::Invalid("bad_body", e.to_string()))?;
+            append_within(&mut body, &chunk, limit)?;
+        }
+        Ok((filename, Bytes::from(body)))
+    } else {
+        Err(ApiError::UnsupportedMediaType(
+            "multipart/form-data, or image/* with the raw file",
+        ))
+    }
+}
+
+fn serde_urlencoded_filename(query: &str) -> Option<String> {
+    Query::<RawUploadParams>::try_from_uri(&format!("/?{query}").parse().ok()?)
+        .ok()
+        .and_then(|Query(p)| p.filename)
+}
+
+fn append_within(body: &mut Vec<u8>, chunk: &[u8], limit: u64) -> Result<(), ApiError> {
+    if (body.len() + chunk.len()) as u64 > limit {
+        return Err(ApiError::TooLarge(limit));
+    }
+    body.extend_from_slice(chunk);
+    Ok(())
+}
+
+#[allow(clippy::needless_pass_by_value)] // used as `map_err(multipart_error)`
+fn multipart_error(e: axum::extract::multipart::MultipartError) -> ApiError {
+    if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        ApiError::TooLarge(0)
+    } else {
+        ApiError::Invalid("bad_multipart", e.body_text())
+    }
+}
+
+fn formats_agree(sniffed: Sniffed, decoded: SourceFormat) -> bool {
+    matches!(
+        (sniffed, decoded),
+        (Sniffed::Jpeg, SourceFormat::Jpeg)
+            | (Sniffed::Png, SourceFormat::Png)
+            | (Sniffed::Gif, SourceFormat::Gif)
+            | (Sniffed::Webp, SourceFormat::Webp)
+            | (Sniffed::Heif, SourceFormat::Heic | SourceFormat::Avif)
+    )
+}
+
+/// Header check against the pixel limit, then a full decode, off the async threads and
+/// bounded to one per core.
+async fn verify_image(state: &AppState, bytes: Bytes) -> Result<SourceInfo, ApiError> {
+    let _slot = state
+        .0
+        .decode_slots
+        .acquire()
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    let engine = state.0.engine.clone();
+    tokio::task::spawn_blocking(move || engine.verify(&bytes))
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?
+        .map_err(ApiError::from)
+}
+
+#[utoipa::path(post, path = "/v1/images", tag = "images",
+    security(("bearer" = [])),
+    params(("filename" = Option<String>, Query, description = "File name, for a raw `image/*` body")),
+    request_body(description = "`multipart/form-data` with the file in field `file`, or the raw file with an `image/*` Content-Type",
+        content(("multipart/form-data"), ("image/jpeg"), ("image/png"), ("image/webp"), ("image/gif"), ("image/heif"), ("image/avif"))),
+    responses(
+        (status = 201, description = "Stored", body = ImageMetadata),
+        (status = 400, description = "Empty file or malformed request", body = ErrorBody),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 413, description = "Larger than the upload limit", body = ErrorBody),
+        (status = 415, description = "Not an accepted image format", body = ErrorBody),
+        (status = 422, description = "Corrupt, truncated, too many pixels or frames", body = ErrorBody),
+        (status = 429, description = "Upload rate limit", body = ErrorBody),
+        (status = 503, description = "Storage or database unavailable", body = ErrorBody),
+    ))]
+pub(super) async fn upload(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    request: Request,
+) -> Result<Response, ApiError> {
+    let decision = limited(
+        &state,
+        &format!("upload:{user}"),
+        state.0.settings.quotas.upload,
+    )
+    .await?;
+    let (filename, bytes) = read_upload(&state, request).await?;
+    let sniffed = sniff(&bytes)?;
+    let info = verify_image(&state, bytes.clone()).await?;
+    if !formats_agree(sniffed, info.format) {
+        return Err(ApiError::Sniff(crate::sniff::SniffError::Unknown));
+    }
+    if info.frames > state.0.settings.max_frames {
+        return Err(ApiError::TooManyFrames {
+            frames: info.frames,
+            limit: state.0.settings.max_frames,
+        });
+    }
+
+    let id = Uuid::new_v4();
+    let key = ImageId::from_uuid(id).original_key();
+    state
+        .0
+        .store
+        .put(&key, bytes.clone(), sniffed.mime())
+        .await?;
+    let new = NewImage {
+        id,
+        owner_id: user,
+        filename,
+        format: info.format.as_str().to_owned(),
+        width: info.width,
+        height: info.height,
+        frames: info.frames,
+        bytes: bytes.len() as u64,
+        blake3: *blake3::hash(&bytes).as_bytes(),
+    };
+    let image = match state.0.db.insert_image(&new).await {
+        Ok(image) => image,
+        Err(err) => {
+            // Nothing is kept for a refused upload; if this delete fails too, the object is
+            // an orphan that `imgedge reconcile` removes.
+            if let Err(cleanup) = state.0.store.delete(&key).await {
+                tracing::warn!(%key, error = %cleanup, "could not remove the original of a failed upload");
+            }
+            return Err(err.into());
+        }
+    };
+    state
+        .0
+        .cache
+        .delete(&[&MetaCache::first_page_key(user)])
+        .await;
+    metrics::counter!("imgedge_uploads_total").increment(1);
+    let location = format!("/v1/images/{id}");
+    Ok(with_limit_headers(
+        &decision,
+        (
+            StatusCode::CREATED,
+            [(header::LOCATION, location)],
+            Json(metadata(&state, &image)),
+        ),
+    ))
+}
+
+#[utoipa::path(get, path = "/v1/images", tag = "images",
+    security(("bearer" = [])),
+    params(ListParams),
+    responses(
+        (status = 200, description = "The caller's images, newest first", body = ImageList),
+        (status = 400, description = "Bad limit or cursor", body = ErrorBody),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+    ))]
+pub(super) async fn list(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    params: Result<Query<ListParams>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    let decision = limited(
+        &state,
+        &format!("read:{user}"),
+        state.0.settings.quotas.read,
+    )
+    .await?;
+    let Query(params) = params.map_err(|e| ApiError::Invalid("bad_query", e.body_text()))?;
+    let limit = params.limit.unwrap_or(DEFAULT_PAGE);
+    if !(1..=MAX_PAGE).contains(&limit) {
+        return Err(ApiError::Invalid(
+            "bad_limit",
+            format!("limit must be 1 to {MAX_PAGE}"),
+        ));
+    }
+    let cursor = match params.cursor.as_deref() {
+        Some(raw) => Some(PageCursor::decode(raw).ok_or_else(|| {
+            ApiError::Invalid("bad_cursor", "cursor is not one this API issued".into())
+        })?),
+        None => None,
+    };
+    // Only the default first page is cached: it is what a gallery opens with.
+    let cache_key =
+        (cursor.is_none() && limit == DEFAULT_PAGE).then(|| MetaCache::first_page_key(user));
+    if let Some(key) = &cache_key
+        && let Some(page) = state.0.cache.get::<ImageList>(key).await
+    {
+        return Ok(with_limit_headers(&decision, Json(page)));
+    }
+    let mut rows = state
+        .0
+        .db
+        .list_images(user, limit + 1, cursor.as_ref())
+        .await?;
+    let next_cursor = if rows.len() > limit as usize {
+        rows.truncate(limit as usize);
+        rows.last().map(|last| last.cursor().encode())
+    } else {
+        None
+    };
+    let page = ImageList {
+        items: rows.iter().map(|image| metadata(&state, image)).collect(),
+        next_cursor,
+    };
+    if let Some(key) = &cache_key {
+        state.0.cache.put(key, &page).await;
+    }
+    Ok(with_limit_headers(&decision, Json(page)))
+}
+
+#[utoipa::path(get, path = "/v1/images/{id}", tag = "images",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Image id")),
+    responses(
+        (status = 200, description = "The image's metadata", body = ImageMetadata),
+        (status = 400, description = "Malformed id", body = ErrorBody),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 404, description = "No such image for this user", body = ErrorBody),
+    ))]
+pub(super) async fn get(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let decision = limited(
+        &state,
+        &format!("read:{user}"),
+        state.0.settings.quotas.read,
+    )
+    .await?;
+    let image = owned_image(&state, user, parse_id(&id)?).await?;
+    Ok(with_limit_headers(
+        &decision,
+        Json(metadata(&state, &image)),
+    ))
+}
+
+#[utoipa::path(get, path = "/v1/images/{id}/url", tag = "images",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Image id"),
+        ("width" = Option<u32>, Query), ("height" = Option<u32>, Query), ("fit" = Option<String>, Query),
+        ("rotate" = Option<i64>, Query), ("flip" = Option<String>, Query), ("mirror" = Option<String>, Query),
+        ("grayscale" = Option<String>, Query), ("blur" = Option<String>, Query), ("quality" = Option<u32>, Query),
+        ("format" = Option<String>, Query), ("watermarkText" = Option<String>, Query)),
+    responses(
+        (status = 200, description = "The signed canonical URL for these parameters", body = MintedUrl),
+        (status = 400, description = "A parameter outside the spec (its code says which rule)", body = ErrorBody),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 404, description = "No such image for this user", body = ErrorBody),
+    ))]
+pub(super) async fn mint_url(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    Path(id): Path<String>,
+    RawQuery(query): RawQuery,
+) -> Result<Response, ApiError> {
+    let decision = limited(
+        &state,
+        &format!("mint:{user}"),
+        state.0.settings.quotas.mint,
+    )
+    .await?;
+    let id = parse_id(&id)?;
+    let spec = TransformSpec::parse(query.as_deref().unwrap_or_default())?.into_spec();
+    owned_image(&state, user, id).await?;
+    let image_id = ImageId::from_uuid(id);
+    let key = UrlKey::derive(&state.0.url_secret, &image_id);
+    let canonical_query = spec.canonical_query();
+    let sig = Sig::compute(&key, &canonical_query);
+    let url = format!(
+        "{}{}",
+        state.0.settings.cdn_base,
+        path_with_query(&image_id, &sig, &canonical_query)
+    );
+    Ok(with_limit_headers(
+        &decision,
+        Json(MintedUrl {
+            url,
+            canonical_query,
+            sig: sig.to_string(),
+        }),
+    ))
+}
+
+#[utoipa::path(delete, path = "/v1/images/{id}", tag = "images",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Image id")),
+    responses(
+        (status = 204, description = "Deleted: metadata, original, every variant, and the CDN's copies"),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 404, description = "No such image for this user", body = ErrorBody),
+    ))]
+pub(super) async fn delete(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let decision = limited(
+        &state,
+        &format!("write:{user}"),
+        state.0.settings.quotas.write,
+    )
+    .await?;
+    let id = parse_id(&id)?;
+    // The row goes first: from then on the image is gone for its owner and for the
+    // transformer, whatever happens to the objects below.
+    if !state.0.db.delete_image(user, id).await? {
+        return Err(ApiError::NotFound);
+    }
+    let image_id = ImageId::from_uuid(id);
+    state
+        .0
+        .cache
+        .delete(&[&MetaCache::image_key(id), &MetaCache::first_page_key(user)])
+        .await;
+    let original = image_id.original_key();
+    let variants = format!("v/{id}/");
+    if let Err(err) = state.0.store.delete(&original).await {
+        tracing::warn!(%id, error = %err, "original not deleted; reconcile will remove it");
+        metrics::counter!("imgedge_delete_storage_errors_total").increment(1);
+    }
+    if let Err(err) = state.0.store.delete_prefix(&variants).await {
+        tracing::warn!(%id, error = %err, "variants not deleted; reconcile will remove them");
+        metrics::counter!("imgedge_delete_storage_errors_total").increment(1);
+    }
+    if let Err(err) = state.0.invalidator.invalidate_image(&image_id).await {
+        tracing::warn!(%id, error = %err, "CDN invalidation failed");
+        metrics::counter!("imgedge_invalidation_errors_total").increment(1);
+    }
+    Ok(with_limit_headers(
+        &decision,
+        (StatusCode::NO_CONTENT, Body::empty()),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_names_are_cleaned() {
+        let clean = |raw| clean_filename(Some(raw));
+        assert_eq!(clean("../../etc/passwd").as_deref(), Some("passwd"));
+        assert_eq!(clean("C:\\photos\\cat.jpg").as_deref(), Some("cat.jpg"));
+        assert_eq!(clean("a\u{0}b\nc.png").as_deref(), Some("abc.png"));
+        assert_eq!(clean("   "), None);
+        assert_eq!(clean_filename(None), None);
+        assert_eq!(clean(&"x".repeat(300)).map(|f| f.len()), Some(255));
+    }
+}

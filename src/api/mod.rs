@@ -1,0 +1,242 @@
+//! The metadata API (`imgedge api`): accounts, JWT sessions, uploads of originals to private
+//! S3, image metadata in PostgreSQL, URL minting and deletion.
+//!
+//! It never serves image bytes: delivery is the CDN's (and on a miss, the transformer's).
+//! Handlers parse requests into typed values, call the data, storage and Redis modules, and
+//! return typed responses; every error goes through [`error::ApiError`].
+
+mod auth;
+mod error;
+mod health;
+mod images;
+pub mod jwt;
+mod openapi;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderName, header};
+use axum::routing::{get, post};
+use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+pub use auth::{Credentials, RefreshRequest, Registered, Session};
+pub use error::{ApiError, ErrorBody};
+pub use images::{ImageList, ImageMetadata, MintedUrl};
+pub use jwt::JwtKeys;
+
+use crate::cache::MetaCache;
+use crate::db::Db;
+use crate::engine::Engine;
+use crate::invalidate::Invalidator;
+use crate::ratelimit::{Quota, RateLimiter};
+use crate::redis::RedisHandle;
+use crate::storage::ObjectStore;
+use crate::url::UrlSecret;
+
+/// Per-class request quotas.
+#[derive(Debug, Clone, Copy)]
+pub struct Quotas {
+    pub upload: Quota,
+    pub read: Quota,
+    pub mint: Quota,
+    pub write: Quota,
+    pub login_ip: Quota,
+    pub login_email: Quota,
+    pub register_ip: Quota,
+}
+
+impl Default for Quotas {
+    fn default() -> Self {
+        let per_minute = |per_period, burst| Quota {
+            per_period,
+            period: Duration::from_mins(1),
+            burst,
+        };
+        Quotas {
+            upload: per_minute(60, 20),
+            read: per_minute(1200, 200),
+            mint: per_minute(1200, 200),
+            write: per_minute(120, 30),
+            login_ip: per_minute(60, 20),
+            login_email: per_minute(10, 5),
+            register_ip: per_minute(20, 10),
+        }
+    }
+}
+
+/// Settings of the API role that are not connections.
+#[derive(Debug, Clone)]
+pub struct ApiSettings {
+    /// Base URL of the CDN that serves `/i/...` (no trailing slash).
+    pub cdn_base: String,
+    pub max_upload_bytes: u64,
+    pub max_frames: u32,
+    pub refresh_token_ttl: Duration,
+    pub request_timeout: Duration,
+    pub quotas: Quotas,
+}
+
+impl Default for ApiSettings {
+    fn default() -> Self {
+        ApiSettings {
+            cdn_base: "http://127.0.0.1:8000".into(),
+            max_upload_bytes: 25 * 1024 * 1024,
+            max_frames: 1000,
+            refresh_token_ttl: Duration::from_hours(30 * 24),
+            request_timeout: Duration::from_mins(1),
+            quotas: Quotas::default(),
+        }
+    }
+}
+
+/// Everything the handlers share. Cheap to clone.
+#[derive(Clone)]
+pub struct AppState(Arc<Inner>);
+
+struct Inner {
+    settings: ApiSettings,
+    db: Db,
+    store: ObjectStore,
+    redis: Option<RedisHandle>,
+    limiter: RateLimiter,
+    cache: MetaCache,
+    engine: Engine,
+    jwt: JwtKeys,
+    url_secret: UrlSecret,
+    invalidator: Arc<dyn Invalidator>,
+    /// Bounds the full decodes that prove uploads whole, so a burst of uploads cannot hold
+    /// more decoded images in memory than there are cores to work on them.
+    decode_slots: Semaphore,
+}
+
+impl std::fmt::Debug for AppState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppState")
+            .field("settings", &self.0.settings)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The parts an [`AppState`] is made of.
+#[derive(Debug)]
+pub struct Parts {
+    pub settings: ApiSettings,
+    pub db: Db,
+    pub store: ObjectStore,
+    pub redis: Option<RedisHandle>,
+    pub engine: Engine,
+    pub jwt: JwtKeys,
+    pub url_secret: UrlSecret,
+    pub invalidator: Arc<dyn Invalidator>,
+    pub cache_ttl: Duration,
+}
+
+impl AppState {
+    pub fn new(parts: Parts) -> AppState {
+        let cores = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
+        AppState(Arc::new(Inner {
+            limiter: RateLimiter::new(parts.redis.clone()),
+            cache: MetaCache::new(parts.redis.clone(), parts.cache_ttl),
+            settings: parts.settings,
+            db: parts.db,
+            store: parts.store,
+            redis: parts.redis,
+            engine: parts.engine,
+            jwt: parts.jwt,
+            url_secret: parts.url_secret,
+            invalidator: parts.invalidator,
+            decode_slots: Semaphore::new(cores),
+        }))
+    }
+}
+
+/// The API's routes and middleware.
+pub fn router(state: AppState) -> Router {
+    let upload_limit = usize::try_from(state.0.settings.max_upload_bytes).unwrap_or(usize::MAX);
+    let request_id = HeaderName::from_static("x-request-id");
+    Router::new()
+        .route("/v1/auth/register", post(auth::register))
+        .route("/v1/auth/login", post(auth::login))
+        .route("/v1/auth/refresh", post(auth::refresh))
+        .route(
+            "/v1/images",
+            post(images::upload)
+                // The handler enforces the exact limit while reading; this only stops the
+                // multipart parser from refusing first with its own smaller default.
+                .layer(DefaultBodyLimit::max(
+                    upload_limit.saturating_add(1024 * 1024),
+                ))
+                .get(images::list),
+        )
+        .route("/v1/images/{id}", get(images::get).delete(images::delete))
+        .route("/v1/images/{id}/url", get(images::mint_url))
+        .route("/v1/openapi.json", get(openapi::document))
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .route("/metrics", get(health::metrics))
+        .fallback(|| async { ApiError::NotFound })
+        .layer(
+            tower::ServiceBuilder::new()
+                .layer(SetSensitiveRequestHeadersLayer::new([
+                    header::AUTHORIZATION,
+                ]))
+                .layer(SetRequestIdLayer::new(request_id.clone(), MakeRequestUuid))
+                .layer(TraceLayer::new_for_http())
+                .layer(PropagateRequestIdLayer::new(request_id))
+                .layer(CatchPanicLayer::new())
+                .layer(TimeoutLayer::with_status_code(
+                    axum::http::StatusCode::REQUEST_TIMEOUT,
+                    state.0.settings.request_timeout,
+                )),
+        )
+        .with_state(state)
+}
+
+/// Serves the API on `listener` until `shutdown` completes, then drains in-flight requests.
+pub async fn run(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    crate::telemetry::install_metrics();
+    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+/// Checks `key` against `quota`; a refusal is [`ApiError::RateLimited`] with its headers.
+pub(crate) async fn limited(
+    state: &AppState,
+    key: &str,
+    quota: Quota,
+) -> Result<crate::ratelimit::Decision, ApiError> {
+    let decision = state.0.limiter.check(key, &quota).await;
+    if decision.allowed {
+        Ok(decision)
+    } else {
+        Err(ApiError::RateLimited(decision))
+    }
+}
+
+/// Adds the `RateLimit-*` headers of `decision` to a response.
+pub(crate) fn with_limit_headers(
+    decision: &crate::ratelimit::Decision,
+    response: impl axum::response::IntoResponse,
+) -> axum::response::Response {
+    let mut response = response.into_response();
+    for (name, value) in decision.headers() {
+        response.headers_mut().insert(name, value);
+    }
+    response
+}

@@ -1,0 +1,238 @@
+//! Configuration of every role: command-line flags that fall back to environment variables
+//! (`DATABASE_URL` and `REDIS_URL` by their usual names, the rest prefixed `IMGEDGE_`), and
+//! the assembly of a role's parts from them. Secrets are never logged: their `Debug` and
+//! clap's help hide them.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+
+use crate::api::{ApiSettings, AppState, JwtKeys, Parts, Quotas};
+use crate::db::Db;
+use crate::engine::{Engine, EngineConfig};
+use crate::invalidate::{CloudFrontInvalidator, Invalidator, LocalInvalidator};
+use crate::ratelimit::Quota;
+use crate::redis::RedisHandle;
+use crate::storage::{ObjectStore, S3Config};
+use crate::url::UrlSecret;
+
+/// Engine limits, shared by every role that decodes images.
+#[derive(Debug, Clone, clap::Args)]
+pub struct EngineArgs {
+    /// Largest source accepted, in pixels.
+    #[arg(long, env = "IMGEDGE_MAX_SOURCE_PIXELS", default_value_t = 50_000_000)]
+    pub max_source_pixels: u64,
+    /// Largest output, in pixels.
+    #[arg(long, env = "IMGEDGE_MAX_OUTPUT_PIXELS", default_value_t = 50_000_000)]
+    pub max_output_pixels: u64,
+    /// Time budget of one render, in milliseconds.
+    #[arg(long, env = "IMGEDGE_RENDER_TIMEOUT_MS", default_value_t = 20_000)]
+    pub render_timeout_ms: u64,
+    /// libvips threads per render (0: the number of cores).
+    #[arg(long, env = "IMGEDGE_VIPS_CONCURRENCY", default_value_t = 0)]
+    pub vips_concurrency: u32,
+}
+
+impl EngineArgs {
+    pub fn config(&self) -> EngineConfig {
+        EngineConfig {
+            max_source_pixels: self.max_source_pixels,
+            max_output_pixels: self.max_output_pixels,
+            render_timeout: Duration::from_millis(self.render_timeout_ms),
+            vips_concurrency: self.vips_concurrency,
+            ..EngineConfig::default()
+        }
+    }
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct DatabaseArgs {
+    /// PostgreSQL connection URL.
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
+    pub database_url: String,
+    #[arg(long, env = "IMGEDGE_DB_MAX_CONNECTIONS", default_value_t = 16)]
+    pub db_max_connections: u32,
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct RedisArgs {
+    /// Redis URL, for rate limits and the metadata cache.
+    #[arg(
+        long,
+        env = "REDIS_URL",
+        default_value = "redis://127.0.0.1:6379",
+        hide_env_values = true
+    )]
+    pub redis_url: String,
+    /// Prefix of every Redis key this deployment uses.
+    #[arg(long, env = "IMGEDGE_REDIS_PREFIX", default_value = "imgedge:")]
+    pub redis_prefix: String,
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct S3Args {
+    /// S3 endpoint (MinIO, the embedded server); leave unset for AWS.
+    #[arg(long, env = "IMGEDGE_S3_ENDPOINT")]
+    pub s3_endpoint: Option<String>,
+    #[arg(long, env = "IMGEDGE_S3_REGION", default_value = "us-east-1")]
+    pub s3_region: String,
+    #[arg(long, env = "IMGEDGE_S3_BUCKET", default_value = "imgedge")]
+    pub s3_bucket: String,
+    #[arg(long, env = "IMGEDGE_S3_ACCESS_KEY_ID", hide_env_values = true)]
+    pub s3_access_key_id: String,
+    #[arg(long, env = "IMGEDGE_S3_SECRET_ACCESS_KEY", hide_env_values = true)]
+    pub s3_secret_access_key: String,
+    /// Create the bucket at start if it is missing (development and tests).
+    #[arg(long, env = "IMGEDGE_S3_CREATE_BUCKET")]
+    pub s3_create_bucket: bool,
+}
+
+impl S3Args {
+    pub fn config(&self) -> S3Config {
+        S3Config {
+            endpoint: self.s3_endpoint.clone(),
+            region: self.s3_region.clone(),
+            bucket: self.s3_bucket.clone(),
+            access_key_id: self.s3_access_key_id.clone(),
+            secret_access_key: self.s3_secret_access_key.clone(),
+            // Non-AWS endpoints on loopback have no per-bucket host names.
+            force_path_style: self.s3_endpoint.is_some(),
+        }
+    }
+}
+
+/// A quota as `PER_MINUTE:BURST`, e.g. `1200:200`.
+fn parse_quota(text: &str) -> Result<Quota, String> {
+    let (rate, burst) = text.split_once(':').ok_or("expected PER_MINUTE:BURST")?;
+    let number = |s: &str| s.trim().parse::<u32>().ok().filter(|n| *n > 0);
+    match (number(rate), number(burst)) {
+        (Some(per_period), Some(burst)) => Ok(Quota {
+            per_period,
+            period: Duration::from_mins(1),
+            burst,
+        }),
+        _ => Err("expected two positive integers, PER_MINUTE:BURST".into()),
+    }
+}
+
+fn parse_secret(hex: &str) -> Result<UrlSecret, String> {
+    UrlSecret::from_hex(hex).map_err(|_| "expected 64 hexadecimal characters".to_owned())
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct ApiArgs {
+    /// Address to listen on.
+    #[arg(long, env = "IMGEDGE_API_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    /// Base URL of the CDN serving `/i/...`, used in the URLs the API returns.
+    #[arg(
+        long,
+        env = "IMGEDGE_CDN_BASE",
+        default_value = "http://127.0.0.1:8000"
+    )]
+    pub cdn_base: String,
+    /// The 32-byte server secret that derives each image's URL key (64 hex characters).
+    #[arg(long, env = "IMGEDGE_URL_SECRET", hide_env_values = true, value_parser = parse_secret)]
+    pub url_secret: UrlSecret,
+    /// JWT signing keys: `kid=base64key[,kid=base64key...]`, each at least 32 bytes.
+    #[arg(long, env = "IMGEDGE_JWT_KEYS", hide_env_values = true)]
+    pub jwt_keys: String,
+    /// The `kid` that signs new tokens; the others only verify.
+    #[arg(long, env = "IMGEDGE_JWT_ACTIVE_KID")]
+    pub jwt_active_kid: String,
+    #[arg(long, env = "IMGEDGE_ACCESS_TOKEN_TTL_SECS", default_value_t = 900)]
+    pub access_token_ttl_secs: u64,
+    #[arg(long, env = "IMGEDGE_REFRESH_TOKEN_TTL_SECS", default_value_t = 30 * 24 * 3600)]
+    pub refresh_token_ttl_secs: u64,
+    #[arg(long, env = "IMGEDGE_MAX_UPLOAD_BYTES", default_value_t = 25 * 1024 * 1024)]
+    pub max_upload_bytes: u64,
+    #[arg(long, env = "IMGEDGE_MAX_FRAMES", default_value_t = 1000)]
+    pub max_frames: u32,
+    /// Uploads per user, as `PER_MINUTE:BURST`.
+    #[arg(long, env = "IMGEDGE_QUOTA_UPLOAD", value_parser = parse_quota, default_value = "60:20")]
+    pub quota_upload: Quota,
+    /// Metadata reads (get, list) per user, as `PER_MINUTE:BURST`.
+    #[arg(long, env = "IMGEDGE_QUOTA_READ", value_parser = parse_quota, default_value = "1200:200")]
+    pub quota_read: Quota,
+    /// URL mints per user, as `PER_MINUTE:BURST`.
+    #[arg(long, env = "IMGEDGE_QUOTA_MINT", value_parser = parse_quota, default_value = "1200:200")]
+    pub quota_mint: Quota,
+    /// Deletes per user, as `PER_MINUTE:BURST`.
+    #[arg(long, env = "IMGEDGE_QUOTA_WRITE", value_parser = parse_quota, default_value = "120:30")]
+    pub quota_write: Quota,
+    /// How long image metadata stays in the Redis cache.
+    #[arg(long, env = "IMGEDGE_CACHE_TTL_SECS", default_value_t = 300)]
+    pub cache_ttl_secs: u64,
+    /// CloudFront distribution to invalidate on delete (production).
+    #[arg(long, env = "IMGEDGE_CLOUDFRONT_DISTRIBUTION_ID")]
+    pub cloudfront_distribution_id: Option<String>,
+    /// The local edge's purge endpoint, invalidated on delete when there is no CloudFront.
+    #[arg(long, env = "IMGEDGE_EDGE_PURGE_URL")]
+    pub edge_purge_url: Option<String>,
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    #[command(flatten)]
+    pub redis: RedisArgs,
+    #[command(flatten)]
+    pub s3: S3Args,
+    #[command(flatten)]
+    pub engine: EngineArgs,
+}
+
+/// Builds the API's state from its configuration. Nothing here needs PostgreSQL, Redis or
+/// S3 to be up: connections are made on first use, so the API starts during an outage and
+/// answers 503 (or degrades) until they return.
+pub async fn api_state(args: &ApiArgs) -> anyhow::Result<AppState> {
+    let jwt = JwtKeys::parse(
+        &args.jwt_keys,
+        &args.jwt_active_kid,
+        Duration::from_secs(args.access_token_ttl_secs),
+    )
+    .context("IMGEDGE_JWT_KEYS")?;
+    let db = Db::connect(
+        &args.database.database_url,
+        args.database.db_max_connections,
+    )
+    .await
+    .context("DATABASE_URL")?;
+    let redis =
+        RedisHandle::new(&args.redis.redis_url, &args.redis.redis_prefix).context("REDIS_URL")?;
+    let engine = Engine::new(args.engine.config()).context("starting libvips")?;
+    let invalidator: Arc<dyn Invalidator> = match &args.cloudfront_distribution_id {
+        Some(distribution) => Arc::new(CloudFrontInvalidator::from_env(distribution.clone()).await),
+        None => Arc::new(LocalInvalidator::new(args.edge_purge_url.clone())),
+    };
+    let store = ObjectStore::new(&args.s3.config());
+    if args.s3.s3_create_bucket {
+        store
+            .ensure_bucket()
+            .await
+            .context("creating the S3 bucket")?;
+    }
+    Ok(AppState::new(Parts {
+        settings: ApiSettings {
+            cdn_base: args.cdn_base.trim_end_matches('/').to_owned(),
+            max_upload_bytes: args.max_upload_bytes,
+            max_frames: args.max_frames,
+            refresh_token_ttl: Duration::from_secs(args.refresh_token_ttl_secs),
+            quotas: Quotas {
+                upload: args.quota_upload,
+                read: args.quota_read,
+                mint: args.quota_mint,
+                write: args.quota_write,
+                ..Quotas::default()
+            },
+            ..ApiSettings::default()
+        },
+        db,
+        store,
+        redis: Some(redis),
+        engine,
+        jwt,
+        url_secret: args.url_secret.clone(),
+        invalidator,
+        cache_ttl: Duration::from_secs(args.cache_ttl_secs),
+    }))
+}

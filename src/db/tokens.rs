@@ -1,0 +1,168 @@
+//! Refresh tokens: rotation with reuse detection.
+//!
+//! A login starts a family; every refresh marks the presented token used and inserts its
+//! successor in the same family. Presenting a token that was already used or revoked means
+//! a copy exists somewhere: the whole family is revoked, so neither the thief nor the
+//! victim can continue with it and the user logs in again.
+
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use super::{Db, DbError};
+
+/// A refresh token to store. The token itself never reaches the database, only its hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewRefreshToken {
+    pub id: Uuid,
+    pub user_id: Uuid,
+    pub family_id: Uuid,
+    /// BLAKE3 of the token.
+    pub token_hash: [u8; 32],
+    pub expires_at: OffsetDateTime,
+}
+
+/// What presenting a refresh token did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rotation {
+    /// The token was valid: it is now used, and its successor is stored in its family.
+    Rotated { user_id: Uuid },
+    /// The token had already been used or revoked: its whole family is now revoked.
+    Reused,
+    /// The token is past its expiry (and was never used): nothing changed.
+    Expired,
+    /// No token has this hash.
+    Unknown,
+}
+
+/// The first key of the advisory locks that serialise work on one token family (the
+/// two-key lock space, apart from sqlx's own migration lock).
+const FAMILY_LOCK_CLASS: i32 = 0x696d_6731;
+
+/// The second key: the family id's first 32 bits. Two families sharing it only serialise
+/// with each other, which is harmless.
+fn family_lock_key(family_id: Uuid) -> i32 {
+    let b = family_id.as_bytes();
+    i32::from_be_bytes([b[0], b[1], b[2], b[3]])
+}
+
+#[derive(sqlx::FromRow)]
+struct Presented {
+    user_id: Uuid,
+    family_id: Uuid,
+    expired: bool,
+    spent: bool,
+}
+
+impl Db {
+    /// Stores the first token of a family (at login). [`DbError::Conflict`] if the hash
+    /// exists, which a random token makes practically impossible.
+    pub async fn insert_refresh_token(&self, token: &NewRefreshToken) -> Result<(), DbError> {
+        sqlx::query(
+            "INSERT INTO refresh_tokens (id, user_id, family_id, token_hash, expires_at) \
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(token.id)
+        .bind(token.user_id)
+        .bind(token.family_id)
+        .bind(token.token_hash.as_slice())
+        .bind(token.expires_at)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Presents the token whose hash is `presented_hash`; when it is valid, stores `next`
+    /// as its successor. `next`'s `user_id` and `family_id` are ignored: the successor
+    /// belongs to the presented token's user and family.
+    ///
+    /// Atomic, and serialised per family: of two concurrent rotations of one token exactly
+    /// one is `Rotated` and the other `Reused`, and a reuse racing with a legitimate
+    /// rotation still revokes the successor that rotation creates. A used or revoked token
+    /// is `Reused` even when it has also expired, since it is evidence of a copy either way.
+    pub async fn rotate_refresh_token(
+        &self,
+        presented_hash: &[u8; 32],
+        next: &NewRefreshToken,
+    ) -> Result<Rotation, DbError> {
+        let mut tx = self.pool.begin().await?;
+
+        // The family first, to take its lock before reading the token's state: a row lock
+        // on the token alone would let a concurrent family revocation miss a successor
+        // inserted by a rotation that has not committed yet.
+        let family: Option<Uuid> =
+            sqlx::query_scalar("SELECT family_id FROM refresh_tokens WHERE token_hash = $1")
+                .bind(presented_hash.as_slice())
+                .fetch_optional(&mut *tx)
+                .await?;
+        let Some(family_id) = family else {
+            return Ok(Rotation::Unknown);
+        };
+        sqlx::query("SELECT pg_advisory_xact_lock($1, $2)")
+            .bind(FAMILY_LOCK_CLASS)
+            .bind(family_lock_key(family_id))
+            .execute(&mut *tx)
+            .await?;
+
+        let presented = sqlx::query_as::<_, Presented>(
+            "SELECT user_id, family_id, expires_at <= now() AS expired, \
+                    (used_at IS NOT NULL OR revoked_at IS NOT NULL) AS spent \
+             FROM refresh_tokens WHERE token_hash = $1 FOR UPDATE",
+        )
+        .bind(presented_hash.as_slice())
+        .fetch_optional(&mut *tx)
+        .await?;
+        // Gone in between: its user was deleted.
+        let Some(presented) = presented else {
+            return Ok(Rotation::Unknown);
+        };
+
+        if presented.spent {
+            sqlx::query(
+                "UPDATE refresh_tokens SET revoked_at = now() \
+                 WHERE family_id = $1 AND revoked_at IS NULL",
+            )
+            .bind(presented.family_id)
+            .execute(&mut *tx)
+            .await?;
+            tx.commit().await?;
+            return Ok(Rotation::Reused);
+        }
+        if presented.expired {
+            return Ok(Rotation::Expired);
+        }
+
+        sqlx::query("UPDATE refresh_tokens SET used_at = now() WHERE token_hash = $1")
+            .bind(presented_hash.as_slice())
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(
+            "INSERT INTO refresh_tokens (id, user_id, family_id, token_hash, expires_at) \
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(next.id)
+        .bind(presented.user_id)
+        .bind(presented.family_id)
+        .bind(next.token_hash.as_slice())
+        .bind(next.expires_at)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(Rotation::Rotated {
+            user_id: presented.user_id,
+        })
+    }
+
+    /// Deletes tokens that expired before `cutoff`, returning how many. A deleted used
+    /// token presented again is `Unknown` instead of `Reused`, so keep a margin (a cutoff
+    /// some days in the past).
+    pub async fn delete_refresh_tokens_expired_before(
+        &self,
+        cutoff: OffsetDateTime,
+    ) -> Result<u64, DbError> {
+        let done = sqlx::query("DELETE FROM refresh_tokens WHERE expires_at < $1")
+            .bind(cutoff)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected())
+    }
+}

@@ -1,0 +1,74 @@
+//! Rendered variants: the transformer records each `v/{image_id}/{sig}` it writes to S3,
+//! so deleting an image knows what to remove.
+
+use uuid::Uuid;
+
+use super::{Db, DbError};
+
+/// A rendered variant to record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewVariant {
+    pub image_id: Uuid,
+    /// The 22-character signature, as in the URL path.
+    pub sig: String,
+    pub canonical_query: String,
+    pub bytes: u64,
+    /// A `url::Format::as_str` name (`jpeg`, `png`, `webp`, `avif`).
+    pub format: String,
+}
+
+/// What recording a variant did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VariantRecorded {
+    Inserted,
+    /// A row for `(image_id, sig)` existed (two renders of one variant raced): unchanged.
+    AlreadyPresent,
+    /// The image was deleted meanwhile: the rendered object is an orphan to remove.
+    ImageGone,
+}
+
+impl Db {
+    /// Records a rendered variant; idempotent on `(image_id, sig)`.
+    pub async fn insert_variant(&self, v: &NewVariant) -> Result<VariantRecorded, DbError> {
+        let bytes = i64::try_from(v.bytes)
+            .map_err(|_| DbError::other(format!("size {} exceeds the schema", v.bytes)))?;
+        let done = sqlx::query(
+            "INSERT INTO variants (image_id, sig, canonical_query, bytes, format) \
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (image_id, sig) DO NOTHING",
+        )
+        .bind(v.image_id)
+        .bind(&v.sig)
+        .bind(&v.canonical_query)
+        .bind(bytes)
+        .bind(&v.format)
+        .execute(&self.pool)
+        .await;
+        match done {
+            Ok(done) if done.rows_affected() > 0 => Ok(VariantRecorded::Inserted),
+            Ok(_) => Ok(VariantRecorded::AlreadyPresent),
+            Err(sqlx::Error::Database(e)) if e.is_foreign_key_violation() => {
+                Ok(VariantRecorded::ImageGone)
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// How many variants of `image_id` are recorded.
+    pub async fn variant_count(&self, image_id: Uuid) -> Result<u64, DbError> {
+        let count: i64 = sqlx::query_scalar("SELECT count(*) FROM variants WHERE image_id = $1")
+            .bind(image_id)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(count as u64)
+    }
+
+    /// The signatures of `image_id`'s recorded variants, in no particular order. Not
+    /// owner-scoped: look the image up with [`Db::image`] first.
+    pub async fn variant_sigs(&self, image_id: Uuid) -> Result<Vec<String>, DbError> {
+        let sigs = sqlx::query_scalar("SELECT sig FROM variants WHERE image_id = $1")
+            .bind(image_id)
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(sigs)
+    }
+}

@@ -1,0 +1,518 @@
+//! Rate limiting with GCRA (the generic cell rate algorithm), shared across API processes
+//! through one atomic Redis script, with an in-process fallback when Redis is unreachable.
+//!
+//! GCRA keeps one number per key, the theoretical arrival time (TAT): the moment the key's
+//! budget would be full again. A request at `now` moves it to `max(TAT, now) + interval`
+//! and is allowed while that lies no further ahead than `burst` intervals. Time comes from
+//! Redis (`TIME`) so that every API process judges by the same clock, and the key expires
+//! when the TAT passes, so idle keys vanish.
+//!
+//! The arithmetic is written twice, in [`Gcra::step`] (the fallback, and the reference the
+//! unit tests check) and in [`GCRA_LUA`] (the shared limiter), line for line with the same
+//! names and integer microseconds, so that the two cannot drift apart unnoticed.
+//!
+//! The limiter fails open: Redis being down must not take the API down, so a failing Redis
+//! call falls back to the same algorithm in process memory (limits then hold per process),
+//! marks the decision `degraded`, counts `imgedge_ratelimit_fallback_total` and logs a
+//! warning at most every ten seconds.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use ::redis::Script;
+use axum::http::{HeaderName, HeaderValue, header};
+use moka::Expiry;
+use moka::ops::compute::Op;
+
+use crate::redis::{Clock, LogThrottle, RedisHandle};
+
+/// How many requests a key may make: `per_period` per `period` on average, and up to
+/// `burst` at once. Zeroes are read as one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Quota {
+    pub per_period: u32,
+    pub period: Duration,
+    pub burst: u32,
+}
+
+impl Quota {
+    /// `per_minute` requests a minute on average, `burst` at once.
+    pub const fn per_minute(per_minute: u32, burst: u32) -> Quota {
+        Quota {
+            per_period: per_minute,
+            period: Duration::from_mins(1),
+            burst,
+        }
+    }
+
+    /// The steady-state spacing of requests (the emission interval).
+    pub fn interval(&self) -> Duration {
+        Duration::from_micros(Gcra::from_quota(self).interval_us)
+    }
+}
+
+/// The answer for one request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Decision {
+    pub allowed: bool,
+    /// The most requests the key can make at once (the quota's burst).
+    pub limit: u32,
+    /// How many more requests would be allowed right now.
+    pub remaining: u32,
+    /// How long until the key's budget is full again (`remaining == limit`).
+    pub reset_after: Duration,
+    /// For a refused request, how long until the same request would be allowed.
+    pub retry_after: Option<Duration>,
+    /// True when Redis failed and the decision came from this process alone.
+    pub degraded: bool,
+}
+
+impl Decision {
+    /// The response headers of draft-ietf-httpapi-ratelimit-headers (`RateLimit-Limit`,
+    /// `RateLimit-Remaining`, `RateLimit-Reset` in whole seconds rounded up) and, for a
+    /// refused request, `Retry-After` (whole seconds, rounded up, so at least 1).
+    pub fn headers(&self) -> Vec<(HeaderName, HeaderValue)> {
+        let mut headers = vec![
+            (
+                HeaderName::from_static("ratelimit-limit"),
+                HeaderValue::from(self.limit),
+            ),
+            (
+                HeaderName::from_static("ratelimit-remaining"),
+                HeaderValue::from(self.remaining),
+            ),
+            (
+                HeaderName::from_static("ratelimit-reset"),
+                HeaderValue::from(ceil_secs(self.reset_after)),
+            ),
+        ];
+        if let Some(retry_after) = self.retry_after.filter(|_| !self.allowed) {
+            headers.push((
+                header::RETRY_AFTER,
+                HeaderValue::from(ceil_secs(retry_after).max(1)),
+            ));
+        }
+        headers
+    }
+}
+
+fn ceil_secs(d: Duration) -> u64 {
+    d.as_secs() + u64::from(d.subsec_nanos() > 0)
+}
+
+/// The limiter. Clones share their state.
+#[derive(Clone)]
+pub struct RateLimiter {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    redis: Option<RedisHandle>,
+    script: Script,
+    /// The fallback's TATs, on `clock`; each entry expires when its TAT passes.
+    local: moka::sync::Cache<String, LocalTat>,
+    clock: Clock,
+    warn: LogThrottle,
+}
+
+impl std::fmt::Debug for RateLimiter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RateLimiter")
+            .field("redis", &self.inner.redis)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Bound on the keys the fallback remembers; beyond it the least useful are evicted, which
+/// only makes the fallback more lenient.
+const LOCAL_MAX_KEYS: u64 = 100_000;
+
+impl RateLimiter {
+    /// A limiter backed by `redis`, or by this process alone when `None` (decisions are then
+    /// not marked degraded: that is the configuration, not a failure).
+    pub fn new(redis: Option<RedisHandle>) -> RateLimiter {
+        RateLimiter {
+            inner: Arc::new(Inner {
+                redis,
+                script: Script::new(GCRA_LUA),
+                local: moka::sync::Cache::builder()
+                    .max_capacity(LOCAL_MAX_KEYS)
+                    .expire_after(TatExpiry)
+                    .build(),
+                clock: Clock::new(),
+                warn: LogThrottle::new(Duration::from_secs(10)),
+            }),
+        }
+    }
+
+    /// Counts one request for `key` (the caller's choice, e.g. `upload:{user_id}` or
+    /// `login-ip:{ip}`) against `quota`. Never fails: see the module documentation.
+    pub async fn check(&self, key: &str, quota: &Quota) -> Decision {
+        let gcra = Gcra::from_quota(quota);
+        let Some(redis) = &self.inner.redis else {
+            return gcra.decision(self.check_local(key, gcra), false);
+        };
+        let redis_key = redis.key(&["rl", key]);
+        let script = &self.inner.script;
+        let shared = redis
+            .run(|mut conn| {
+                let redis_key = &redis_key;
+                async move {
+                    script
+                        .key(redis_key)
+                        .arg(gcra.interval_us)
+                        .arg(gcra.tolerance_us)
+                        .invoke_async::<(u64, u64, u64, u64)>(&mut conn)
+                        .await
+                }
+            })
+            .await;
+        match shared {
+            Ok((allowed, remaining, reset_after_us, retry_after_us)) => gcra.decision(
+                Outcome {
+                    allowed: allowed == 1,
+                    remaining,
+                    reset_after_us,
+                    retry_after_us,
+                    new_tat: None,
+                },
+                false,
+            ),
+            Err(e) => {
+                metrics::counter!("imgedge_ratelimit_fallback_total").increment(1);
+                if self.inner.warn.ready() {
+                    tracing::warn!(
+                        error = %crate::redis::error_chain(&e),
+                        "rate limiting in process memory: Redis is unavailable"
+                    );
+                }
+                gcra.decision(self.check_local(key, gcra), true)
+            }
+        }
+    }
+
+    fn check_local(&self, key: &str, gcra: Gcra) -> Outcome {
+        let now = self.inner.clock.now_us();
+        let mut outcome = None;
+        // The compute closure runs under moka's per-key lock, which makes the
+        // read-decide-write atomic like the script is in Redis.
+        self.inner
+            .local
+            .entry_by_ref(key)
+            .and_compute_with(|entry| {
+                let step = gcra.step(now, entry.map(|e| e.into_value().tat_us));
+                outcome = Some(step);
+                match step.new_tat {
+                    Some(tat_us) => Op::Put(LocalTat {
+                        tat_us,
+                        ttl: Duration::from_micros(tat_us - now),
+                    }),
+                    None => Op::Nop,
+                }
+            });
+        outcome.expect("moka calls the compute closure exactly once")
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+struct LocalTat {
+    tat_us: u64,
+    /// Until the TAT passes, after which the entry means nothing (same as the script's PX).
+    ttl: Duration,
+}
+
+struct TatExpiry;
+
+impl Expiry<String, LocalTat> for TatExpiry {
+    fn expire_after_create(
+        &self,
+        _key: &String,
+        value: &LocalTat,
+        _created_at: std::time::Instant,
+    ) -> Option<Duration> {
+        Some(value.ttl)
+    }
+
+    fn expire_after_update(
+        &self,
+        _key: &String,
+        value: &LocalTat,
+        _updated_at: std::time::Instant,
+        _duration_until_expiry: Option<Duration>,
+    ) -> Option<Duration> {
+        Some(value.ttl)
+    }
+}
+
+/// The Redis side of [`Gcra::step`]. KEYS[1] holds the TAT in microseconds of Redis time;
+/// ARGV is `interval_us`, `tolerance_us`. Returns `{allowed (0|1), remaining,
+/// reset_after_us, retry_after_us}`.
+///
+/// Lua numbers are doubles: every value stays an integer below 2^53 (see [`MAX_US`]), and
+/// the TAT is written with `%.0f` because `tostring` would switch to an exponent and lose
+/// digits.
+pub const GCRA_LUA: &str = r"
+-- Needed before Redis 5 to write after reading the non-deterministic TIME; a no-op since.
+if redis.replicate_commands then redis.replicate_commands() end
+local time = redis.call('TIME')
+local now = tonumber(time[1]) * 1000000 + tonumber(time[2])
+local interval = tonumber(ARGV[1])
+local tolerance = tonumber(ARGV[2])
+
+local tat = tonumber(redis.call('GET', KEYS[1]) or '')
+if tat == nil or tat < now then tat = now end
+local new_tat = tat + interval
+local ahead = new_tat - now
+if ahead > tolerance then
+  return {0, 0, tat - now, ahead - tolerance}
+end
+redis.call('SET', KEYS[1], string.format('%.0f', new_tat), 'PX', math.ceil(ahead / 1000))
+return {1, math.floor((tolerance - ahead) / interval), ahead, 0}
+";
+
+/// The largest interval or tolerance, in microseconds (about 71 years): keeps every number
+/// in the script an exact integer.
+const MAX_US: u64 = 1 << 51;
+
+/// A quota in the algorithm's terms.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Gcra {
+    /// The emission interval: `period / per_period`, at least 1 µs.
+    interval_us: u64,
+    /// How far ahead of now the TAT may run: `burst` intervals.
+    tolerance_us: u64,
+    burst: u32,
+}
+
+/// The result of one [`Gcra::step`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Outcome {
+    allowed: bool,
+    remaining: u64,
+    reset_after_us: u64,
+    retry_after_us: u64,
+    /// The TAT to store (allowed requests only; a refused one changes nothing).
+    new_tat: Option<u64>,
+}
+
+impl Gcra {
+    fn from_quota(quota: &Quota) -> Gcra {
+        let per_period = u64::from(quota.per_period.max(1));
+        let period_us = u64::try_from(quota.period.as_micros()).unwrap_or(u64::MAX);
+        let interval_us = (period_us / per_period).clamp(1, MAX_US);
+        let burst = quota.burst.max(1);
+        Gcra {
+            interval_us,
+            tolerance_us: interval_us.saturating_mul(u64::from(burst)).min(MAX_US),
+            burst,
+        }
+    }
+
+    /// One request at `now` against the stored TAT (None when the key is new or expired).
+    /// Mirrors [`GCRA_LUA`] line for line.
+    fn step(self, now: u64, stored_tat: Option<u64>) -> Outcome {
+        let tat = stored_tat.map_or(now, |tat| tat.max(now));
+        let new_tat = tat + self.interval_us;
+        let ahead = new_tat - now;
+        if ahead > self.tolerance_us {
+            return Outcome {
+                allowed: false,
+                remaining: 0,
+                reset_after_us: tat - now,
+                retry_after_us: ahead - self.tolerance_us,
+                new_tat: None,
+            };
+        }
+        Outcome {
+            allowed: true,
+            remaining: (self.tolerance_us - ahead) / self.interval_us,
+            reset_after_us: ahead,
+            retry_after_us: 0,
+            new_tat: Some(new_tat),
+        }
+    }
+
+    fn decision(self, outcome: Outcome, degraded: bool) -> Decision {
+        Decision {
+            allowed: outcome.allowed,
+            limit: self.burst,
+            remaining: u32::try_from(outcome.remaining)
+                .unwrap_or(u32::MAX)
+                .min(self.burst),
+            reset_after: Duration::from_micros(outcome.reset_after_us),
+            retry_after: (!outcome.allowed).then(|| Duration::from_micros(outcome.retry_after_us)),
+            degraded,
+        }
+    }
+}
+
+/// Registers the descriptions of this module's metrics with the installed recorder.
+pub fn describe_metrics() {
+    metrics::describe_counter!(
+        "imgedge_ratelimit_fallback_total",
+        "Rate-limit decisions taken in process memory because Redis was unavailable"
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MS: u64 = 1000;
+
+    fn gcra(per_period: u32, period: Duration, burst: u32) -> Gcra {
+        Gcra::from_quota(&Quota {
+            per_period,
+            period,
+            burst,
+        })
+    }
+
+    /// Runs `times` back to back and returns the outcomes, threading the TAT like the store.
+    fn run(g: Gcra, tat: &mut Option<u64>, now: u64, times: usize) -> Vec<Outcome> {
+        (0..times)
+            .map(|_| {
+                let out = g.step(now, *tat);
+                if let Some(new_tat) = out.new_tat {
+                    *tat = Some(new_tat);
+                }
+                out
+            })
+            .collect()
+    }
+
+    #[test]
+    fn quota_becomes_interval_and_tolerance() {
+        let g = gcra(60, Duration::from_mins(1), 10);
+        assert_eq!(g.interval_us, 1_000_000);
+        assert_eq!(g.tolerance_us, 10_000_000);
+        // Zeroes are read as one rather than dividing by zero or refusing everything.
+        let z = gcra(0, Duration::from_secs(1), 0);
+        assert_eq!(
+            (z.interval_us, z.tolerance_us, z.burst),
+            (1_000_000, 1_000_000, 1)
+        );
+        assert_eq!(gcra(1, Duration::ZERO, 1).interval_us, 1);
+        assert_eq!(gcra(1, Duration::MAX, u32::MAX).tolerance_us, MAX_US);
+    }
+
+    #[test]
+    fn a_fresh_key_allows_exactly_burst_at_once() {
+        let g = gcra(10, Duration::from_secs(1), 3);
+        let mut tat = None;
+        let outs = run(g, &mut tat, 5_000 * MS, 4);
+        let remaining: Vec<u64> = outs.iter().map(|o| o.remaining).collect();
+        assert_eq!(remaining, [2, 1, 0, 0]);
+        assert!(outs[..3].iter().all(|o| o.allowed));
+        let refused = outs[3];
+        assert!(!refused.allowed);
+        assert_eq!(refused.retry_after_us, 100 * MS, "one interval");
+        assert_eq!(
+            refused.reset_after_us,
+            300 * MS,
+            "three intervals to refill"
+        );
+        assert_eq!(refused.new_tat, None);
+        assert_eq!(tat, Some(5_300 * MS));
+    }
+
+    #[test]
+    fn a_request_is_allowed_again_after_retry_after() {
+        let g = gcra(10, Duration::from_secs(1), 2);
+        let mut tat = None;
+        run(g, &mut tat, 0, 2);
+        let refused = g.step(40 * MS, tat);
+        assert_eq!(refused.retry_after_us, 60 * MS);
+        let just_before = g.step(40 * MS + refused.retry_after_us - 1, tat);
+        assert!(!just_before.allowed);
+        let at = g.step(40 * MS + refused.retry_after_us, tat);
+        assert!(at.allowed);
+        assert_eq!(at.remaining, 0);
+    }
+
+    #[test]
+    fn idle_time_refills_the_budget_up_to_burst_only() {
+        let g = gcra(10, Duration::from_secs(1), 5);
+        let mut tat = None;
+        run(g, &mut tat, 0, 5);
+        // Two intervals later, two requests fit again.
+        let outs = run(g, &mut tat, 200 * MS, 3);
+        assert_eq!(
+            outs.iter().map(|o| o.allowed).collect::<Vec<_>>(),
+            [true, true, false]
+        );
+        // Long idle: a stale TAT counts as now, never as saved-up credit beyond burst.
+        let outs = run(g, &mut tat, 60_000 * MS, 6);
+        assert_eq!(outs.iter().filter(|o| o.allowed).count(), 5);
+        assert_eq!(outs[0].remaining, 4);
+    }
+
+    #[test]
+    fn steady_traffic_at_the_rate_is_always_allowed() {
+        let g = gcra(10, Duration::from_secs(1), 1);
+        let mut tat = None;
+        for i in 0..100 {
+            let out = run(g, &mut tat, i * 100 * MS, 1)[0];
+            assert!(out.allowed, "request {i}");
+            assert_eq!(out.reset_after_us, 100 * MS);
+        }
+        assert!(
+            !run(g, &mut tat, 9_950 * MS, 1)[0].allowed,
+            "faster than the rate"
+        );
+    }
+
+    #[test]
+    fn decisions_report_limit_remaining_and_retry() {
+        let g = gcra(60, Duration::from_mins(1), 10);
+        let allowed = g.decision(g.step(0, None), false);
+        assert_eq!(
+            allowed,
+            Decision {
+                allowed: true,
+                limit: 10,
+                remaining: 9,
+                reset_after: Duration::from_secs(1),
+                retry_after: None,
+                degraded: false,
+            }
+        );
+        let refused = g.decision(g.step(0, Some(10_000_000)), true);
+        assert!(!refused.allowed && refused.degraded);
+        assert_eq!(refused.remaining, 0);
+        assert_eq!(refused.retry_after, Some(Duration::from_secs(1)));
+    }
+
+    #[test]
+    fn headers_round_seconds_up_and_add_retry_after_only_when_refused() {
+        let mut d = Decision {
+            allowed: true,
+            limit: 10,
+            remaining: 3,
+            reset_after: Duration::from_millis(2_001),
+            retry_after: None,
+            degraded: false,
+        };
+        let text = |d: &Decision| -> Vec<(String, String)> {
+            d.headers()
+                .into_iter()
+                .map(|(n, v)| (n.to_string(), v.to_str().expect("ascii").to_owned()))
+                .collect()
+        };
+        assert_eq!(
+            text(&d),
+            [
+                ("ratelimit-limit".into(), "10".into()),
+                ("ratelimit-remaining".into(), "3".into()),
+                ("ratelimit-reset".into(), "3".into()),
+            ]
+        );
+        d.allowed = false;
+        d.remaining = 0;
+        d.reset_after = Duration::from_secs(4);
+        d.retry_after = Some(Duration::from_millis(10));
+        let h = text(&d);
+        assert_eq!(h[2], ("ratelimit-reset".into(), "4".into()));
+        assert_eq!(h[3], ("retry-after".into(), "1".into()));
+    }
+}
