@@ -7,6 +7,7 @@ mod cli;
 mod db;
 mod engine;
 mod ratelimit;
+mod reconcile;
 mod storage;
 mod support;
 mod url_vectors;
