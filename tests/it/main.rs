@@ -2,6 +2,7 @@
 
 mod api;
 mod api_support;
+mod binary;
 mod cache;
 mod cli;
 mod db;

@@ -1,0 +1,162 @@
+//! The real `imgedge` binary as an operator runs it: `migrate`, `s3` and `api` as separate
+//! processes configured by environment variables, talking over real HTTP; then a graceful
+//! stop on SIGTERM.
+
+use std::net::TcpListener;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use sqlx::PgPool;
+
+/// Kills the process when the test ends, however it ends.
+struct Process(Child);
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port()
+}
+
+fn imgedge(args: &[&str], env: &[(&str, String)]) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_imgedge"));
+    cmd.args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .env("RUST_LOG", "warn");
+    for (name, value) in env {
+        cmd.env(name, value);
+    }
+    cmd
+}
+
+async fn wait_ready(http: &reqwest::Client, url: &str) {
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_secs(20) {
+        if http.get(url).send().await.is_ok_and(|r| r.status() == 200) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{url} never became ready");
+}
+
+#[sqlx::test(migrations = false)]
+async fn migrate_then_serve_then_stop_gracefully(pool: PgPool) {
+    let database = pool
+        .connect_options()
+        .get_database()
+        .expect("test database")
+        .to_owned();
+    let base_url = std::env::var("DATABASE_URL").expect("DATABASE_URL");
+    let database_url = format!(
+        "{}/{database}",
+        base_url.rsplit_once('/').expect("url with a path").0
+    );
+    let s3_dir = tempfile::tempdir().expect("temp dir");
+    let (s3_port, api_port) = (free_port(), free_port());
+    let env = vec![
+        ("DATABASE_URL", database_url),
+        ("REDIS_URL", "redis://127.0.0.1:6379".to_owned()),
+        (
+            "IMGEDGE_REDIS_PREFIX",
+            format!("test:{}:", uuid::Uuid::new_v4()),
+        ),
+        ("IMGEDGE_S3_ENDPOINT", format!("http://127.0.0.1:{s3_port}")),
+        ("IMGEDGE_S3_LISTEN", format!("127.0.0.1:{s3_port}")),
+        ("IMGEDGE_S3_DIR", s3_dir.path().display().to_string()),
+        ("IMGEDGE_S3_ACCESS_KEY_ID", "binary-test".to_owned()),
+        (
+            "IMGEDGE_S3_SECRET_ACCESS_KEY",
+            "binary-test-secret".to_owned(),
+        ),
+        ("IMGEDGE_S3_CREATE_BUCKET", "true".to_owned()),
+        ("IMGEDGE_API_LISTEN", format!("127.0.0.1:{api_port}")),
+        ("IMGEDGE_URL_SECRET", "ab".repeat(32)),
+        (
+            "IMGEDGE_JWT_KEYS",
+            format!("k1={}", "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNkZWY="),
+        ),
+        ("IMGEDGE_JWT_ACTIVE_KID", "k1".to_owned()),
+        ("IMGEDGE_CDN_BASE", "https://cdn.example".to_owned()),
+    ];
+
+    let status = imgedge(&["migrate"], &env).status().expect("migrate runs");
+    assert!(status.success(), "imgedge migrate");
+    let _s3 = Process(imgedge(&["s3"], &env).spawn().expect("s3 starts"));
+    let mut api = Process(imgedge(&["api"], &env).spawn().expect("api starts"));
+    let http = reqwest::Client::new();
+    let base = format!("http://127.0.0.1:{api_port}");
+    wait_ready(&http, &format!("{base}/readyz")).await;
+
+    let creds = json!({ "email": "op@example.com", "password": "operator password" });
+    let resp = http
+        .post(format!("{base}/v1/auth/register"))
+        .json(&creds)
+        .send()
+        .await
+        .expect("register");
+    assert_eq!(resp.status(), 201);
+    let session: Value = http
+        .post(format!("{base}/v1/auth/login"))
+        .json(&creds)
+        .send()
+        .await
+        .expect("login")
+        .json()
+        .await
+        .expect("JSON");
+    let token = session["access_token"].as_str().expect("token");
+    let photo = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/testdata/photos/dark.jpg"
+    ))
+    .expect("photo");
+    let resp = http
+        .post(format!("{base}/v1/images"))
+        .bearer_auth(token)
+        .header("content-type", "image/jpeg")
+        .body(photo)
+        .send()
+        .await
+        .expect("upload");
+    assert_eq!(resp.status(), 201);
+    let image: Value = resp.json().await.expect("JSON");
+    assert!(
+        image["url"]
+            .as_str()
+            .is_some_and(|u| u.starts_with("https://cdn.example/i/")),
+        "URLs point at the configured CDN: {image}"
+    );
+
+    // SIGTERM: the API drains and exits cleanly.
+    let pid = api.0.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .expect("kill")
+            .success()
+    );
+    let start = Instant::now();
+    let exit = loop {
+        if let Some(status) = api.0.try_wait().expect("wait") {
+            break status;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "the API did not stop on SIGTERM"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert!(exit.success(), "clean exit on SIGTERM: {exit:?}");
+}
