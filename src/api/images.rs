@@ -14,7 +14,7 @@ use uuid::Uuid;
 
 use super::auth::AuthUser;
 use super::error::{ApiError, ErrorBody};
-use super::{AppState, limited, with_limit_headers};
+use super::{AppState, UserClass, with_limit_headers};
 use crate::cache::MetaCache;
 use crate::db::{Image, NewImage, PageCursor};
 use crate::engine::{SourceFormat, SourceInfo};
@@ -258,12 +258,7 @@ pub(super) async fn upload(
     AuthUser(user): AuthUser,
     request: Request,
 ) -> Result<Response, ApiError> {
-    let decision = limited(
-        &state,
-        &format!("upload:{user}"),
-        state.0.settings.quotas.upload,
-    )
-    .await?;
+    let decision = state.limit_user(UserClass::Upload, user).await?;
     let (filename, bytes) = read_upload(&state, request).await?;
     let sniffed = sniff(&bytes)?;
     let info = verify_image(&state, bytes.clone()).await?;
@@ -336,12 +331,7 @@ pub(super) async fn list(
     AuthUser(user): AuthUser,
     params: Result<Query<ListParams>, QueryRejection>,
 ) -> Result<Response, ApiError> {
-    let decision = limited(
-        &state,
-        &format!("read:{user}"),
-        state.0.settings.quotas.read,
-    )
-    .await?;
+    let decision = state.limit_user(UserClass::Read, user).await?;
     let Query(params) = params.map_err(|e| ApiError::Invalid("bad_query", e.body_text()))?;
     let limit = params.limit.unwrap_or(DEFAULT_PAGE);
     if !(1..=MAX_PAGE).contains(&limit) {
@@ -399,12 +389,7 @@ pub(super) async fn get(
     AuthUser(user): AuthUser,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let decision = limited(
-        &state,
-        &format!("read:{user}"),
-        state.0.settings.quotas.read,
-    )
-    .await?;
+    let decision = state.limit_user(UserClass::Read, user).await?;
     let image = owned_image(&state, user, parse_id(&id)?).await?;
     Ok(with_limit_headers(
         &decision,
@@ -431,12 +416,7 @@ pub(super) async fn mint_url(
     Path(id): Path<String>,
     RawQuery(query): RawQuery,
 ) -> Result<Response, ApiError> {
-    let decision = limited(
-        &state,
-        &format!("mint:{user}"),
-        state.0.settings.quotas.mint,
-    )
-    .await?;
+    let decision = state.limit_user(UserClass::Mint, user).await?;
     let id = parse_id(&id)?;
     let spec = TransformSpec::parse(query.as_deref().unwrap_or_default())?.into_spec();
     owned_image(&state, user, id).await?;
@@ -472,12 +452,7 @@ pub(super) async fn delete(
     AuthUser(user): AuthUser,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let decision = limited(
-        &state,
-        &format!("write:{user}"),
-        state.0.settings.quotas.write,
-    )
-    .await?;
+    let decision = state.limit_user(UserClass::Write, user).await?;
     let id = parse_id(&id)?;
     // The row goes first: from then on the image is gone for its owner and for the
     // transformer, whatever happens to the objects below.

@@ -215,6 +215,33 @@ pub async fn run(
         .await
 }
 
+/// What a signed-in user's request counts against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum UserClass {
+    Upload,
+    Read,
+    Mint,
+    Write,
+}
+
+impl AppState {
+    /// Rate-limits `user`'s request of `class`.
+    pub(crate) async fn limit_user(
+        &self,
+        class: UserClass,
+        user: uuid::Uuid,
+    ) -> Result<crate::ratelimit::Decision, ApiError> {
+        let quotas = &self.0.settings.quotas;
+        let (name, quota) = match class {
+            UserClass::Upload => ("upload", quotas.upload),
+            UserClass::Read => ("read", quotas.read),
+            UserClass::Mint => ("mint", quotas.mint),
+            UserClass::Write => ("write", quotas.write),
+        };
+        limited(self, &format!("{name}:{user}"), quota).await
+    }
+}
+
 /// Checks `key` against `quota`; a refusal is [`ApiError::RateLimited`] with its headers.
 pub(crate) async fn limited(
     state: &AppState,
