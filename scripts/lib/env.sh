@@ -54,7 +54,10 @@ ensure_services() {
     if ! as_root grep -q '^host all all 127.0.0.1/32 trust' "$hba"; then
       as_root sed -i '1i host all all 127.0.0.1/32 trust' "$hba"
     fi
+    # The package may have started the cluster already: start it if not, then reload so
+    # the trust line above applies either way.
     as_root pg_ctlcluster --skip-systemctl-redirect "$version" main start || true
+    as_root pg_ctlcluster --skip-systemctl-redirect "$version" main reload || true
     for _ in $(seq 30); do port_open 5432 && break; sleep 1; done
   fi
   # The outage tests start and stop redis-server processes of their own.
