@@ -10,6 +10,11 @@
 //! the cache for one TTL, by which time every entry written before the delete has expired.
 //! Other API processes do not know about the failure; for them the staleness is bounded by
 //! the TTL, which is why it should stay short (seconds to minutes).
+//!
+//! A delete does not remove a key: it writes a short-lived tombstone, and `put` never
+//! overwrites one (`SET NX`). Otherwise a read that fetched the row just before a write
+//! could put the old value back just after the write's delete, and serve a deleted image
+//! (or a list missing a new one) for a whole TTL.
 
 use std::fmt::Display;
 use std::sync::Arc;
@@ -20,6 +25,12 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::redis::{Clock, LogThrottle, RedisHandle};
+
+/// What `delete` leaves in place of a value. Never valid JSON, so never a value.
+const TOMBSTONE: &[u8] = b"";
+/// How long a tombstone stays: longer than any request that could have read the database
+/// before the write (the API's request timeout is a minute).
+const TOMBSTONE_TTL: Duration = Duration::from_secs(90);
 
 /// Why a cache operation was skipped; logged and counted, never returned to callers.
 #[derive(Debug, thiserror::Error)]
@@ -108,6 +119,7 @@ impl MetaCache {
             .map_err(CacheError::from)
             .and_then(|bytes| {
                 bytes
+                    .filter(|b| b.as_slice() != TOMBSTONE)
                     .map(|b| serde_json::from_slice::<T>(&b).map_err(CacheError::Decode))
                     .transpose()
             });
@@ -143,11 +155,13 @@ impl MetaCache {
             .run(|mut conn| {
                 let (full_key, json) = (&full_key, &json);
                 async move {
+                    // NX: never overwrite a tombstone (see `delete`).
                     ::redis::cmd("SET")
                         .arg(full_key)
                         .arg(json)
                         .arg("PX")
                         .arg(ttl_ms)
+                        .arg("NX")
                         .exec_async(&mut conn)
                         .await
                 }
@@ -168,14 +182,20 @@ impl MetaCache {
             return;
         }
         let full_keys: Vec<String> = keys.iter().map(|k| redis.key(&["meta", k])).collect();
+        let tombstone_ms = u64::try_from(TOMBSTONE_TTL.as_millis()).unwrap_or(u64::MAX);
         let deleted = redis
             .run(|mut conn| {
                 let full_keys = &full_keys;
                 async move {
-                    ::redis::cmd("DEL")
-                        .arg(full_keys)
-                        .exec_async(&mut conn)
-                        .await
+                    let mut pipe = ::redis::pipe();
+                    for key in full_keys {
+                        pipe.cmd("SET")
+                            .arg(key)
+                            .arg(TOMBSTONE)
+                            .arg("PX")
+                            .arg(tombstone_ms);
+                    }
+                    pipe.exec_async(&mut conn).await
                 }
             })
             .await;

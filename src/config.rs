@@ -117,7 +117,8 @@ fn parse_quota(text: &str) -> Result<Quota, String> {
     }
 }
 
-fn parse_secret(hex: &str) -> Result<UrlSecret, String> {
+/// Parses a URL secret given as 64 hex characters (for clap).
+pub fn parse_secret(hex: &str) -> Result<UrlSecret, String> {
     UrlSecret::from_hex(hex).map_err(|_| "expected 64 hexadecimal characters".to_owned())
 }
 

@@ -247,18 +247,20 @@ impl Invalidator for LocalInvalidator {
             return Ok(());
         };
         let uri = Self::purge_uri(base, image_id);
+        // What errors name: the URL without its query, which may carry a token.
+        let shown = uri.split('?').next().unwrap_or_default().to_owned();
         if !uri.starts_with("http://") {
             return Err(InvalidateError::Rejected(format!(
-                "purge URL {uri}: only plain http:// is supported"
+                "purge URL {shown}: only plain http:// is supported"
             )));
         }
         let request = hyper::Request::post(&uri)
             .body(Empty::<Bytes>::new())
-            .map_err(|e| InvalidateError::Rejected(format!("purge URL {uri}: {e}")))?;
+            .map_err(|e| InvalidateError::Rejected(format!("purge URL {shown}: {e}")))?;
         let response = tokio::time::timeout(self.timeout, self.client.request(request))
             .await
-            .map_err(|_| InvalidateError::Unavailable(format!("POST {uri}: timed out")))?
-            .map_err(|e| InvalidateError::Unavailable(format!("POST {uri}: {e:?}")))?;
+            .map_err(|_| InvalidateError::Unavailable(format!("POST {shown}: timed out")))?
+            .map_err(|e| InvalidateError::Unavailable(format!("POST {shown}: {e:?}")))?;
         let status = response.status();
         // Drain the body so the connection can be reused; its content does not matter.
         let _ = tokio::time::timeout(self.timeout, response.into_body().collect()).await;
@@ -267,10 +269,10 @@ impl Invalidator for LocalInvalidator {
             Ok(())
         } else if status.is_server_error() || status == hyper::StatusCode::TOO_MANY_REQUESTS {
             Err(InvalidateError::Unavailable(format!(
-                "POST {uri}: {status}"
+                "POST {shown}: {status}"
             )))
         } else {
-            Err(InvalidateError::Rejected(format!("POST {uri}: {status}")))
+            Err(InvalidateError::Rejected(format!("POST {shown}: {status}")))
         }
     }
 }

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
-use imgedge::config::{ApiArgs, DatabaseArgs, EngineArgs, S3Args};
+use imgedge::config::{ApiArgs, DatabaseArgs, EngineArgs, S3Args, parse_secret};
 use imgedge::engine::Engine;
 use imgedge::url::UrlSecret;
 use imgedge::{api, db, shutdown, telemetry, tools};
@@ -83,10 +83,6 @@ enum Command {
         #[arg(default_value = "")]
         query: String,
     },
-}
-
-fn parse_secret(hex: &str) -> Result<UrlSecret, String> {
-    UrlSecret::from_hex(hex).map_err(|_| "expected 64 hexadecimal characters".to_owned())
 }
 
 fn main() -> ExitCode {

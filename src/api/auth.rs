@@ -23,7 +23,7 @@ use super::{AppState, limited, with_limit_headers};
 use crate::db::{NewRefreshToken, Rotation};
 
 /// Email and password, for registration and login.
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct Credentials {
     /// Compared case-insensitively.
     #[schema(example = "ada@example.com")]
@@ -38,13 +38,13 @@ pub struct Registered {
     pub user_id: Uuid,
 }
 
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct RefreshRequest {
     pub refresh_token: String,
 }
 
 /// A session: a short-lived access token and a single-use refresh token.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct Session {
     pub access_token: String,
     /// Always `Bearer`.
@@ -53,6 +53,29 @@ pub struct Session {
     pub expires_in: u64,
     /// Exchange it at `/v1/auth/refresh` for a new session; each one works once.
     pub refresh_token: String,
+}
+
+// Secrets never reach a log by accident: these types print without them.
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Credentials")
+            .field("email", &self.email)
+            .finish_non_exhaustive()
+    }
+}
+
+impl std::fmt::Debug for RefreshRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RefreshRequest").finish_non_exhaustive()
+    }
+}
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session")
+            .field("expires_in", &self.expires_in)
+            .finish_non_exhaustive()
+    }
 }
 
 /// The authenticated caller, from `Authorization: Bearer <access token>`.
@@ -125,7 +148,21 @@ fn argon2() -> Argon2<'static> {
     Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
 }
 
+/// Bounds concurrent Argon2 work to the cores: each hash holds 19 MiB and a core, and
+/// logins are what an attacker can send most of.
+fn argon2_slots() -> &'static tokio::sync::Semaphore {
+    static SLOTS: OnceLock<tokio::sync::Semaphore> = OnceLock::new();
+    SLOTS.get_or_init(|| {
+        let cores = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
+        tokio::sync::Semaphore::new(cores)
+    })
+}
+
 async fn hash_password(password: String) -> Result<String, ApiError> {
+    let _slot = argon2_slots()
+        .acquire()
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
     tokio::task::spawn_blocking(move || {
         let mut salt = [0u8; 16];
         rand::rng().fill_bytes(&mut salt);
@@ -143,6 +180,10 @@ async fn hash_password(password: String) -> Result<String, ApiError> {
 /// a fixed dummy hash, so both cases take the same time and do not reveal which emails exist.
 async fn password_matches(password: String, stored: Option<String>) -> Result<bool, ApiError> {
     static DUMMY: OnceLock<String> = OnceLock::new();
+    let _slot = argon2_slots()
+        .acquire()
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
     tokio::task::spawn_blocking(move || {
         let known = stored.is_some();
         let stored = stored.unwrap_or_else(|| {

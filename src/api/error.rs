@@ -48,6 +48,10 @@ pub enum ApiError {
     RefreshTokenReused,
     #[error("no such image")]
     NotFound,
+    #[error("method not allowed on this path")]
+    MethodNotAllowed,
+    #[error("the request took too long")]
+    Timeout,
     #[error("an account with this email already exists")]
     EmailTaken,
     #[error("the upload is larger than {0} bytes")]
@@ -81,6 +85,8 @@ impl ApiError {
             ApiError::InvalidRefreshToken => (StatusCode::UNAUTHORIZED, "invalid_refresh_token"),
             ApiError::RefreshTokenReused => (StatusCode::UNAUTHORIZED, "refresh_token_reused"),
             ApiError::NotFound => (StatusCode::NOT_FOUND, "not_found"),
+            ApiError::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
+            ApiError::Timeout => (StatusCode::SERVICE_UNAVAILABLE, "timeout"),
             ApiError::EmailTaken => (StatusCode::CONFLICT, "email_taken"),
             ApiError::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "too_large"),
             ApiError::TooManyFrames { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "too_many_frames"),
@@ -134,7 +140,13 @@ impl From<crate::db::DbError> for ApiError {
 
 impl From<crate::storage::StorageError> for ApiError {
     fn from(e: crate::storage::StorageError) -> Self {
-        ApiError::Unavailable(Dependency::Storage, e.to_string())
+        match e {
+            crate::storage::StorageError::Unavailable(_) => {
+                ApiError::Unavailable(Dependency::Storage, e.to_string())
+            }
+            // Refused by S3 (credentials, a missing bucket): configuration, not a blip.
+            crate::storage::StorageError::Rejected(_) => ApiError::Internal(e.to_string()),
+        }
     }
 }
 
@@ -161,7 +173,9 @@ impl IntoResponse for ApiError {
             ApiError::Unauthorized => {
                 headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
             }
-            ApiError::Unavailable(..) | ApiError::Image(EngineError::Timeout(_)) => {
+            ApiError::Unavailable(..)
+            | ApiError::Timeout
+            | ApiError::Image(EngineError::Timeout(_)) => {
                 headers.insert(header::RETRY_AFTER, retry_after(Duration::from_secs(2)));
             }
             _ => {}

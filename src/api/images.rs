@@ -153,13 +153,21 @@ async fn read_upload(
         let mut multipart = Multipart::from_request(request, state)
             .await
             .map_err(|e| ApiError::Invalid("bad_multipart", e.body_text()))?;
-        while let Some(mut field) = multipart.next_field().await.map_err(multipart_error)? {
+        while let Some(mut field) = multipart
+            .next_field()
+            .await
+            .map_err(|e| multipart_error(&e, limit))?
+        {
             if field.name() != Some("file") {
                 continue;
             }
             let filename = clean_filename(field.file_name());
             let mut body = Vec::new();
-            while let Some(chunk) = field.chunk().await.map_err(multipart_error)? {
+            while let Some(chunk) = field
+                .chunk()
+                .await
+                .map_err(|e| multipart_error(&e, limit))?
+            {
                 append_within(&mut body, &chunk, limit)?;
             }
             return Ok((filename, Bytes::from(body)));
@@ -202,10 +210,9 @@ fn append_within(body: &mut Vec<u8>, chunk: &[u8], limit: u64) -> Result<(), Api
     Ok(())
 }
 
-#[allow(clippy::needless_pass_by_value)] // used as `map_err(multipart_error)`
-fn multipart_error(e: axum::extract::multipart::MultipartError) -> ApiError {
+fn multipart_error(e: &axum::extract::multipart::MultipartError, limit: u64) -> ApiError {
     if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-        ApiError::TooLarge(0)
+        ApiError::TooLarge(limit)
     } else {
         ApiError::Invalid("bad_multipart", e.body_text())
     }
@@ -292,6 +299,9 @@ pub(super) async fn upload(
     };
     let image = match state.0.db.insert_image(&new).await {
         Ok(image) => image,
+        // Unavailable: the INSERT may have committed before the connection broke, so the
+        // object may have a row; leave it to `imgedge reconcile`, which checks.
+        Err(err @ crate::db::DbError::Unavailable(_)) => return Err(err.into()),
         Err(err) => {
             // Nothing is kept for a refused upload; if this delete fails too, the object is
             // an orphan that `imgedge reconcile` removes.
@@ -465,13 +475,28 @@ pub(super) async fn delete(
         .cache
         .delete(&[&MetaCache::image_key(id), &MetaCache::first_page_key(user)])
         .await;
-    let original = image_id.original_key();
-    let variants = format!("v/{id}/");
-    if let Err(err) = state.0.store.delete(&original).await {
+    // The objects and the CDN's copies go in a task of their own: it finishes even when the
+    // client hangs up or the request times out, so a committed delete is always followed by
+    // the invalidation. The response still waits for it in the normal case.
+    let cleanup = tokio::spawn(remove_objects(state.clone(), image_id));
+    if let Err(err) = cleanup.await {
+        tracing::error!(%id, error = %err, "delete cleanup task failed");
+    }
+    Ok(with_limit_headers(
+        &decision,
+        (StatusCode::NO_CONTENT, Body::empty()),
+    ))
+}
+
+/// Removes an image's original and variants from S3 and its copies from the CDN. Failures
+/// are logged and counted: `imgedge reconcile` removes objects left behind.
+async fn remove_objects(state: AppState, image_id: ImageId) {
+    let id = image_id.as_uuid();
+    if let Err(err) = state.0.store.delete(&image_id.original_key()).await {
         tracing::warn!(%id, error = %err, "original not deleted; reconcile will remove it");
         metrics::counter!("imgedge_delete_storage_errors_total").increment(1);
     }
-    if let Err(err) = state.0.store.delete_prefix(&variants).await {
+    if let Err(err) = state.0.store.delete_prefix(&format!("v/{id}/")).await {
         tracing::warn!(%id, error = %err, "variants not deleted; reconcile will remove them");
         metrics::counter!("imgedge_delete_storage_errors_total").increment(1);
     }
@@ -479,10 +504,6 @@ pub(super) async fn delete(
         tracing::warn!(%id, error = %err, "CDN invalidation failed");
         metrics::counter!("imgedge_invalidation_errors_total").increment(1);
     }
-    Ok(with_limit_headers(
-        &decision,
-        (StatusCode::NO_CONTENT, Body::empty()),
-    ))
 }
 
 #[cfg(test)]

@@ -20,13 +20,13 @@ use std::time::Duration;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, header};
+use axum::response::IntoResponse as _;
 use axum::routing::{get, post};
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer;
-use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 pub use auth::{Credentials, RefreshRequest, Registered, Session};
@@ -185,6 +185,7 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(health::metrics))
         .fallback(|| async { ApiError::NotFound })
+        .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(
             tower::ServiceBuilder::new()
                 .layer(SetSensitiveRequestHeadersLayer::new([
@@ -193,13 +194,27 @@ pub fn router(state: AppState) -> Router {
                 .layer(SetRequestIdLayer::new(request_id.clone(), MakeRequestUuid))
                 .layer(TraceLayer::new_for_http())
                 .layer(PropagateRequestIdLayer::new(request_id))
-                .layer(CatchPanicLayer::new())
-                .layer(TimeoutLayer::with_status_code(
-                    axum::http::StatusCode::REQUEST_TIMEOUT,
-                    state.0.settings.request_timeout,
+                .layer(CatchPanicLayer::custom(|_| {
+                    ApiError::Internal("handler panicked".into()).into_response()
+                }))
+                .layer(axum::middleware::from_fn_with_state(
+                    state.clone(),
+                    deadline,
                 )),
         )
         .with_state(state)
+}
+
+/// Bounds every request's time, answering in the API's JSON error format when it runs out.
+async fn deadline(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    match tokio::time::timeout(state.0.settings.request_timeout, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => ApiError::Timeout.into_response(),
+    }
 }
 
 /// Serves the API on `listener` until `shutdown` completes, then drains in-flight requests.

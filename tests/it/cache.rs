@@ -28,8 +28,11 @@ fn meta(id: &str) -> Meta {
 
 const TTL: Duration = Duration::from_mins(1);
 
-async fn raw_set(redis: &RedisHandle, key: &str, value: &str) {
+/// Writes a raw value under the cache's key for `key`, expiring after `ttl` (as every value
+/// the cache writes does).
+async fn raw_set(redis: &RedisHandle, key: &str, value: &str, ttl: Duration) {
     let full = redis.key(&["meta", key]);
+    let ttl_ms = u64::try_from(ttl.as_millis()).expect("small TTL");
     redis
         .run(|mut c| {
             let full = &full;
@@ -37,6 +40,8 @@ async fn raw_set(redis: &RedisHandle, key: &str, value: &str) {
                 ::redis::cmd("SET")
                     .arg(full)
                     .arg(value)
+                    .arg("PX")
+                    .arg(ttl_ms)
                     .exec_async(&mut c)
                     .await
             }
@@ -118,9 +123,9 @@ async fn a_value_of_the_wrong_shape_is_a_miss() {
         Some("just a string")
     );
 
-    raw_set(&redis, "garbage", "{not json").await;
+    raw_set(&redis, "garbage", "{not json", TTL).await;
     assert_eq!(cache.get::<Meta>("garbage").await, None);
-    raw_set(&redis, "partial", r#"{"id":"x","width":1}"#).await;
+    raw_set(&redis, "partial", r#"{"id":"x","width":1}"#, TTL).await;
     assert_eq!(cache.get::<Meta>("partial").await, None);
     // Undecodable values are not a Redis failure: the cache stays in use.
     assert!(!cache.is_bypassed());
@@ -187,6 +192,7 @@ async fn a_hung_redis_is_bounded_and_a_missed_delete_bypasses_the_cache() {
         &other,
         "img",
         &serde_json::to_string(&meta("stale")).expect("json"),
+        ttl,
     )
     .await;
     assert!(cache.is_bypassed());
@@ -230,4 +236,20 @@ async fn reads_use_the_cache_again_after_an_outage() {
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+}
+
+#[tokio::test]
+async fn a_late_write_from_a_read_before_the_delete_does_not_resurrect_the_value() {
+    let redis = shared_redis("cache-late");
+    let cache = MetaCache::new(Some(redis), TTL);
+    let key = MetaCache::image_key(uuid::Uuid::new_v4());
+    cache.put(&key, &meta("a")).await;
+    // A reader fetched the row just before the delete, and writes it back just after.
+    cache.delete(&[&key]).await;
+    cache.put(&key, &meta("a")).await;
+    assert_eq!(
+        cache.get::<Meta>(&key).await,
+        None,
+        "the deleted value stays gone"
+    );
 }
