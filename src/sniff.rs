@@ -40,7 +40,6 @@ pub enum SniffError {
 }
 
 const PNG_MAGIC: &[u8] = b"\x89PNG\r\n\x1a\n";
-const PNG_IEND: &[u8] = b"\0\0\0\0IEND\xae\x42\x60\x82";
 const HEIF_BRANDS: [&[u8; 4]; 11] = [
     b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"hevm", b"hevs", b"mif1", b"avif",
     b"avis",
@@ -73,37 +72,112 @@ pub fn sniff(bytes: &[u8]) -> Result<Sniffed, SniffError> {
     }
 }
 
-/// How many bytes follow the image's end marker. Zero padding is tolerated: some encoders
-/// and cameras pad files, and zeros cannot carry a second file.
+/// How many bytes follow the image's end. The end is found by walking the format's own
+/// structure (chunks, blocks, segments), not by looking for an end marker at the end of the
+/// file: `<html>…</html>` followed by `FF D9` must not pass for a JPEG's tail. Zero padding
+/// is tolerated: some encoders and cameras pad files, and zeros cannot carry a second file.
 fn trailing_bytes(format: Sniffed, bytes: &[u8]) -> usize {
-    let end = bytes.iter().rposition(|&b| b != 0).map_or(0, |i| i + 1);
-    let body = &bytes[..end];
-    match format {
-        Sniffed::Jpeg if body.ends_with(b"\xff\xd9") => 0,
-        Sniffed::Png if body.ends_with(PNG_IEND) => 0,
-        Sniffed::Gif if body.ends_with(b";") => 0,
+    let len = bytes.iter().rposition(|&b| b != 0).map_or(0, |i| i + 1);
+    let end = match format {
+        Sniffed::Jpeg => jpeg_end(bytes),
+        Sniffed::Png => png_end(bytes),
+        Sniffed::Gif => gif_end(bytes),
         Sniffed::Webp => {
             let declared = u32::from_le_bytes([bytes[4], bytes[5], bytes[6], bytes[7]]) as usize;
             // RIFF chunks are padded to an even size.
             let riff_end = declared.saturating_add(8);
-            end.saturating_sub(riff_end + (riff_end % 2))
+            Some(riff_end + (riff_end % 2))
         }
         // ISO-BMFF: the top-level boxes must tile the file exactly.
-        Sniffed::Heif => bmff_trailing(body),
-        // The end marker is missing: either truncated (the full decode will say so) or
-        // followed by something else. Count what follows the last marker, if any.
-        Sniffed::Jpeg => after_last(body, b"\xff\xd9"),
-        Sniffed::Png => after_last(body, PNG_IEND),
-        Sniffed::Gif => 0,
+        Sniffed::Heif => return bmff_trailing(&bytes[..len]),
+    };
+    // No end found: the file is truncated or malformed, which the full decode reports.
+    end.map_or(0, |end| len.saturating_sub(end))
+}
+
+/// A big-endian u16 at `at`.
+fn be16(bytes: &[u8], at: usize) -> Option<usize> {
+    Some(usize::from(u16::from_be_bytes([
+        *bytes.get(at)?,
+        *bytes.get(at + 1)?,
+    ])))
+}
+
+/// Offset just past the EOI marker: segments, and after each SOS the entropy-coded data,
+/// where `FF 00` is a stuffed byte and `FF D0`–`FF D7` are restart markers.
+fn jpeg_end(bytes: &[u8]) -> Option<usize> {
+    let mut at = 2;
+    loop {
+        if *bytes.get(at)? != 0xff {
+            return None;
+        }
+        while *bytes.get(at)? == 0xff {
+            at += 1;
+        }
+        let marker = bytes[at];
+        at += 1;
+        match marker {
+            0xd9 => return Some(at),
+            0x01 | 0xd0..=0xd7 => {}
+            0xda => {
+                at += be16(bytes, at)?;
+                loop {
+                    match (bytes.get(at)?, bytes.get(at + 1)?) {
+                        (0xff, 0x00 | 0xd0..=0xd7) => at += 2,
+                        (0xff, _) => break,
+                        _ => at += 1,
+                    }
+                }
+            }
+            _ => at += be16(bytes, at)?,
+        }
     }
 }
 
-/// Bytes after the last occurrence of `marker`; 0 when there is none (a truncated file is
-/// the decoder's to reject, not a polyglot).
-fn after_last(body: &[u8], marker: &[u8]) -> usize {
-    body.windows(marker.len())
-        .rposition(|w| w == marker)
-        .map_or(0, |i| body.len() - (i + marker.len()))
+/// Offset just past the IEND chunk.
+fn png_end(bytes: &[u8]) -> Option<usize> {
+    let mut at = PNG_MAGIC.len();
+    loop {
+        let length = u32::from_be_bytes(bytes.get(at..at + 4)?.try_into().ok()?) as usize;
+        let kind = bytes.get(at + 4..at + 8)?;
+        at = at.checked_add(12)?.checked_add(length)?;
+        if kind == b"IEND" {
+            return Some(at);
+        }
+    }
+}
+
+/// Offset just past the `;` trailer: header, colour table, then image and extension blocks
+/// made of length-prefixed sub-blocks.
+fn gif_end(bytes: &[u8]) -> Option<usize> {
+    let table = |packed: u8| {
+        if packed & 0x80 != 0 {
+            3 << ((packed & 7) + 1)
+        } else {
+            0
+        }
+    };
+    let sub_blocks = |mut at: usize| -> Option<usize> {
+        loop {
+            let size = usize::from(*bytes.get(at)?);
+            at += 1 + size;
+            if size == 0 {
+                return Some(at);
+            }
+        }
+    };
+    let mut at = 13 + table(*bytes.get(10)?);
+    loop {
+        match *bytes.get(at)? {
+            b';' => return Some(at + 1),
+            0x21 => at = sub_blocks(at + 2)?,
+            b',' => {
+                at += 10 + table(*bytes.get(at + 9)?);
+                at = sub_blocks(at + 1)?;
+            }
+            _ => return None,
+        }
+    }
 }
 
 fn bmff_trailing(body: &[u8]) -> usize {
@@ -136,7 +210,8 @@ fn bmff_trailing(body: &[u8]) -> usize {
 mod tests {
     use super::*;
 
-    const JPEG: &[u8] = b"\xff\xd8\xff\xe0\0\x10JFIF\0rest\xff\xd9";
+    const JPEG: &[u8] = include_bytes!("../testdata/photos/light.jpg");
+    const PNG_IEND: &[u8] = b"\0\0\0\0IEND\xae\x42\x60\x82";
 
     #[test]
     fn recognises_each_format_by_its_bytes() {
@@ -181,6 +256,31 @@ mod tests {
             sniff(heif_extra),
             Err(SniffError::TrailingData(6))
         ));
+    }
+
+    /// A 1×1 `GIF89a` with a colour table, a graphic control extension and one image block.
+    const GIF: &[u8] = b"GIF89a\x01\0\x01\0\x80\0\0\0\0\0\xff\xff\xff!\xf9\x04\x01\0\0\0\0,\0\0\0\0\x01\0\x01\0\0\x02\x02\x44\x01\0;";
+
+    #[test]
+    fn real_files_end_where_their_structure_ends() {
+        let photo = include_bytes!("../testdata/photos/light.jpg");
+        assert_eq!(sniff(photo), Ok(Sniffed::Jpeg));
+        assert_eq!(sniff(GIF), Ok(Sniffed::Gif));
+    }
+
+    #[test]
+    fn an_end_marker_at_the_end_does_not_hide_what_precedes_it() {
+        let mut jpeg = include_bytes!("../testdata/photos/light.jpg").to_vec();
+        jpeg.extend_from_slice(b"<html><script>alert(1)</script></html>PK\x03\x04\xff\xd9");
+        assert!(matches!(sniff(&jpeg), Err(SniffError::TrailingData(_))));
+        let mut gif = GIF.to_vec();
+        gif.extend_from_slice(b"<script>alert(1);</script>x=1;");
+        assert!(matches!(sniff(&gif), Err(SniffError::TrailingData(_))));
+        let mut png = PNG_MAGIC.to_vec();
+        png.extend_from_slice(PNG_IEND);
+        png.extend_from_slice(b"<html>");
+        png.extend_from_slice(PNG_IEND);
+        assert!(matches!(sniff(&png), Err(SniffError::TrailingData(_))));
     }
 
     #[test]
