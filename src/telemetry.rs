@@ -10,9 +10,12 @@ static PROMETHEUS: OnceLock<PrometheusHandle> = OnceLock::new();
 /// Installs the process-wide metrics recorder (once; later calls do nothing).
 pub fn install_metrics() -> &'static PrometheusHandle {
     PROMETHEUS.get_or_init(|| {
-        PrometheusBuilder::new()
+        let handle = PrometheusBuilder::new()
             .install_recorder()
-            .expect("no other metrics recorder is installed in this process")
+            .expect("no other metrics recorder is installed in this process");
+        crate::ratelimit::describe_metrics();
+        crate::cache::describe_metrics();
+        handle
     })
 }
 

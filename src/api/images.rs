@@ -229,9 +229,14 @@ fn formats_agree(sniffed: Sniffed, decoded: SourceFormat) -> bool {
     )
 }
 
-/// Header check against the pixel limit, then a full decode, off the async threads and
-/// bounded to one per core.
-async fn verify_image(state: &AppState, bytes: Bytes) -> Result<SourceInfo, ApiError> {
+/// The upload's checks that need libvips, cheapest first: the header (format, pixel limit,
+/// frame count) before any pixel is decoded, then a full decode as proof the file is whole.
+/// Off the async threads, and bounded to one per core.
+async fn verify_image(
+    state: &AppState,
+    sniffed: Sniffed,
+    bytes: Bytes,
+) -> Result<SourceInfo, ApiError> {
     let _slot = state
         .0
         .decode_slots
@@ -239,10 +244,23 @@ async fn verify_image(state: &AppState, bytes: Bytes) -> Result<SourceInfo, ApiE
         .await
         .map_err(|e| ApiError::Internal(e.to_string()))?;
     let engine = state.0.engine.clone();
-    tokio::task::spawn_blocking(move || engine.verify(&bytes))
-        .await
-        .map_err(|e| ApiError::Internal(e.to_string()))?
-        .map_err(ApiError::from)
+    let max_frames = state.0.settings.max_frames;
+    tokio::task::spawn_blocking(move || {
+        let info = engine.inspect(&bytes)?;
+        if !formats_agree(sniffed, info.format) {
+            return Err(ApiError::Sniff(crate::sniff::SniffError::Unknown));
+        }
+        if info.frames > max_frames {
+            return Err(ApiError::TooManyFrames {
+                frames: info.frames,
+                limit: max_frames,
+            });
+        }
+        engine.verify(&bytes)?;
+        Ok(info)
+    })
+    .await
+    .map_err(|e| ApiError::Internal(e.to_string()))?
 }
 
 #[utoipa::path(post, path = "/v1/images", tag = "images",
@@ -268,16 +286,7 @@ pub(super) async fn upload(
     let decision = state.limit_user(UserClass::Upload, user).await?;
     let (filename, bytes) = read_upload(&state, request).await?;
     let sniffed = sniff(&bytes)?;
-    let info = verify_image(&state, bytes.clone()).await?;
-    if !formats_agree(sniffed, info.format) {
-        return Err(ApiError::Sniff(crate::sniff::SniffError::Unknown));
-    }
-    if info.frames > state.0.settings.max_frames {
-        return Err(ApiError::TooManyFrames {
-            frames: info.frames,
-            limit: state.0.settings.max_frames,
-        });
-    }
+    let info = verify_image(&state, sniffed, bytes.clone()).await?;
 
     let id = Uuid::new_v4();
     let key = ImageId::from_uuid(id).original_key();

@@ -109,7 +109,11 @@ impl Db {
         reason = "async in the interface, so an eager connect can replace the lazy one"
     )]
     pub async fn connect(url: &str, max_connections: u32) -> Result<Db, DbError> {
-        let options = PgConnectOptions::from_str(url)?.application_name("imgedge");
+        // A statement that hangs (locks, a stalled server) fails instead of holding the
+        // request until its deadline; it maps to `Unavailable` (SQLSTATE 57014).
+        let options = PgConnectOptions::from_str(url)?
+            .application_name("imgedge")
+            .options([("statement_timeout", "10s")]);
         let pool = PgPoolOptions::new()
             .max_connections(max_connections.max(1))
             .acquire_timeout(ACQUIRE_TIMEOUT)
