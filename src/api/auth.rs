@@ -112,6 +112,21 @@ pub(super) fn json_body<T>(body: Result<Json<T>, JsonRejection>) -> Result<T, Ap
     }
 }
 
+/// The network a per-address limit counts against: the IPv4 address, or the IPv6 /64 (one
+/// subscriber usually holds a whole /64, so per-address keys would be free to rotate).
+fn client_net(ip: std::net::IpAddr) -> String {
+    match ip {
+        std::net::IpAddr::V4(v4) => v4.to_string(),
+        std::net::IpAddr::V6(v6) => {
+            if let Some(v4) = v6.to_ipv4_mapped() {
+                return v4.to_string();
+            }
+            let s = v6.segments();
+            format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+        }
+    }
+}
+
 /// Lowercased and trimmed, so that one mailbox is one account.
 fn normalise_email(email: &str) -> Result<String, ApiError> {
     let email = email.trim().to_lowercase();
@@ -252,7 +267,7 @@ pub(super) async fn register(
 ) -> Result<Response, ApiError> {
     let decision = limited(
         &state,
-        &format!("register:ip:{}", peer.ip()),
+        &format!("register:ip:{}", client_net(peer.ip())),
         state.0.settings.quotas.register_ip,
     )
     .await?;
@@ -285,7 +300,12 @@ pub(super) async fn login(
     body: Result<Json<Credentials>, JsonRejection>,
 ) -> Result<Response, ApiError> {
     let quotas = state.0.settings.quotas;
-    limited(&state, &format!("login:ip:{}", peer.ip()), quotas.login_ip).await?;
+    limited(
+        &state,
+        &format!("login:ip:{}", client_net(peer.ip())),
+        quotas.login_ip,
+    )
+    .await?;
     let Credentials { email, password } = json_body(body)?;
     let email = normalise_email(&email).map_err(|_| ApiError::InvalidCredentials)?;
     let decision = limited(&state, &format!("login:email:{email}"), quotas.login_email).await?;
@@ -323,7 +343,7 @@ pub(super) async fn refresh(
 ) -> Result<Response, ApiError> {
     let decision = limited(
         &state,
-        &format!("refresh:ip:{}", peer.ip()),
+        &format!("refresh:ip:{}", client_net(peer.ip())),
         state.0.settings.quotas.login_ip,
     )
     .await?;
@@ -363,6 +383,18 @@ mod tests {
         ] {
             assert!(normalise_email(bad).is_err(), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn ipv6_clients_are_limited_by_their_64() {
+        let a: std::net::IpAddr = "2001:db8:1:2:aaaa::1".parse().expect("ip");
+        let b: std::net::IpAddr = "2001:db8:1:2:ffff::9".parse().expect("ip");
+        assert_eq!(client_net(a), client_net(b));
+        assert_eq!(
+            client_net("::ffff:192.0.2.7".parse().expect("ip")),
+            "192.0.2.7"
+        );
+        assert_eq!(client_net("192.0.2.7".parse().expect("ip")), "192.0.2.7");
     }
 
     #[test]
