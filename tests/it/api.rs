@@ -365,75 +365,47 @@ async fn bad_uploads_are_refused_and_nothing_is_stored(pool: PgPool) {
 #[sqlx::test(migrations = "./migrations")]
 async fn bad_json_and_bad_credentials(pool: PgPool) {
     let app = TestApp::spawn(pool).await;
-    let post = |path: &str, body: &'static str| {
-        app.http
+    assert_eq!(app.register("dup@example.com").await.status(), 201);
+    assert_error(app.register("DUP@example.com").await, 409, "email_taken").await;
+    let cases = [
+        ("/v1/auth/register", r#"{"email": "#, 400, "bad_json"),
+        ("/v1/auth/register", r#"{"email": 5}"#, 400, "bad_json"),
+        (
+            "/v1/auth/register",
+            r#"{"email":"x@example.com","password":"short"}"#,
+            400,
+            "invalid_password",
+        ),
+        (
+            "/v1/auth/register",
+            r#"{"email":"nope","password":"long enough pw"}"#,
+            400,
+            "invalid_email",
+        ),
+        (
+            "/v1/auth/login",
+            r#"{"email":"dup@example.com","password":"wrong password!"}"#,
+            401,
+            "invalid_credentials",
+        ),
+        (
+            "/v1/auth/login",
+            r#"{"email":"ghost@example.com","password":"wrong password!"}"#,
+            401,
+            "invalid_credentials",
+        ),
+    ];
+    for (path, body, status, code) in cases {
+        let resp = app
+            .http
             .post(app.url(path))
             .header("content-type", "application/json")
             .body(body)
             .send()
-    };
-    assert_error(
-        post("/v1/auth/register", "{\"email\": ")
             .await
-            .expect("request"),
-        400,
-        "bad_json",
-    )
-    .await;
-    assert_error(
-        post("/v1/auth/register", "{\"email\": 5}")
-            .await
-            .expect("request"),
-        400,
-        "bad_json",
-    )
-    .await;
-    assert_error(
-        post(
-            "/v1/auth/register",
-            r#"{"email":"x@example.com","password":"short"}"#,
-        )
-        .await
-        .expect("request"),
-        400,
-        "invalid_password",
-    )
-    .await;
-    assert_error(
-        post(
-            "/v1/auth/register",
-            r#"{"email":"nope","password":"long enough pw"}"#,
-        )
-        .await
-        .expect("request"),
-        400,
-        "invalid_email",
-    )
-    .await;
-    assert_eq!(app.register("dup@example.com").await.status(), 201);
-    assert_error(app.register("DUP@example.com").await, 409, "email_taken").await;
-    assert_error(
-        post(
-            "/v1/auth/login",
-            r#"{"email":"dup@example.com","password":"wrong password!"}"#,
-        )
-        .await
-        .expect("request"),
-        401,
-        "invalid_credentials",
-    )
-    .await;
-    assert_error(
-        post(
-            "/v1/auth/login",
-            r#"{"email":"ghost@example.com","password":"wrong password!"}"#,
-        )
-        .await
-        .expect("request"),
-        401,
-        "invalid_credentials",
-    )
-    .await;
+            .expect("request");
+        assert_error(resp, status, code).await;
+    }
 }
 
 fn b64(value: &Value) -> String {
