@@ -72,10 +72,22 @@ pub struct MintedUrl {
     pub sig: String,
 }
 
+/// The CDN URL of `image_id`'s variant for `canonical_query`, and its signature.
+fn signed_url(
+    state: &AppState,
+    image_id: &ImageId,
+    key: &UrlKey,
+    canonical_query: &str,
+) -> (String, Sig) {
+    let sig = Sig::compute(key, canonical_query);
+    let path = path_with_query(image_id, &sig, canonical_query);
+    (format!("{}{path}", state.0.settings.cdn_base), sig)
+}
+
 fn metadata(state: &AppState, image: &Image) -> ImageMetadata {
     let id = ImageId::from_uuid(image.id);
     let key = UrlKey::derive(&state.0.url_secret, &id);
-    let sig = Sig::compute(&key, "");
+    let (url, _) = signed_url(state, &id, &key, "");
     ImageMetadata {
         id: image.id,
         filename: image.filename.clone(),
@@ -87,11 +99,7 @@ fn metadata(state: &AppState, image: &Image) -> ImageMetadata {
         blake3: hex::encode(image.blake3),
         created_at: image.created_at,
         url_key: key.to_hex(),
-        url: format!(
-            "{}{}",
-            state.0.settings.cdn_base,
-            path_with_query(&id, &sig, "")
-        ),
+        url,
     }
 }
 
@@ -442,12 +450,7 @@ pub(super) async fn mint_url(
     let image_id = ImageId::from_uuid(id);
     let key = UrlKey::derive(&state.0.url_secret, &image_id);
     let canonical_query = spec.canonical_query();
-    let sig = Sig::compute(&key, &canonical_query);
-    let url = format!(
-        "{}{}",
-        state.0.settings.cdn_base,
-        path_with_query(&image_id, &sig, &canonical_query)
-    );
+    let (url, sig) = signed_url(&state, &image_id, &key, &canonical_query);
     Ok(with_limit_headers(
         &decision,
         Json(MintedUrl {
