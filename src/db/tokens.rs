@@ -53,21 +53,22 @@ struct Presented {
     spent: bool,
 }
 
+/// A refresh token row; a login starts a family with one, each rotation adds the next.
+const INSERT_TOKEN: &str = "INSERT INTO refresh_tokens \
+     (id, user_id, family_id, token_hash, expires_at) VALUES ($1, $2, $3, $4, $5)";
+
 impl Db {
     /// Stores the first token of a family (at login). [`DbError::Conflict`] if the hash
     /// exists, which a random token makes practically impossible.
     pub async fn insert_refresh_token(&self, token: &NewRefreshToken) -> Result<(), DbError> {
-        sqlx::query(
-            "INSERT INTO refresh_tokens (id, user_id, family_id, token_hash, expires_at) \
-             VALUES ($1, $2, $3, $4, $5)",
-        )
-        .bind(token.id)
-        .bind(token.user_id)
-        .bind(token.family_id)
-        .bind(token.token_hash.as_slice())
-        .bind(token.expires_at)
-        .execute(&self.pool)
-        .await?;
+        sqlx::query(INSERT_TOKEN)
+            .bind(token.id)
+            .bind(token.user_id)
+            .bind(token.family_id)
+            .bind(token.token_hash.as_slice())
+            .bind(token.expires_at)
+            .execute(&self.pool)
+            .await?;
         Ok(())
     }
 
@@ -135,17 +136,14 @@ impl Db {
             .bind(presented_hash.as_slice())
             .execute(&mut *tx)
             .await?;
-        sqlx::query(
-            "INSERT INTO refresh_tokens (id, user_id, family_id, token_hash, expires_at) \
-             VALUES ($1, $2, $3, $4, $5)",
-        )
-        .bind(next.id)
-        .bind(presented.user_id)
-        .bind(presented.family_id)
-        .bind(next.token_hash.as_slice())
-        .bind(next.expires_at)
-        .execute(&mut *tx)
-        .await?;
+        sqlx::query(INSERT_TOKEN)
+            .bind(next.id)
+            .bind(presented.user_id)
+            .bind(presented.family_id)
+            .bind(next.token_hash.as_slice())
+            .bind(next.expires_at)
+            .execute(&mut *tx)
+            .await?;
         tx.commit().await?;
         Ok(Rotation::Rotated {
             user_id: presented.user_id,
