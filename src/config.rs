@@ -4,6 +4,7 @@
 //! clap's help hide them.
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -11,11 +12,14 @@ use anyhow::Context as _;
 
 use crate::api::{ApiSettings, AppState, JwtKeys, Parts, Quotas};
 use crate::db::Db;
+use crate::edge::{Edge, EdgeSettings, Origins, TtlPolicy};
 use crate::engine::{Engine, EngineConfig};
+use crate::http::SharedSecret;
 use crate::invalidate::{CloudFrontInvalidator, Invalidator, LocalInvalidator};
 use crate::ratelimit::Quota;
 use crate::redis::RedisHandle;
 use crate::storage::{ObjectStore, S3Config};
+use crate::transformer::{Transformer, TransformerSettings};
 use crate::url::UrlSecret;
 
 /// Engine limits, shared by every role that decodes images.
@@ -117,6 +121,14 @@ fn parse_quota(text: &str) -> Result<Quota, String> {
     }
 }
 
+/// A network (`10.0.0.0/8`) or a single address (`127.0.0.1`).
+fn parse_net(text: &str) -> Result<ipnet::IpNet, String> {
+    let text = text.trim();
+    text.parse::<ipnet::IpNet>()
+        .or_else(|_| text.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+        .map_err(|_| format!("{text:?} is not an address or a CIDR network"))
+}
+
 /// Parses a URL secret given as 64 hex characters (for clap).
 pub fn parse_secret(hex: &str) -> Result<UrlSecret, String> {
     UrlSecret::from_hex(hex).map_err(|_| "expected 64 hexadecimal characters".to_owned())
@@ -169,9 +181,17 @@ pub struct ApiArgs {
     /// CloudFront distribution to invalidate on delete (production).
     #[arg(long, env = "IMGEDGE_CLOUDFRONT_DISTRIBUTION_ID")]
     pub cloudfront_distribution_id: Option<String>,
-    /// The local edge's purge endpoint, invalidated on delete when there is no CloudFront.
+    /// The local edge's purge endpoint (`http://HOST:PORT/_edge/purge`), invalidated on
+    /// delete when there is no CloudFront.
     #[arg(long, env = "IMGEDGE_EDGE_PURGE_URL")]
     pub edge_purge_url: Option<String>,
+    /// The bearer token of the local edge's purge endpoint.
+    #[arg(long, env = "IMGEDGE_EDGE_PURGE_TOKEN", hide_env_values = true)]
+    pub edge_purge_token: Option<String>,
+    /// Proxies whose `X-Forwarded-For` is believed (the edge, a load balancer), as CIDR
+    /// networks or addresses, comma-separated.
+    #[arg(long, env = "IMGEDGE_TRUSTED_PROXIES", value_delimiter = ',', value_parser = parse_net)]
+    pub trusted_proxies: Vec<ipnet::IpNet>,
     #[command(flatten)]
     pub database: DatabaseArgs,
     #[command(flatten)]
@@ -203,7 +223,10 @@ pub async fn api_state(args: &ApiArgs) -> anyhow::Result<AppState> {
     let engine = Engine::new(args.engine.config()).context("starting libvips")?;
     let invalidator: Arc<dyn Invalidator> = match &args.cloudfront_distribution_id {
         Some(distribution) => Arc::new(CloudFrontInvalidator::from_env(distribution.clone()).await),
-        None => Arc::new(LocalInvalidator::new(args.edge_purge_url.clone())),
+        None => Arc::new(LocalInvalidator::new(
+            args.edge_purge_url.clone(),
+            args.edge_purge_token.clone(),
+        )),
     };
     let store = ObjectStore::new(&args.s3.config());
     if args.s3.s3_create_bucket {
@@ -225,6 +248,7 @@ pub async fn api_state(args: &ApiArgs) -> anyhow::Result<AppState> {
                 write: args.quota_write,
                 ..Quotas::default()
             },
+            trusted_proxies: args.trusted_proxies.clone(),
             ..ApiSettings::default()
         },
         db,
@@ -236,4 +260,201 @@ pub async fn api_state(args: &ApiArgs) -> anyhow::Result<AppState> {
         invalidator,
         cache_ttl: Duration::from_secs(args.cache_ttl_secs),
     }))
+}
+
+/// A shared secret given on the command line (for clap): any non-empty text.
+fn parse_shared(text: &str) -> Result<SharedSecret, String> {
+    SharedSecret::new(text).ok_or_else(|| "must not be empty".to_owned())
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct TransformerArgs {
+    /// Address to listen on.
+    #[arg(
+        long,
+        env = "IMGEDGE_TRANSFORMER_LISTEN",
+        default_value = "127.0.0.1:8081"
+    )]
+    pub listen: SocketAddr,
+    /// The 32-byte server secret that derives each image's URL key (64 hex characters).
+    #[arg(long, env = "IMGEDGE_URL_SECRET", hide_env_values = true, value_parser = parse_secret)]
+    pub url_secret: UrlSecret,
+    /// The secret that edges send in `X-Imgedge-Origin-Secret`; other callers get 403.
+    #[arg(long, env = "IMGEDGE_ORIGIN_SECRET", hide_env_values = true, value_parser = parse_shared)]
+    pub origin_secret: SharedSecret,
+    /// Distinct variants one image may have.
+    #[arg(long, env = "IMGEDGE_MAX_VARIANTS_PER_IMAGE", default_value_t = 100)]
+    pub max_variants_per_image: u64,
+    /// New renders per image owner, as `PER_MINUTE:BURST`.
+    #[arg(long, env = "IMGEDGE_QUOTA_RENDER", value_parser = parse_quota, default_value = "600:120")]
+    pub quota_render: Quota,
+    /// Renders at once (0: the number of cores).
+    #[arg(long, env = "IMGEDGE_RENDER_WORKERS", default_value_t = 0)]
+    pub render_workers: usize,
+    /// Renders that may wait for a worker; beyond, 503 with Retry-After.
+    #[arg(long, env = "IMGEDGE_RENDER_QUEUE", default_value_t = 64)]
+    pub render_queue: usize,
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    #[command(flatten)]
+    pub redis: RedisArgs,
+    #[command(flatten)]
+    pub s3: S3Args,
+    #[command(flatten)]
+    pub engine: EngineArgs,
+}
+
+/// Builds the transformer from its configuration; like [`api_state`], nothing here needs a
+/// dependency to be up.
+pub async fn transformer(args: &TransformerArgs) -> anyhow::Result<Transformer> {
+    let db = Db::connect(
+        &args.database.database_url,
+        args.database.db_max_connections,
+    )
+    .await
+    .context("DATABASE_URL")?;
+    let redis =
+        RedisHandle::new(&args.redis.redis_url, &args.redis.redis_prefix).context("REDIS_URL")?;
+    let engine = Engine::new(args.engine.config()).context("starting libvips")?;
+    let store = ObjectStore::new(&args.s3.config());
+    if args.s3.s3_create_bucket {
+        store
+            .ensure_bucket()
+            .await
+            .context("creating the S3 bucket")?;
+    }
+    Ok(Transformer::new(crate::transformer::Parts {
+        settings: TransformerSettings {
+            max_variants_per_image: args.max_variants_per_image,
+            render_quota: args.quota_render,
+            workers: args.render_workers,
+            queue: args.render_queue,
+            lease: Duration::from_millis(args.engine.render_timeout_ms).max(Duration::from_secs(5))
+                + Duration::from_secs(10),
+        },
+        db,
+        store,
+        redis: Some(redis),
+        engine,
+        url_secret: args.url_secret.clone(),
+        origin_secret: args.origin_secret.clone(),
+    }))
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct EdgeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "IMGEDGE_EDGE_LISTEN", default_value = "127.0.0.1:8000")]
+    pub listen: SocketAddr,
+    /// The transformer origin's base URL.
+    #[arg(
+        long,
+        env = "IMGEDGE_TRANSFORMER_URL",
+        default_value = "http://127.0.0.1:8081"
+    )]
+    pub transformer_url: String,
+    /// The API origin's base URL.
+    #[arg(long, env = "IMGEDGE_API_URL", default_value = "http://127.0.0.1:8080")]
+    pub api_url: String,
+    /// The secret sent to the origins in `X-Imgedge-Origin-Secret`.
+    #[arg(long, env = "IMGEDGE_ORIGIN_SECRET", hide_env_values = true, value_parser = parse_shared)]
+    pub origin_secret: SharedSecret,
+    /// The bearer token that `POST /_edge/purge` requires; without one, purging is off.
+    #[arg(long, env = "IMGEDGE_EDGE_PURGE_TOKEN", hide_env_values = true, value_parser = parse_shared)]
+    pub purge_token: Option<SharedSecret>,
+    /// The built web client, served for every path that is not `/i/*` or `/v1/*`.
+    #[arg(long, env = "IMGEDGE_WEB_DIR", default_value = "web/dist")]
+    pub web_dir: PathBuf,
+    /// Memory for cached responses, in MiB.
+    #[arg(long, env = "IMGEDGE_EDGE_CACHE_MB", default_value_t = 512)]
+    pub cache_mb: u64,
+    /// Shortest time a response is cached, in seconds (the cache policy's minimum TTL).
+    #[arg(long, env = "IMGEDGE_EDGE_MIN_TTL_SECS", default_value_t = 0)]
+    pub min_ttl_secs: u64,
+    /// Cache time of a response that does not say, in seconds.
+    #[arg(long, env = "IMGEDGE_EDGE_DEFAULT_TTL_SECS", default_value_t = 86_400)]
+    pub default_ttl_secs: u64,
+    /// Longest time a response is cached, in seconds.
+    #[arg(long, env = "IMGEDGE_EDGE_MAX_TTL_SECS", default_value_t = 31_536_000)]
+    pub max_ttl_secs: u64,
+    /// Cache time of 4xx answers (bad URLs, bad signatures, deleted images), in seconds.
+    #[arg(long, env = "IMGEDGE_EDGE_ERROR_TTL_SECS", default_value_t = 10)]
+    pub error_ttl_secs: u64,
+    /// How long the transformer may take to answer, in seconds.
+    #[arg(long, env = "IMGEDGE_EDGE_ORIGIN_TIMEOUT_SECS", default_value_t = 60)]
+    pub origin_timeout_secs: u64,
+    #[command(flatten)]
+    pub s3: S3Args,
+}
+
+/// Builds the edge from its configuration.
+pub fn edge(args: &EdgeArgs) -> Edge {
+    let origins = Origins::new(
+        ObjectStore::new(&args.s3.config()),
+        &args.transformer_url,
+        &args.api_url,
+        args.origin_secret.clone(),
+        Duration::from_secs(args.origin_timeout_secs),
+    );
+    Edge::new(
+        EdgeSettings {
+            web_dir: args.web_dir.clone(),
+            cache_bytes: args.cache_mb.saturating_mul(1024 * 1024),
+            ttl: TtlPolicy {
+                min: Duration::from_secs(args.min_ttl_secs),
+                default: Duration::from_secs(args.default_ttl_secs),
+                max: Duration::from_secs(args.max_ttl_secs),
+                error: Duration::from_secs(args.error_ttl_secs),
+            },
+            purge_token: args.purge_token.clone(),
+        },
+        origins,
+    )
+}
+
+/// `imgedge dev`: the whole stack in one process.
+#[derive(Debug, Clone, clap::Args)]
+pub struct DevArgs {
+    /// The edge's address, the one URL of the stack.
+    #[arg(long, env = "IMGEDGE_DEV_LISTEN", default_value = "127.0.0.1:8000")]
+    pub listen: SocketAddr,
+    /// Where objects and the generated secrets are kept.
+    #[arg(long, env = "IMGEDGE_DATA_DIR", default_value = ".imgedge")]
+    pub data_dir: PathBuf,
+    /// The built web client.
+    #[arg(long, env = "IMGEDGE_WEB_DIR", default_value = "web/dist")]
+    pub web_dir: PathBuf,
+    /// Distinct variants one image may have.
+    #[arg(long, env = "IMGEDGE_MAX_VARIANTS_PER_IMAGE", default_value_t = 100)]
+    pub max_variants_per_image: u64,
+    /// New renders per image owner, as `PER_MINUTE:BURST`.
+    #[arg(long, env = "IMGEDGE_QUOTA_RENDER", value_parser = parse_quota, default_value = "600:120")]
+    pub quota_render: Quota,
+    /// Uploads per user, as `PER_MINUTE:BURST`.
+    #[arg(long, env = "IMGEDGE_QUOTA_UPLOAD", value_parser = parse_quota, default_value = "60:20")]
+    pub quota_upload: Quota,
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    #[command(flatten)]
+    pub redis: RedisArgs,
+    #[command(flatten)]
+    pub engine: EngineArgs,
+}
+
+#[cfg(feature = "embedded-s3")]
+impl DevArgs {
+    pub fn config(&self) -> crate::dev::DevConfig {
+        crate::dev::DevConfig {
+            listen: self.listen,
+            data_dir: self.data_dir.clone(),
+            web_dir: self.web_dir.clone(),
+            database_url: self.database.database_url.clone(),
+            redis_url: self.redis.redis_url.clone(),
+            redis_prefix: self.redis.redis_prefix.clone(),
+            engine: self.engine.config(),
+            max_variants_per_image: self.max_variants_per_image,
+            render_quota: self.quota_render,
+            upload_quota: self.quota_upload,
+        }
+    }
 }

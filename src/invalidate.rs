@@ -15,7 +15,7 @@ use aws_sdk_cloudfront::config::{BehaviorVersion, Credentials, Region};
 use aws_sdk_cloudfront::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_cloudfront::types::{InvalidationBatch, Paths};
 use bytes::Bytes;
-use http_body_util::{BodyExt, Empty};
+use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::Client as HyperClient;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
@@ -201,12 +201,15 @@ where
     }
 }
 
-/// Invalidates through the local edge's purge endpoint (`POST {purge_url}?prefix=/i/{id}/`),
-/// or only logs when there is none. Plain HTTP: the edge runs beside the API.
+/// Invalidates through the local edge's purge endpoint: `POST {purge_url}` with
+/// `Authorization: Bearer {token}` and `{"paths": ["/i/{id}/*"]}`, the paths `CloudFront`
+/// would get. Only logs when there is no edge to purge. Plain HTTP: the edge runs beside the
+/// API.
 #[derive(Clone)]
 pub struct LocalInvalidator {
     purge_url: Option<String>,
-    client: HyperClient<HttpConnector, Empty<Bytes>>,
+    token: Option<String>,
+    client: HyperClient<HttpConnector, Full<Bytes>>,
     timeout: Duration,
 }
 
@@ -214,53 +217,52 @@ impl fmt::Debug for LocalInvalidator {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("LocalInvalidator")
             .field("purge_url", &self.purge_url)
+            .field("token", &self.token.as_ref().map(|_| "<redacted>"))
             .field("timeout", &self.timeout)
             .finish_non_exhaustive()
     }
 }
 
 impl LocalInvalidator {
-    /// `purge_url` is the edge's purge endpoint, e.g. `http://127.0.0.1:8081/_purge`.
-    pub fn new(purge_url: Option<String>) -> Self {
+    /// `purge_url` is the edge's purge endpoint, e.g. `http://127.0.0.1:8000/_edge/purge`;
+    /// `token` its bearer token.
+    pub fn new(purge_url: Option<String>, token: Option<String>) -> Self {
         let timeouts = Timeouts::default();
         let mut connector = HttpConnector::new();
         connector.set_connect_timeout(Some(timeouts.connect));
         Self {
             purge_url,
+            token,
             client: HyperClient::builder(TokioExecutor::new()).build(connector),
             timeout: Duration::from_secs(5),
         }
-    }
-
-    /// The purge request's URL for `image_id`, keeping any query the base already has.
-    fn purge_uri(base: &str, image_id: &ImageId) -> String {
-        let sep = if base.contains('?') { '&' } else { '?' };
-        format!("{base}{sep}prefix=/i/{image_id}/")
     }
 }
 
 #[async_trait::async_trait]
 impl Invalidator for LocalInvalidator {
     async fn invalidate_image(&self, image_id: &ImageId) -> Result<(), InvalidateError> {
-        let Some(base) = &self.purge_url else {
+        let Some(uri) = &self.purge_url else {
             tracing::info!(%image_id, path = %invalidation_path(image_id), "no local edge to purge; skipping invalidation");
             return Ok(());
         };
-        let uri = Self::purge_uri(base, image_id);
-        // What errors name: the URL without its query, which may carry a token.
-        let shown = uri.split('?').next().unwrap_or_default().to_owned();
         if !uri.starts_with("http://") {
             return Err(InvalidateError::Rejected(format!(
-                "purge URL {shown}: only plain http:// is supported"
+                "purge URL {uri}: only plain http:// is supported"
             )));
         }
-        let request = hyper::Request::post(&uri)
-            .body(Empty::<Bytes>::new())
-            .map_err(|e| InvalidateError::Rejected(format!("purge URL {shown}: {e}")))?;
+        let body = serde_json::json!({ "paths": [invalidation_path(image_id)] }).to_string();
+        let mut request = hyper::Request::post(uri).header("content-type", "application/json");
+        if let Some(token) = &self.token {
+            request = request.header("authorization", format!("Bearer {token}"));
+        }
+        let request = request
+            .body(Full::new(Bytes::from(body)))
+            .map_err(|e| InvalidateError::Rejected(format!("purge URL {uri}: {e}")))?;
         let response = tokio::time::timeout(self.timeout, self.client.request(request))
             .await
-            .map_err(|_| InvalidateError::Unavailable(format!("POST {shown}: timed out")))?
-            .map_err(|e| InvalidateError::Unavailable(format!("POST {shown}: {e:?}")))?;
+            .map_err(|_| InvalidateError::Unavailable(format!("POST {uri}: timed out")))?
+            .map_err(|e| InvalidateError::Unavailable(format!("POST {uri}: {e:?}")))?;
         let status = response.status();
         // Drain the body so the connection can be reused; its content does not matter.
         let _ = tokio::time::timeout(self.timeout, response.into_body().collect()).await;
@@ -269,10 +271,10 @@ impl Invalidator for LocalInvalidator {
             Ok(())
         } else if status.is_server_error() || status == hyper::StatusCode::TOO_MANY_REQUESTS {
             Err(InvalidateError::Unavailable(format!(
-                "POST {shown}: {status}"
+                "POST {uri}: {status}"
             )))
         } else {
-            Err(InvalidateError::Rejected(format!("POST {shown}: {status}")))
+            Err(InvalidateError::Rejected(format!("POST {uri}: {status}")))
         }
     }
 }
@@ -319,21 +321,9 @@ mod tests {
         assert!(batch.caller_reference().starts_with("imgedge-"));
     }
 
-    #[test]
-    fn purge_uri_appends_the_prefix() {
-        assert_eq!(
-            LocalInvalidator::purge_uri("http://127.0.0.1:8081/_purge", &id()),
-            "http://127.0.0.1:8081/_purge?prefix=/i/0b7f3c2e-9d41-4a8e-b6c5-2f1e0d9c8b7a/"
-        );
-        assert_eq!(
-            LocalInvalidator::purge_uri("http://127.0.0.1:8081/_purge?token=x", &id()),
-            "http://127.0.0.1:8081/_purge?token=x&prefix=/i/0b7f3c2e-9d41-4a8e-b6c5-2f1e0d9c8b7a/"
-        );
-    }
-
     #[tokio::test]
     async fn local_without_url_only_logs() {
-        let inv = LocalInvalidator::new(None);
+        let inv = LocalInvalidator::new(None, None);
         inv.invalidate_image(&id()).await.expect("no-op succeeds");
     }
 }

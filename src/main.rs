@@ -1,12 +1,14 @@
 //! The `imgedge` binary: parses the command line, sets up tracing and hands over to the
 //! library. Every role of the service is a subcommand of this one binary.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
-use imgedge::config::{ApiArgs, DatabaseArgs, EngineArgs, S3Args, parse_secret};
+use imgedge::config::{
+    ApiArgs, DatabaseArgs, DevArgs, EdgeArgs, EngineArgs, S3Args, TransformerArgs, parse_secret,
+};
 use imgedge::engine::Engine;
 use imgedge::url::UrlSecret;
 use imgedge::{api, db, shutdown, telemetry, tools};
@@ -29,6 +31,13 @@ struct Cli {
 enum Command {
     /// Run the metadata API.
     Api(Box<ApiArgs>),
+    /// Run the transformer origin: renders a variant on a CDN miss, stores it, returns it.
+    Transformer(Box<TransformerArgs>),
+    /// Run the local edge: the CDN in front of S3, the transformer, the API and the web client.
+    Edge(Box<EdgeArgs>),
+    /// Run the whole stack in one process (edge, API, transformer, embedded S3).
+    #[cfg(feature = "embedded-s3")]
+    Dev(Box<DevArgs>),
     /// Apply the database migrations and exit.
     Migrate(DatabaseArgs),
     /// Remove S3 objects that have no database row (left by a crash between steps).
@@ -98,6 +107,27 @@ fn main() -> ExitCode {
             api::run(listener, state, shutdown::signal()).await?;
             Ok(())
         }),
+        Command::Transformer(args) => serve(async move {
+            let transformer = imgedge::config::transformer(&args).await?;
+            let listener = bind(args.listen).await?;
+            tracing::info!(addr = %listener.local_addr()?, "transformer listening");
+            imgedge::transformer::run(listener, transformer, shutdown::signal()).await;
+            Ok(())
+        }),
+        Command::Edge(args) => serve(async move {
+            let edge = imgedge::config::edge(&args);
+            let listener = bind(args.listen).await?;
+            tracing::info!(addr = %listener.local_addr()?, "edge listening");
+            imgedge::edge::run(listener, edge, shutdown::signal()).await;
+            Ok(())
+        }),
+        #[cfg(feature = "embedded-s3")]
+        Command::Dev(args) => serve(async move {
+            imgedge::dev::run(args.config(), shutdown::signal(), |url| {
+                println!("imgedge is running at {url}/");
+            })
+            .await
+        }),
         Command::Migrate(args) => serve(async move {
             // Waits for a database that is still starting (containers, dev stacks).
             db::migrate_command(&args.database_url, std::time::Duration::from_secs(30)).await?;
@@ -143,23 +173,7 @@ fn main() -> ExitCode {
             output,
             query,
             engine,
-        } => {
-            let result = Engine::new(engine.config())
-                .map_err(tools::RenderFileError::from)
-                .and_then(|engine| tools::render_file(&engine, &input, &output, &query));
-            match result {
-                Ok((rendered, canonical)) => {
-                    println!("{}", tools::rendered_json(&rendered, &canonical));
-                    ExitCode::SUCCESS
-                }
-                Err(err) => {
-                    let body =
-                        serde_json::json!({ "error": err.code(), "message": err.to_string() });
-                    println!("{body}");
-                    ExitCode::FAILURE
-                }
-            }
-        }
+        } => render(&input, &output, &query, &engine),
         Command::Url {
             url_secret,
             image_id,
@@ -175,6 +189,30 @@ fn main() -> ExitCode {
             }
         },
     }
+}
+
+/// `imgedge render`: one local file through the engine.
+fn render(input: &Path, output: &Path, query: &str, engine: &EngineArgs) -> ExitCode {
+    let result = Engine::new(engine.config())
+        .map_err(tools::RenderFileError::from)
+        .and_then(|engine| tools::render_file(&engine, input, output, query));
+    match result {
+        Ok((rendered, canonical)) => {
+            println!("{}", tools::rendered_json(&rendered, &canonical));
+            ExitCode::SUCCESS
+        }
+        Err(err) => {
+            let body = serde_json::json!({ "error": err.code(), "message": err.to_string() });
+            println!("{body}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn bind(addr: std::net::SocketAddr) -> anyhow::Result<tokio::net::TcpListener> {
+    tokio::net::TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("binding {addr}"))
 }
 
 /// Runs an async role on a multi-threaded runtime and turns its outcome into an exit code.

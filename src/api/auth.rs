@@ -112,6 +112,46 @@ pub(super) fn json_body<T>(body: Result<Json<T>, JsonRejection>) -> Result<T, Ap
     }
 }
 
+/// The client's address: the TCP peer, unless the peer is a trusted proxy (the edge, a load
+/// balancer), in which case the nearest untrusted address of `X-Forwarded-For`, read from the
+/// right (entries further left were written by the client and prove nothing).
+pub(super) struct ClientIp(pub(super) std::net::IpAddr);
+
+impl FromRequestParts<AppState> for ClientIp {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|ConnectInfo(peer)| peer.ip())
+            .ok_or_else(|| ApiError::Internal("no peer address".into()))?;
+        let trusted = &state.0.settings.trusted_proxies;
+        let is_trusted = |ip: &std::net::IpAddr| trusted.iter().any(|net| net.contains(ip));
+        if !is_trusted(&peer) {
+            return Ok(ClientIp(peer));
+        }
+        let mut client = peer;
+        let forwarded = parts
+            .headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .collect::<Vec<_>>();
+        for hop in forwarded.iter().rev() {
+            let Ok(ip) = hop.trim().parse::<std::net::IpAddr>() else {
+                break;
+            };
+            client = ip;
+            if !is_trusted(&ip) {
+                break;
+            }
+        }
+        Ok(ClientIp(client))
+    }
+}
+
 /// The network a per-address limit counts against: the IPv4 address, or the IPv6 /64 (one
 /// subscriber usually holds a whole /64, so per-address keys would be free to rotate).
 fn client_net(ip: std::net::IpAddr) -> String {
@@ -262,12 +302,12 @@ fn refresh_row(state: &AppState, user: Uuid, family: Uuid, hash: [u8; 32]) -> Ne
     ))]
 pub(super) async fn register(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientIp(peer): ClientIp,
     body: Result<Json<Credentials>, JsonRejection>,
 ) -> Result<Response, ApiError> {
     let decision = limited(
         &state,
-        &format!("register:ip:{}", client_net(peer.ip())),
+        &format!("register:ip:{}", client_net(peer)),
         state.0.settings.quotas.register_ip,
     )
     .await?;
@@ -296,13 +336,13 @@ pub(super) async fn register(
     ))]
 pub(super) async fn login(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientIp(peer): ClientIp,
     body: Result<Json<Credentials>, JsonRejection>,
 ) -> Result<Response, ApiError> {
     let quotas = state.0.settings.quotas;
     limited(
         &state,
-        &format!("login:ip:{}", client_net(peer.ip())),
+        &format!("login:ip:{}", client_net(peer)),
         quotas.login_ip,
     )
     .await?;
@@ -338,12 +378,12 @@ pub(super) async fn login(
     ))]
 pub(super) async fn refresh(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientIp(peer): ClientIp,
     body: Result<Json<RefreshRequest>, JsonRejection>,
 ) -> Result<Response, ApiError> {
     let decision = limited(
         &state,
-        &format!("refresh:ip:{}", client_net(peer.ip())),
+        &format!("refresh:ip:{}", client_net(peer)),
         state.0.settings.quotas.login_ip,
     )
     .await?;

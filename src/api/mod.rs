@@ -84,6 +84,9 @@ pub struct ApiSettings {
     pub refresh_token_ttl: Duration,
     pub request_timeout: Duration,
     pub quotas: Quotas,
+    /// Proxies (the edge, a load balancer) whose `X-Forwarded-For` names the client that
+    /// per-address limits count.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 impl Default for ApiSettings {
@@ -95,6 +98,7 @@ impl Default for ApiSettings {
             refresh_token_ttl: Duration::from_hours(30 * 24),
             request_timeout: Duration::from_mins(1),
             quotas: Quotas::default(),
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -197,12 +201,28 @@ pub fn router(state: AppState) -> Router {
                 .layer(CatchPanicLayer::custom(|_| {
                     ApiError::Internal("handler panicked".into()).into_response()
                 }))
+                .layer(axum::middleware::from_fn(count_requests))
                 .layer(axum::middleware::from_fn_with_state(
                     state.clone(),
                     deadline,
                 )),
         )
         .with_state(state)
+}
+
+/// Counts every request by status: `imgedge_api_requests_total` (the load tests check that
+/// cached image traffic never reaches the API).
+async fn count_requests(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let response = next.run(request).await;
+    metrics::counter!(
+        "imgedge_api_requests_total",
+        "status" => response.status().as_str().to_owned()
+    )
+    .increment(1);
+    response
 }
 
 /// Bounds every request's time, answering in the API's JSON error format when it runs out.

@@ -114,6 +114,16 @@ impl Db {
         Ok(image)
     }
 
+    /// The owner of image `id`, whoever it is; `None` when there is no such image. For the
+    /// transformer, which answers signed URLs rather than users.
+    pub async fn image_owner(&self, id: Uuid) -> Result<Option<Uuid>, DbError> {
+        let owner = sqlx::query_scalar("SELECT owner_id FROM images WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(owner)
+    }
+
     /// Up to `limit` of `owner`'s images, newest first (ties broken by id, descending),
     /// starting strictly after `after`. The next page's cursor is the last item's
     /// [`Image::cursor`]; a page shorter than `limit` is the last one.

@@ -62,6 +62,19 @@ impl Db {
         Ok(count as u64)
     }
 
+    /// How many variants of `image_id` are recorded other than `sig`: what counts against
+    /// the per-image cap when `sig` is about to be rendered (a re-render of a recorded
+    /// variant whose object went missing is not a new variant).
+    pub async fn other_variant_count(&self, image_id: Uuid, sig: &str) -> Result<u64, DbError> {
+        let count: i64 =
+            sqlx::query_scalar("SELECT count(*) FROM variants WHERE image_id = $1 AND sig <> $2")
+                .bind(image_id)
+                .bind(sig)
+                .fetch_one(&self.pool)
+                .await?;
+        Ok(count as u64)
+    }
+
     /// The signatures of `image_id`'s recorded variants, in no particular order. Not
     /// owner-scoped: look the image up with [`Db::image`] first.
     pub async fn variant_sigs(&self, image_id: Uuid) -> Result<Vec<String>, DbError> {

@@ -183,6 +183,13 @@ pub struct Timings {
     pub encode: Duration,
 }
 
+impl Timings {
+    /// The three phases together.
+    pub fn total(&self) -> Duration {
+        self.decode + self.transform + self.encode
+    }
+}
+
 /// The engine. Cheap to share: it holds only configuration; libvips is process-wide.
 #[derive(Debug, Clone)]
 pub struct Engine {

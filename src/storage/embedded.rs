@@ -23,12 +23,6 @@ use std::future::Future;
 use std::hash::{BuildHasher, RandomState};
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::pin::pin;
-use std::time::Duration;
-
-use hyper_util::rt::{TokioExecutor, TokioIo};
-use hyper_util::server::conn::auto::Builder as ConnBuilder;
-use hyper_util::server::graceful::GracefulShutdown;
 
 use futures::TryStreamExt;
 use s3s::auth::SimpleAuth;
@@ -48,14 +42,12 @@ use s3s::{S3, S3Request, S3Response, S3Result};
 use s3s_fs::FileSystem;
 use tokio::net::TcpListener;
 use tokio::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard, oneshot};
-use tokio::task::{JoinHandle, JoinSet};
+use tokio::task::JoinHandle;
 
 use super::StorageError;
 
-/// How long a stopping server lets open requests finish before dropping their connections.
-const GRACE: Duration = Duration::from_secs(5);
-
-/// A running embedded S3 server. Stops when dropped (open requests get [`GRACE`] to finish
+/// A running embedded S3 server. Stops when dropped (open requests get
+/// [`crate::http::GRACE`] to finish
 /// if the runtime keeps running) or, waiting for it, with [`EmbeddedS3::shutdown`].
 #[derive(Debug)]
 pub struct EmbeddedS3 {
@@ -110,7 +102,7 @@ impl EmbeddedS3 {
     }
 
     /// Stops accepting connections and waits for open requests to finish (at most
-    /// [`GRACE`]).
+    /// [`crate::http::GRACE`]).
     pub async fn shutdown(mut self) {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
@@ -177,43 +169,8 @@ async fn build_service(
     Ok(builder.build())
 }
 
-/// The accept loop, then a graceful stop bounded by [`GRACE`].
 async fn run(listener: TcpListener, service: S3Service, shutdown: impl Future<Output = ()> + Send) {
-    let http = ConnBuilder::new(TokioExecutor::new());
-    let graceful = GracefulShutdown::new();
-    // Connection tasks live in a set so that they are aborted, not leaked, when we return.
-    let mut connections = JoinSet::new();
-    let mut shutdown = pin!(shutdown);
-    loop {
-        tokio::select! {
-            () = &mut shutdown => break,
-            accepted = listener.accept() => match accepted {
-                Ok((stream, _peer)) => {
-                    let conn = http.serve_connection(TokioIo::new(stream), service.clone());
-                    let conn = graceful.watch(conn.into_owned());
-                    connections.spawn(async move {
-                        if let Err(e) = conn.await {
-                            tracing::debug!(error = %e, "embedded S3 connection ended with an error");
-                        }
-                    });
-                }
-                Err(e) => {
-                    // E.g. out of file descriptors: back off instead of spinning.
-                    tracing::warn!(error = %e, "embedded S3 accept failed");
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                }
-            },
-            Some(_) = connections.join_next(), if !connections.is_empty() => {}
-        }
-    }
-    drop(listener);
-    if tokio::time::timeout(GRACE, graceful.shutdown())
-        .await
-        .is_err()
-    {
-        tracing::warn!("embedded S3 connections still open after the grace period; closing them");
-    }
-    connections.shutdown().await;
+    crate::http::serve(listener, |_| service.clone(), shutdown, "embedded S3").await;
 }
 
 /// Lock stripes: keys hash onto these, so unrelated keys rarely wait for each other.

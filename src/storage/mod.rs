@@ -84,6 +84,7 @@ pub struct Object {
     pub bytes: Bytes,
     pub content_type: Option<String>,
     pub etag: Option<String>,
+    pub cache_control: Option<String>,
 }
 
 /// A key found by listing, with when it was last written (when the server says).
@@ -294,11 +295,24 @@ impl ObjectStore {
         body: Bytes,
         content_type: &str,
     ) -> Result<(), StorageError> {
+        self.put_cacheable(key, body, content_type, None).await
+    }
+
+    /// [`ObjectStore::put`], with the `Cache-Control` that S3 answers GETs of the object
+    /// with (and so what a CDN in front of the bucket caches it by).
+    pub async fn put_cacheable(
+        &self,
+        key: &str,
+        body: Bytes,
+        content_type: &str,
+        cache_control: Option<&str>,
+    ) -> Result<(), StorageError> {
         self.client
             .put_object()
             .bucket(&self.bucket)
             .key(key)
             .content_type(content_type)
+            .set_cache_control(cache_control.map(str::to_owned))
             .body(ByteStream::from(body))
             .send()
             .await
@@ -325,6 +339,7 @@ impl ObjectStore {
         };
         let content_type = output.content_type().map(str::to_owned);
         let etag = output.e_tag().map(str::to_owned);
+        let cache_control = output.cache_control().map(str::to_owned);
         // The body streams after the headers; a connection lost mid-body is transient.
         let bytes = output
             .body
@@ -336,6 +351,7 @@ impl ObjectStore {
             bytes,
             content_type,
             etag,
+            cache_control,
         }))
     }
 

@@ -35,4 +35,4 @@ pub use params::{
 };
 pub use request::{Outcome, TransformRequest};
 pub use sign::{BadHexKey, Sig, UrlKey, UrlSecret, path_with_query, sign, signed_path};
-pub use spec::{Canonical, ParsedQuery, TransformSpec};
+pub use spec::{Canonical, ParsedQuery, TransformSpec, known_query};

@@ -286,6 +286,11 @@ impl Format {
         }
     }
 
+    /// The format whose `Content-Type` is `mime`.
+    pub fn from_mime(mime: &str) -> Option<Format> {
+        Format::ALL.into_iter().find(|f| f.mime() == mime)
+    }
+
     /// The usual file extension, without a dot.
     pub const fn extension(self) -> &'static str {
         match self {

@@ -274,6 +274,20 @@ fn percent_encode<W: fmt::Write + ?Sized>(text: &str, out: &mut W) -> fmt::Resul
 }
 
 /// The parameter that `raw_name` decodes to, if it is exactly one of the table's names.
+/// The raw query with the pairs the spec does not know, and empty pieces, dropped; the known
+/// pairs keep their order and their bytes. This is what a CDN whose cache policy forwards only
+/// the spec's names sees, so it is the edge's cache key for a query that is not canonical.
+pub fn known_query(raw_query: &str) -> std::borrow::Cow<'_, str> {
+    let keep = |piece: &&str| {
+        !piece.is_empty() && known_name(piece.split_once('=').map_or(*piece, |(n, _)| n)).is_some()
+    };
+    if raw_query.split('&').all(|piece| keep(&piece)) {
+        return std::borrow::Cow::Borrowed(raw_query);
+    }
+    let kept: Vec<&str> = raw_query.split('&').filter(keep).collect();
+    std::borrow::Cow::Owned(kept.join("&"))
+}
+
 fn known_name(raw_name: &str) -> Option<Param> {
     if is_plain(raw_name) {
         return Param::from_name(raw_name.as_bytes());

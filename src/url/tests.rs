@@ -660,3 +660,22 @@ fn test_key_is_stable() {
     let expected = blake3::keyed_hash(&SECRET, ID.as_bytes());
     assert_eq!(key().as_bytes(), expected.as_bytes());
 }
+
+#[test]
+fn known_query_drops_what_a_cdn_would_not_forward() {
+    use super::known_query;
+    assert_eq!(
+        known_query("width=800&format=webp"),
+        "width=800&format=webp"
+    );
+    assert!(matches!(
+        known_query("width=800"),
+        std::borrow::Cow::Borrowed(_)
+    ));
+    assert_eq!(known_query("utm_source=x&width=800&&Width=3"), "width=800");
+    // Names match after decoding, like the parser; values are kept raw.
+    assert_eq!(known_query("%77idth=8%30&x"), "%77idth=8%30");
+    assert_eq!(known_query("format=jpg&width=09"), "format=jpg&width=09");
+    assert_eq!(known_query(""), "");
+    assert_eq!(known_query("a=1&b=2"), "");
+}

@@ -437,7 +437,7 @@ fn request_line(request: &str) -> &str {
 }
 
 #[tokio::test]
-async fn local_invalidator_posts_the_image_prefix_to_the_edge() {
+async fn local_invalidator_posts_the_image_paths_to_the_edge() {
     let id = new_id();
     for (status, expected) in [
         ("204 No Content", "ok"),
@@ -447,11 +447,22 @@ async fn local_invalidator_posts_the_image_prefix_to_the_edge() {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr");
         let edge = tokio::spawn(one_request(listener, status, ""));
-        let invalidator = LocalInvalidator::new(Some(format!("http://{addr}/_purge")));
+        let invalidator = LocalInvalidator::new(
+            Some(format!("http://{addr}/_edge/purge")),
+            Some("purge-token".to_owned()),
+        );
         let result = invalidator.invalidate_image(&id).await;
-        assert_eq!(
-            request_line(&edge.await.expect("edge task")),
-            format!("POST /_purge?prefix=/i/{id}/ HTTP/1.1")
+        let request = edge.await.expect("edge task");
+        assert_eq!(request_line(&request), "POST /_edge/purge HTTP/1.1");
+        assert!(
+            request
+                .to_ascii_lowercase()
+                .contains("authorization: bearer purge-token\r\n"),
+            "{request}"
+        );
+        assert!(
+            request.ends_with(&format!(r#"{{"paths":["/i/{id}/*"]}}"#)),
+            "{request}"
         );
         assert_eq!(outcome(&result), expected, "{status}: {result:?}");
     }
@@ -461,7 +472,8 @@ async fn local_invalidator_posts_the_image_prefix_to_the_edge() {
         let l = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         l.local_addr().expect("addr").port()
     };
-    let invalidator = LocalInvalidator::new(Some(format!("http://127.0.0.1:{port}/_purge")));
+    let invalidator =
+        LocalInvalidator::new(Some(format!("http://127.0.0.1:{port}/_edge/purge")), None);
     assert_eq!(
         outcome(&invalidator.invalidate_image(&id).await),
         "unavailable"

@@ -1,0 +1,153 @@
+//! HTTP plumbing shared by the roles served with hyper directly (transformer, edge, embedded
+//! S3): the accept loop with its graceful stop, the response body type, and the JSON error
+//! body every role answers with (`{"error": CODE, "message": TEXT}`).
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::pin::pin;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::combinators::UnsyncBoxBody;
+use http_body_util::{BodyExt as _, Empty, Full};
+use hyper::body::Incoming;
+use hyper::header::{self, HeaderValue};
+use hyper::{Request, Response, StatusCode};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto::Builder as ConnBuilder;
+use hyper_util::server::graceful::GracefulShutdown;
+use tokio::net::TcpListener;
+use tokio::task::JoinSet;
+
+/// Errors of a response body (a proxied stream, a file being read).
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// The response body of every hyper-served role.
+pub type Body = UnsyncBoxBody<Bytes, BoxError>;
+
+/// How long a stopping server lets open requests finish before dropping their connections.
+pub const GRACE: Duration = Duration::from_secs(5);
+
+/// How long a client may take to send a request's headers: a slow sender is cut off rather
+/// than holding a connection (and its task) open.
+const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A body holding `bytes`.
+pub fn full(bytes: impl Into<Bytes>) -> Body {
+    Full::new(bytes.into())
+        .map_err(|e| match e {})
+        .boxed_unsync()
+}
+
+/// An empty body.
+pub fn empty() -> Body {
+    Empty::new().map_err(|e| match e {}).boxed_unsync()
+}
+
+/// A JSON error response: `{"error": code, "message": message}`, never cached by browsers
+/// unless the caller sets a `Cache-Control` of its own.
+pub fn json_error(status: StatusCode, code: &str, message: &str) -> Response<Body> {
+    let body = serde_json::json!({ "error": code, "message": message }).to_string();
+    let mut response = Response::new(full(body));
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    response
+}
+
+/// Serves HTTP/1.1 and HTTP/2 on `listener` until `shutdown` completes, then lets open requests
+/// finish for at most [`GRACE`]. `make` builds the service of each connection from the
+/// client's address.
+pub async fn serve<M, S, B>(
+    listener: TcpListener,
+    make: M,
+    shutdown: impl Future<Output = ()> + Send,
+    role: &'static str,
+) where
+    M: Fn(SocketAddr) -> S,
+    S: hyper::service::Service<Request<Incoming>, Response = Response<B>> + Send + 'static,
+    S::Error: Into<BoxError>,
+    S::Future: Send + 'static,
+    B: hyper::body::Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<BoxError>,
+{
+    let mut http = ConnBuilder::new(TokioExecutor::new());
+    http.http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(HEADER_READ_TIMEOUT);
+    let graceful = GracefulShutdown::new();
+    // Connection tasks live in a set so that they are aborted, not leaked, when we return.
+    let mut connections = JoinSet::new();
+    let mut shutdown = pin!(shutdown);
+    loop {
+        tokio::select! {
+            () = &mut shutdown => break,
+            accepted = listener.accept() => match accepted {
+                Ok((stream, peer)) => {
+                    // Small responses go out at once rather than waiting for Nagle.
+                    let _ = stream.set_nodelay(true);
+                    let conn = http.serve_connection(TokioIo::new(stream), make(peer));
+                    let conn = graceful.watch(conn.into_owned());
+                    connections.spawn(async move {
+                        if let Err(e) = conn.await {
+                            tracing::debug!(role, error = %e, "connection ended with an error");
+                        }
+                    });
+                }
+                Err(e) => {
+                    // E.g. out of file descriptors: back off instead of spinning.
+                    tracing::warn!(role, error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+            },
+            Some(_) = connections.join_next(), if !connections.is_empty() => {}
+        }
+    }
+    drop(listener);
+    if tokio::time::timeout(GRACE, graceful.shutdown())
+        .await
+        .is_err()
+    {
+        tracing::warn!(
+            role,
+            "connections still open after the grace period; closing them"
+        );
+    }
+    connections.shutdown().await;
+}
+
+/// The value of a `Retry-After` header of `secs` seconds.
+pub fn retry_after(secs: u64) -> (header::HeaderName, HeaderValue) {
+    (header::RETRY_AFTER, HeaderValue::from(secs.max(1)))
+}
+
+/// A secret that one side presents in a header and the other checks: the origin secret that
+/// edges add to origin requests (`CloudFront`'s origin custom header), the edge's purge token.
+#[derive(Clone)]
+pub struct SharedSecret(std::sync::Arc<str>);
+
+impl SharedSecret {
+    /// `None` for an empty secret, which would let anyone in.
+    pub fn new(secret: &str) -> Option<SharedSecret> {
+        (!secret.is_empty()).then(|| SharedSecret(secret.into()))
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    /// Whether `presented` is the secret, compared in constant time (the comparison of two
+    /// BLAKE3 hashes is).
+    pub fn matches(&self, presented: &[u8]) -> bool {
+        blake3::hash(presented) == blake3::hash(self.0.as_bytes())
+    }
+}
+
+impl std::fmt::Debug for SharedSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SharedSecret(<redacted>)")
+    }
+}

@@ -1,0 +1,93 @@
+//! The render lock across transformer processes: a short Redis lease per variant, so that
+//! two transformers missing on the same variant render it once. Advisory: when Redis is
+//! down or slow the caller renders anyway (two renders of one variant write the same bytes).
+
+use std::time::Duration;
+
+use ::redis::Script;
+
+use crate::redis::RedisHandle;
+
+/// Deletes the lease only if it is still ours (it may have expired and been taken).
+const RELEASE_LUA: &str = r"
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('DEL', KEYS[1])
+end
+return 0
+";
+
+/// The outcome of trying to take the lease.
+#[derive(Debug)]
+pub(super) enum Lease {
+    /// Ours until released or expired; `None` when there is no Redis to hold it in.
+    Held(Option<Held>),
+    /// Another process holds it: that process is rendering this variant.
+    Busy,
+}
+
+#[derive(Debug)]
+pub(super) struct Held {
+    redis: RedisHandle,
+    key: String,
+    token: String,
+}
+
+/// Tries to take the lease on `name` for `ttl`.
+pub(super) async fn acquire(redis: Option<&RedisHandle>, name: &str, ttl: Duration) -> Lease {
+    let Some(redis) = redis else {
+        return Lease::Held(None);
+    };
+    let key = redis.key(&["render-lock", name]);
+    let token = uuid::Uuid::new_v4().simple().to_string();
+    let ttl_ms = u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1);
+    let outcome = redis
+        .run(|mut conn| {
+            let (key, token) = (&key, &token);
+            async move {
+                ::redis::cmd("SET")
+                    .arg(key)
+                    .arg(token)
+                    .arg("NX")
+                    .arg("PX")
+                    .arg(ttl_ms)
+                    .query_async::<Option<String>>(&mut conn)
+                    .await
+            }
+        })
+        .await;
+    match outcome {
+        Ok(Some(_)) => Lease::Held(Some(Held {
+            redis: redis.clone(),
+            key,
+            token,
+        })),
+        Ok(None) => Lease::Busy,
+        Err(e) => {
+            tracing::debug!(error = %e, "render lock unavailable; rendering without it");
+            Lease::Held(None)
+        }
+    }
+}
+
+/// Gives the lease back (best effort: it expires anyway).
+pub(super) async fn release(held: Option<Held>) {
+    let Some(Held { redis, key, token }) = held else {
+        return;
+    };
+    let script = Script::new(RELEASE_LUA);
+    let released = redis
+        .run(|mut conn| {
+            let (script, key, token) = (&script, &key, &token);
+            async move {
+                script
+                    .key(key)
+                    .arg(token)
+                    .invoke_async::<i64>(&mut conn)
+                    .await
+            }
+        })
+        .await;
+    if let Err(e) = released {
+        tracing::debug!(error = %e, "render lock not released; it will expire");
+    }
+}

@@ -1,0 +1,548 @@
+//! The transformer origin (`imgedge transformer`): renders a variant the first time a CDN
+//! misses on it, stores it in S3 and returns it once. Every later request is answered by
+//! the edge or by S3; this role is the origin of last resort.
+//!
+//! One request, as steps (each a function below, in this order):
+//! 1. the caller is an edge: it carries the origin secret header ([`ORIGIN_SECRET_HEADER`]);
+//! 2. parse the URL ([`TransformRequest::parse`]); non-canonical → 301, then the signature;
+//! 3. single flight on the variant key: concurrent requests share one production;
+//! 4. production: the image exists (its owner), the cross-process render lease (or wait for
+//!    the peer that holds it), the variant cap and the owner's render rate, fetch the
+//!    original, admission to the bounded render pool, render, PUT, record in PostgreSQL;
+//! 5. the response: the bytes with a long immutable lifetime, a strong `ETag` and
+//!    `Server-Timing`.
+//!
+//! The engine enforces the render's own deadline between its steps; this module bounds how
+//! many renders run (the pool) and wait (the queue): past that it answers 503.
+
+mod error;
+mod lock;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use hyper::body::Incoming;
+use hyper::header::{self, HeaderName, HeaderValue};
+use hyper::{Method, Request, Response, StatusCode};
+use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
+
+pub use error::{PublicError, REFUSAL_MAX_AGE, TransformerError};
+
+use crate::db::{Db, NewVariant, VariantRecorded};
+use crate::engine::{Engine, Timings};
+use crate::http::{Body, SharedSecret, full};
+use crate::ratelimit::{Quota, RateLimiter};
+use crate::redis::RedisHandle;
+use crate::singleflight::{Role, SingleFlight};
+use crate::storage::{Object, ObjectStore};
+use crate::url::{Format, TransformRequest, UrlSecret};
+
+/// The header through which an edge proves it is one (`CloudFront`'s origin custom header).
+pub const ORIGIN_SECRET_HEADER: &str = "x-imgedge-origin-secret";
+
+/// The lifetime of every variant: its URL names its content, so it never changes.
+pub const VARIANT_CACHE_CONTROL: &str = "public, max-age=31536000, immutable";
+
+/// The strong `ETag` of a variant's bytes: the same whichever origin serves them.
+pub fn variant_etag(bytes: &[u8]) -> String {
+    let hash = blake3::hash(bytes);
+    format!("\"{}\"", &hash.to_hex()[..32])
+}
+
+/// Limits and sizes of the role.
+#[derive(Debug, Clone)]
+pub struct TransformerSettings {
+    /// Distinct variants one image may have.
+    pub max_variants_per_image: u64,
+    /// New renders per image owner.
+    pub render_quota: Quota,
+    /// Renders running at once (the pool); 0 means the number of cores.
+    pub workers: usize,
+    /// Renders admitted to wait for the pool; beyond, 503.
+    pub queue: usize,
+    /// How long a render lease lasts, and how long a request waits for another process's
+    /// render of the same variant. Longer than the engine's render timeout.
+    pub lease: Duration,
+}
+
+impl Default for TransformerSettings {
+    fn default() -> Self {
+        TransformerSettings {
+            max_variants_per_image: 100,
+            render_quota: Quota::per_minute(600, 120),
+            workers: 0,
+            queue: 64,
+            lease: Duration::from_secs(30),
+        }
+    }
+}
+
+/// The parts a [`Transformer`] is made of.
+#[derive(Debug)]
+pub struct Parts {
+    pub settings: TransformerSettings,
+    pub db: Db,
+    pub store: ObjectStore,
+    pub redis: Option<RedisHandle>,
+    pub engine: Engine,
+    pub url_secret: UrlSecret,
+    pub origin_secret: SharedSecret,
+}
+
+/// The role's shared state. Cheap to clone.
+#[derive(Clone)]
+pub struct Transformer(Arc<Inner>);
+
+struct Inner {
+    settings: TransformerSettings,
+    db: Db,
+    store: ObjectStore,
+    redis: Option<RedisHandle>,
+    limiter: RateLimiter,
+    engine: Engine,
+    url_secret: UrlSecret,
+    origin_secret: SharedSecret,
+    flights: SingleFlight<String, Produced>,
+    pool: Pool,
+}
+
+impl std::fmt::Debug for Transformer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Transformer")
+            .field("settings", &self.0.settings)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A variant ready to send.
+#[derive(Debug, Clone)]
+struct Variant {
+    bytes: Bytes,
+    content_type: &'static str,
+    etag: String,
+    /// The `Server-Timing` value of the production.
+    timing: String,
+}
+
+/// What one production gave, shared by every request that waited for it.
+type Produced = Arc<Result<Variant, PublicError>>;
+
+/// The bounded render pool: `workers` renders at once, and at most `limit` admitted
+/// (running or waiting) in total.
+struct Pool {
+    running: Semaphore,
+    admitted: AtomicUsize,
+    limit: usize,
+}
+
+/// A place in the pool's queue, given back when dropped.
+struct Ticket<'a>(&'a Pool);
+
+impl Drop for Ticket<'_> {
+    fn drop(&mut self) {
+        self.0.admitted.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+impl Pool {
+    fn new(workers: usize, queue: usize) -> Pool {
+        Pool {
+            running: Semaphore::new(workers),
+            admitted: AtomicUsize::new(0),
+            limit: workers + queue,
+        }
+    }
+
+    fn admit(&self) -> Result<Ticket<'_>, TransformerError> {
+        self.admitted
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                (n < self.limit).then_some(n + 1)
+            })
+            .map(|_| Ticket(self))
+            .map_err(|_| TransformerError::Overloaded)
+    }
+}
+
+impl Transformer {
+    pub fn new(parts: Parts) -> Transformer {
+        let cores = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
+        let workers = match parts.settings.workers {
+            0 => cores,
+            n => n,
+        };
+        Transformer(Arc::new(Inner {
+            limiter: RateLimiter::new(parts.redis.clone()),
+            pool: Pool::new(workers, parts.settings.queue),
+            flights: SingleFlight::new(),
+            settings: parts.settings,
+            db: parts.db,
+            store: parts.store,
+            redis: parts.redis,
+            engine: parts.engine,
+            url_secret: parts.url_secret,
+            origin_secret: parts.origin_secret,
+        }))
+    }
+
+    /// Answers one request. Never fails: every error becomes its response.
+    pub async fn handle(&self, request: Request<Incoming>) -> Response<Body> {
+        let head = request.method() == Method::HEAD;
+        let mut response = match self.route(&request).await {
+            Ok(response) => response,
+            Err(e) => e.into_response(),
+        };
+        metrics::counter!(
+            "imgedge_transformer_requests_total",
+            "status" => response.status().as_str().to_owned()
+        )
+        .increment(1);
+        if head {
+            *response.body_mut() = crate::http::empty();
+        }
+        response
+    }
+
+    async fn route(&self, request: &Request<Incoming>) -> Result<Response<Body>, TransformerError> {
+        let path = request.uri().path();
+        let readable = matches!(*request.method(), Method::GET | Method::HEAD);
+        match path {
+            "/healthz" if readable => Ok(plain(StatusCode::OK, "ok")),
+            "/readyz" if readable => Ok(self.readyz().await),
+            "/metrics" if readable => Ok(plain(StatusCode::OK, crate::telemetry::render_metrics())),
+            _ if path.starts_with("/i/") => {
+                if !readable {
+                    return Err(TransformerError::MethodNotAllowed);
+                }
+                self.check_origin(request)?;
+                self.image(path, request.uri().query().unwrap_or("")).await
+            }
+            "/healthz" | "/readyz" | "/metrics" => Err(TransformerError::MethodNotAllowed),
+            _ => Err(TransformerError::NotFound),
+        }
+    }
+
+    /// Step 1: only an edge may ask.
+    fn check_origin(&self, request: &Request<Incoming>) -> Result<(), TransformerError> {
+        let presented = request
+            .headers()
+            .get(ORIGIN_SECRET_HEADER)
+            .map(HeaderValue::as_bytes);
+        match presented {
+            Some(p) if self.0.origin_secret.matches(p) => Ok(()),
+            _ => Err(TransformerError::NotFromEdge),
+        }
+    }
+
+    /// Steps 2, 3 and 5.
+    async fn image(&self, path: &str, query: &str) -> Result<Response<Body>, TransformerError> {
+        let request = TransformRequest::parse(path, query)?;
+        if let Some(location) = request.redirect_location() {
+            return Ok(redirect(&location));
+        }
+        if !request.verify(&self.0.url_secret) {
+            return Err(TransformerError::BadSignature);
+        }
+        let this = self.clone();
+        let (produced, role) = self
+            .0
+            .flights
+            .run(request.variant_key(), async move {
+                Arc::new(
+                    Box::pin(this.produce(&request))
+                        .await
+                        .map_err(|e| e.public_error()),
+                )
+            })
+            .await;
+        let produced =
+            produced.map_err(|_| TransformerError::Internal("the render task panicked".into()))?;
+        Ok(match &*produced {
+            Ok(variant) => variant_response(variant, role),
+            Err(e) => e.clone().into_response(),
+        })
+    }
+
+    /// Step 4, run once per variant at a time.
+    async fn produce(&self, request: &TransformRequest) -> Result<Variant, TransformerError> {
+        let image = *request.image_id().as_uuid();
+        let owner = self
+            .0
+            .db
+            .image_owner(image)
+            .await?
+            .ok_or(TransformerError::ImageGone)?;
+        let key = request.variant_key();
+        let mut lease = lock::acquire(self.0.redis.as_ref(), &key, self.0.settings.lease).await;
+        if matches!(lease, lock::Lease::Busy) {
+            match self.wait_for_peer(&key).await? {
+                Waited::Rendered(variant) => return Ok(variant),
+                Waited::Lease(held) => lease = held,
+            }
+        }
+        let held = match lease {
+            lock::Lease::Held(held) => held,
+            lock::Lease::Busy => None,
+        };
+        let result = self.render_and_store(request, owner).await;
+        lock::release(held).await;
+        result
+    }
+
+    /// Another process holds the lease on `key`: waits for its object to appear, or for the
+    /// lease to come free (the peer failed or died), then takes it.
+    async fn wait_for_peer(&self, key: &str) -> Result<Waited, TransformerError> {
+        let started = Instant::now();
+        let deadline = started + self.0.settings.lease;
+        let mut pause = Duration::from_millis(50);
+        while Instant::now() < deadline {
+            tokio::time::sleep(pause).await;
+            pause = (pause * 2).min(Duration::from_millis(500));
+            if let Some(object) = self.0.store.get(key).await? {
+                let timing = format!("wait;dur={}", millis(started.elapsed()));
+                return Ok(Waited::Rendered(stored_variant(object, timing)));
+            }
+            if let held @ lock::Lease::Held(_) =
+                lock::acquire(self.0.redis.as_ref(), key, self.0.settings.lease).await
+            {
+                return Ok(Waited::Lease(held));
+            }
+        }
+        // The peer outlived its own lease: render regardless.
+        Ok(Waited::Lease(lock::Lease::Held(None)))
+    }
+
+    async fn render_and_store(
+        &self,
+        request: &TransformRequest,
+        owner: uuid::Uuid,
+    ) -> Result<Variant, TransformerError> {
+        let image = *request.image_id().as_uuid();
+        let sig = request.sig().to_string();
+        let settings = &self.0.settings;
+        if self.0.db.other_variant_count(image, &sig).await? >= settings.max_variants_per_image {
+            return Err(TransformerError::VariantCap(
+                settings.max_variants_per_image,
+            ));
+        }
+        let decision = self
+            .0
+            .limiter
+            .check(&format!("render:{owner}"), &settings.render_quota)
+            .await;
+        if !decision.allowed {
+            return Err(TransformerError::RateLimited(decision));
+        }
+
+        let ticket = self.0.pool.admit()?;
+        let fetch_started = Instant::now();
+        let original = self
+            .0
+            .store
+            .get(&request.image_id().original_key())
+            .await?
+            .ok_or(TransformerError::ImageGone)?;
+        let fetch = fetch_started.elapsed();
+
+        let rendered = {
+            let _running = self
+                .0
+                .pool
+                .running
+                .acquire()
+                .await
+                .map_err(|_| TransformerError::Internal("render pool closed".into()))?;
+            let engine = self.0.engine.clone();
+            let spec = request.spec().clone();
+            let bytes = original.bytes;
+            metrics::counter!("imgedge_transformer_renders_total").increment(1);
+            tokio::task::spawn_blocking(move || engine.render(&bytes, &spec))
+                .await
+                .map_err(|e| TransformerError::Internal(format!("render task: {e}")))?
+        };
+        drop(ticket);
+        let rendered = rendered.inspect_err(|e| {
+            metrics::counter!("imgedge_transformer_render_failures_total", "code" => e.code())
+                .increment(1);
+        })?;
+        metrics::histogram!("imgedge_transformer_render_seconds")
+            .record(rendered.timings.total().as_secs_f64());
+
+        let key = request.variant_key();
+        let content_type = rendered.format.mime();
+        let store_started = Instant::now();
+        let bytes = Bytes::from(rendered.bytes);
+        self.0
+            .store
+            .put_cacheable(
+                &key,
+                bytes.clone(),
+                content_type,
+                Some(VARIANT_CACHE_CONTROL),
+            )
+            .await?;
+        let recorded = self
+            .0
+            .db
+            .insert_variant(&NewVariant {
+                image_id: image,
+                sig,
+                canonical_query: request.spec().canonical_query(),
+                bytes: bytes.len() as u64,
+                format: rendered.format.as_str().to_owned(),
+            })
+            .await;
+        let store = store_started.elapsed();
+        match recorded {
+            Ok(VariantRecorded::Inserted | VariantRecorded::AlreadyPresent) => {}
+            Ok(VariantRecorded::ImageGone) => {
+                // Deleted while rendering: the object just written is an orphan.
+                self.0.store.delete(&key).await?;
+                return Err(TransformerError::ImageGone);
+            }
+            Err(e) => {
+                // Unrecorded, a delete of the image could not find it: remove it (reconcile
+                // would, later) and let the edge retry.
+                if let Err(cleanup) = self.0.store.delete(&key).await {
+                    tracing::warn!(%key, error = %cleanup, "unrecorded variant left for reconcile");
+                }
+                return Err(e.into());
+            }
+        }
+        let timing = server_timing(fetch, &rendered.timings, store);
+        Ok(Variant {
+            etag: variant_etag(&bytes),
+            bytes,
+            content_type,
+            timing,
+        })
+    }
+
+    async fn readyz(&self) -> Response<Body> {
+        let (db, s3) = tokio::join!(self.0.db.ping(), self.0.store.ping());
+        let body = serde_json::json!({
+            "database": if db.is_ok() { "ok" } else { "unavailable" },
+            "storage": if s3.is_ok() { "ok" } else { "unavailable" },
+        });
+        let status = if db.is_ok() && s3.is_ok() {
+            StatusCode::OK
+        } else {
+            StatusCode::SERVICE_UNAVAILABLE
+        };
+        let mut response = Response::new(full(body.to_string()));
+        *response.status_mut() = status;
+        response.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+        response
+    }
+}
+
+enum Waited {
+    Rendered(Variant),
+    Lease(lock::Lease),
+}
+
+/// Serves the transformer on `listener` until `shutdown` completes.
+pub async fn run(
+    listener: TcpListener,
+    transformer: Transformer,
+    shutdown: impl Future<Output = ()> + Send,
+) {
+    crate::telemetry::install_metrics();
+    crate::http::serve(
+        listener,
+        |_peer: SocketAddr| {
+            let transformer = transformer.clone();
+            hyper::service::service_fn(move |request| {
+                let transformer = transformer.clone();
+                async move { Ok::<_, std::convert::Infallible>(transformer.handle(request).await) }
+            })
+        },
+        shutdown,
+        "transformer",
+    )
+    .await;
+}
+
+/// A variant another process stored, read back from S3.
+fn stored_variant(object: Object, timing: String) -> Variant {
+    let content_type = object
+        .content_type
+        .as_deref()
+        .and_then(Format::from_mime)
+        .map_or("application/octet-stream", Format::mime);
+    Variant {
+        etag: variant_etag(&object.bytes),
+        bytes: object.bytes,
+        content_type,
+        timing,
+    }
+}
+
+fn millis(d: Duration) -> String {
+    format!("{:.1}", d.as_secs_f64() * 1000.0)
+}
+
+fn server_timing(fetch: Duration, render: &Timings, store: Duration) -> String {
+    format!(
+        "fetch;dur={}, decode;dur={}, transform;dur={}, encode;dur={}, store;dur={}",
+        millis(fetch),
+        millis(render.decode),
+        millis(render.transform),
+        millis(render.encode),
+        millis(store)
+    )
+}
+
+fn variant_response(variant: &Variant, role: Role) -> Response<Body> {
+    let mut response = Response::new(full(variant.bytes.clone()));
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(variant.content_type),
+    );
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static(VARIANT_CACHE_CONTROL),
+    );
+    if let Ok(etag) = HeaderValue::from_str(&variant.etag) {
+        headers.insert(header::ETAG, etag);
+    }
+    let timing = match role {
+        Role::Leader => variant.timing.clone(),
+        // This request waited for another's render: say so, with the render's phases.
+        Role::Follower => format!("{}, joined", variant.timing),
+    };
+    if let Ok(timing) = HeaderValue::from_str(&timing) {
+        headers.insert(HeaderName::from_static("server-timing"), timing);
+    }
+    response
+}
+
+fn redirect(location: &str) -> Response<Body> {
+    let mut response = Response::new(crate::http::empty());
+    *response.status_mut() = StatusCode::MOVED_PERMANENTLY;
+    if let Ok(location) = HeaderValue::from_str(location) {
+        response.headers_mut().insert(header::LOCATION, location);
+    }
+    response.headers_mut().insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=86400"),
+    );
+    response
+}
+
+fn plain(status: StatusCode, body: impl Into<Bytes>) -> Response<Body> {
+    let mut response = Response::new(full(body));
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    response
+}
