@@ -1,0 +1,99 @@
+# syntax=docker/dockerfile:1
+# One image for every role of imgedge (`migrate`, `api`, `transformer`, `edge`, ...):
+# the role is the command, e.g. `docker run IMAGE api`. docker-compose.yml runs the stack.
+#
+# Stages:
+#   web      builds the web client from web/ (an empty directory while there is none)
+#   builder  builds the imgedge binary against libvips
+#   runtime  Debian slim with the libvips runtime, the binary and the web client; non-root
+#
+# Needs BuildKit (the default builder of current Docker) for the cache mounts and heredoc.
+
+# ---------------------------------------------------------------------------------------
+FROM node:20-bookworm-slim AS web
+# Where the web client's `npm run build` writes its output, relative to web/.
+ARG WEB_DIST=dist
+WORKDIR /web
+# `we[b]` rather than `web`: a wildcard that matches nothing copies nothing instead of
+# failing the build, so this stage also works before web/ exists.
+COPY we[b] /web/
+RUN --mount=type=cache,id=imgedge-npm,target=/root/.npm \
+    set -eu; \
+    if [ -f package.json ]; then \
+      if [ -f package-lock.json ]; then npm ci --no-audit --no-fund; \
+      else npm install --no-audit --no-fund; fi; \
+      npm run build; \
+      mv "$WEB_DIST" /out; \
+    else \
+      echo "no web/package.json: the image gets an empty web directory"; \
+      mkdir /out; \
+    fi
+
+# ---------------------------------------------------------------------------------------
+FROM rust:1.95-bookworm AS builder
+# build.rs finds libvips (>= 8.13; bookworm has 8.14) through pkg-config.
+RUN apt-get update \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+      libvips-dev pkg-config \
+ && rm -rf /var/lib/apt/lists/*
+WORKDIR /src
+COPY Cargo.toml Cargo.lock build.rs ./
+# Cargo reads every target the manifest declares (the `it` test, the `engine` bench) even
+# when building only the binary, so their sources come along; migrations/ is embedded.
+COPY migrations migrations
+COPY benches benches
+COPY tests tests
+COPY src src
+# The registry and target directory live in BuildKit cache mounts, so a rebuild after a
+# source change recompiles only imgedge, not its few hundred dependencies (the AWS SDK
+# alone takes minutes). A cache mount is not part of the image: the binary is copied out
+# in the same step.
+RUN --mount=type=cache,id=imgedge-cargo-registry,target=/usr/local/cargo/registry,sharing=locked \
+    --mount=type=cache,id=imgedge-cargo-git,target=/usr/local/cargo/git,sharing=locked \
+    --mount=type=cache,id=imgedge-target,target=/src/target,sharing=locked \
+    cargo build --release --locked --bin imgedge \
+ && install -m 0755 target/release/imgedge /usr/local/bin/imgedge
+
+# ---------------------------------------------------------------------------------------
+FROM debian:bookworm-slim AS runtime
+# libvips42: the engine. fonts-dejavu-core: the text watermark's font. fontconfig: its
+# install builds the system font cache, so the non-root user never needs a writable one.
+# ca-certificates: TLS to AWS S3 and CloudFront.
+RUN apt-get update \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+      libvips42 fonts-dejavu-core fontconfig ca-certificates \
+ && rm -rf /var/lib/apt/lists/*
+
+# A fixed numeric id, so orchestrators can check "runs as non-root" without /etc/passwd.
+RUN groupadd --system --gid 10001 imgedge \
+ && useradd --system --uid 10001 --gid imgedge --no-create-home \
+      --home-dir /nonexistent --shell /usr/sbin/nologin imgedge
+
+# `imgedge-healthz PORT`: exits 0 when http://127.0.0.1:PORT/healthz answers 200. It speaks
+# HTTP through bash's /dev/tcp so that the image needs neither curl nor wget. The image has
+# no HEALTHCHECK of its own because the port depends on the role; compose sets one per role.
+COPY --chmod=0755 <<'EOF' /usr/local/bin/imgedge-healthz
+#!/bin/bash
+set -euo pipefail
+port=${1:?usage: imgedge-healthz PORT [PATH]}
+path=${2:-/healthz}
+exec 3<>"/dev/tcp/127.0.0.1/$port"
+printf 'GET %s HTTP/1.0\r\nHost: localhost\r\nConnection: close\r\n\r\n' "$path" >&3
+IFS= read -r -t 5 status <&3
+[[ $status == "HTTP/1."[01]" 200 "* ]]
+EOF
+
+COPY --from=builder /usr/local/bin/imgedge /usr/local/bin/imgedge
+COPY --from=web /out /app/web
+
+# The roles' listen defaults are loopback, which is unreachable from outside a container.
+ENV IMGEDGE_API_LISTEN=0.0.0.0:8080 \
+    IMGEDGE_TRANSFORMER_LISTEN=0.0.0.0:8081 \
+    IMGEDGE_EDGE_LISTEN=0.0.0.0:8000 \
+    IMGEDGE_WEB_DIR=/app/web
+
+WORKDIR /app
+USER 10001:10001
+EXPOSE 8000 8080 8081
+ENTRYPOINT ["imgedge"]
+CMD ["--help"]
