@@ -1,6 +1,6 @@
 //! The real `imgedge` binary as an operator runs it: `migrate`, `s3` and `api` as separate
-//! processes configured by environment variables, talking over real HTTP; then a graceful
-//! stop on SIGTERM.
+//! processes configured by environment variables, talking over real HTTP, then a graceful
+//! stop on SIGTERM; and `imgedge dev`, the whole stack in one process behind its edge.
 
 use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
@@ -52,16 +52,7 @@ async fn wait_ready(http: &reqwest::Client, url: &str) {
 
 #[sqlx::test(migrations = false)]
 async fn migrate_then_serve_then_stop_gracefully(pool: PgPool) {
-    let database = pool
-        .connect_options()
-        .get_database()
-        .expect("test database")
-        .to_owned();
-    let base_url = std::env::var("DATABASE_URL").expect("DATABASE_URL");
-    let database_url = format!(
-        "{}/{database}",
-        base_url.rsplit_once('/').expect("url with a path").0
-    );
+    let database_url = database_url_of(&pool);
     let s3_dir = tempfile::tempdir().expect("temp dir");
     let (s3_port, api_port) = (free_port(), free_port());
     let env = vec![
@@ -139,7 +130,26 @@ async fn migrate_then_serve_then_stop_gracefully(pool: PgPool) {
     );
 
     // SIGTERM: the API drains and exits cleanly.
-    let pid = api.0.id().to_string();
+    terminate(&mut api, "the API").await;
+}
+
+/// The URL of the test's own database (created by `#[sqlx::test]`).
+fn database_url_of(pool: &PgPool) -> String {
+    let database = pool
+        .connect_options()
+        .get_database()
+        .expect("test database")
+        .to_owned();
+    let base_url = std::env::var("DATABASE_URL").expect("DATABASE_URL");
+    format!(
+        "{}/{database}",
+        base_url.rsplit_once('/').expect("url with a path").0
+    )
+}
+
+/// Sends SIGTERM and expects a clean exit within ten seconds.
+async fn terminate(process: &mut Process, what: &str) {
+    let pid = process.0.id().to_string();
     assert!(
         Command::new("kill")
             .args(["-TERM", &pid])
@@ -149,14 +159,157 @@ async fn migrate_then_serve_then_stop_gracefully(pool: PgPool) {
     );
     let start = Instant::now();
     let exit = loop {
-        if let Some(status) = api.0.try_wait().expect("wait") {
+        if let Some(status) = process.0.try_wait().expect("wait") {
             break status;
         }
         assert!(
             start.elapsed() < Duration::from_secs(10),
-            "the API did not stop on SIGTERM"
+            "{what} did not stop on SIGTERM"
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     };
-    assert!(exit.success(), "clean exit on SIGTERM: {exit:?}");
+    assert!(exit.success(), "{what}: clean exit on SIGTERM: {exit:?}");
+}
+
+/// The value of a counter (unlabelled, or one labelled series) in Prometheus text.
+fn metric(text: &str, series: &str) -> u64 {
+    text.lines()
+        .find_map(|line| line.strip_prefix(series)?.strip_prefix(' '))
+        .map_or(0, |v| v.trim().parse().expect("a counter"))
+}
+
+/// `imgedge dev` migrates a fresh database, serves everything through its edge, and renders
+/// a variant once however many requests for it arrive together; its secrets and objects
+/// survive a restart, so URLs keep working.
+#[sqlx::test(migrations = false)]
+async fn dev_stack_renders_once_under_100_concurrent_first_requests(pool: PgPool) {
+    let data_dir = tempfile::tempdir().expect("temp dir");
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let env = vec![
+        ("DATABASE_URL", database_url_of(&pool)),
+        ("REDIS_URL", "redis://127.0.0.1:6379".to_owned()),
+        (
+            "IMGEDGE_REDIS_PREFIX",
+            format!("test:{}:", uuid::Uuid::new_v4()),
+        ),
+    ];
+    let args = [
+        "dev",
+        "--listen",
+        &format!("127.0.0.1:{port}"),
+        "--data-dir",
+        &data_dir.path().display().to_string(),
+    ]
+    .map(str::to_owned);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let mut dev = Process(imgedge(&args, &env).spawn().expect("dev starts"));
+    let http = reqwest::Client::builder()
+        .pool_max_idle_per_host(200)
+        .build()
+        .expect("client");
+    wait_ready(&http, &format!("{base}/healthz")).await;
+
+    let creds = json!({ "email": "dev@example.com", "password": "developer password" });
+    let resp = http
+        .post(format!("{base}/v1/auth/register"))
+        .json(&creds)
+        .send()
+        .await
+        .expect("register");
+    assert_eq!(resp.status(), 201);
+    let session: Value = http
+        .post(format!("{base}/v1/auth/login"))
+        .json(&creds)
+        .send()
+        .await
+        .expect("login")
+        .json()
+        .await
+        .expect("JSON");
+    let token = session["access_token"].as_str().expect("token");
+    let photo = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/testdata/photos/detail.jpg"
+    ))
+    .expect("photo");
+    let image: Value = http
+        .post(format!("{base}/v1/images"))
+        .bearer_auth(token)
+        .header("content-type", "image/jpeg")
+        .body(photo)
+        .send()
+        .await
+        .expect("upload")
+        .json()
+        .await
+        .expect("JSON");
+    let id = image["id"].as_str().expect("id");
+    let minted: Value = http
+        .get(format!("{base}/v1/images/{id}/url?width=640&format=webp"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .expect("mint")
+        .json()
+        .await
+        .expect("JSON");
+    let url = minted["url"].as_str().expect("url").to_owned();
+    assert!(url.starts_with(&format!("{base}/i/{id}/")), "{url}");
+
+    let before = http
+        .get(format!("{base}/metrics"))
+        .send()
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("text");
+    let requests = (0..100).map(|_| {
+        let (http, url) = (http.clone(), url.clone());
+        tokio::spawn(async move {
+            let response = http.get(&url).send().await.expect("request");
+            assert_eq!(response.status(), 200);
+            response.bytes().await.expect("body")
+        })
+    });
+    let bodies: Vec<_> = futures::future::join_all(requests)
+        .await
+        .into_iter()
+        .map(|r| r.expect("task"))
+        .collect();
+    assert!(bodies.iter().all(|b| *b == bodies[0]), "one variant");
+    let after = http
+        .get(format!("{base}/metrics"))
+        .send()
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("text");
+    let renders = "imgedge_transformer_renders_total";
+    assert_eq!(
+        metric(&after, renders) - metric(&before, renders),
+        1,
+        "{after}"
+    );
+    let by_result = |result: &str| {
+        let series = format!("imgedge_edge_requests_total{{result=\"{result}\"}}");
+        metric(&after, &series) - metric(&before, &series)
+    };
+    assert_eq!(by_result("transformer"), 1);
+    assert_eq!(by_result("hit"), 99);
+
+    // Restarted on the same data directory: the URL still verifies, now served from S3.
+    terminate(&mut dev, "imgedge dev").await;
+    let mut dev = Process(imgedge(&args, &env).spawn().expect("dev restarts"));
+    wait_ready(&http, &format!("{base}/healthz")).await;
+    let again = http.get(&url).send().await.expect("request");
+    assert_eq!(again.status(), 200);
+    assert_eq!(
+        again.headers().get("x-edge-origin").expect("origin header"),
+        "s3"
+    );
+    assert_eq!(again.bytes().await.expect("body"), bodies[0]);
+    terminate(&mut dev, "imgedge dev").await;
 }

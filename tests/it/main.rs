@@ -6,6 +6,8 @@ mod binary;
 mod cache;
 mod cli;
 mod db;
+mod delivery;
+mod delivery_support;
 mod engine;
 mod ratelimit;
 mod reconcile;

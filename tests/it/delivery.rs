@@ -1,0 +1,460 @@
+//! The delivery path end to end: a variant's first request is rendered by the transformer,
+//! then answered by the edge, then (after the edge forgets it) by S3; bad URLs are answered
+//! at the edge; a deleted image is gone everywhere; the transformer answers only edges and
+//! enforces its caps.
+
+use std::time::Duration;
+
+use imgedge::transformer::TransformerSettings;
+use imgedge::url::UrlSecret;
+use serde_json::Value;
+use sqlx::PgPool;
+
+use crate::delivery_support::{ORIGIN_SECRET, PURGE_TOKEN, Stack, StackOptions, header};
+use crate::support::photo;
+
+fn variant_key(path: &str) -> String {
+    let path = path.split('?').next().expect("path");
+    format!("v/{}", path.strip_prefix("/i/").expect("an image path"))
+}
+
+#[sqlx::test]
+async fn a_variant_is_rendered_once_then_served_by_the_edge_then_by_s3(pool: PgPool) {
+    let stack = Stack::spawn(pool).await;
+    let token = stack.user("owner@example.com").await;
+    let image = stack
+        .upload(&token, "detail.jpg", photo("detail.jpg"))
+        .await;
+    let id = image["id"].as_str().expect("id");
+    let path = stack.mint(&token, id, "format=webp&width=300").await;
+    assert!(path.ends_with("?width=300&format=webp"), "{path}");
+
+    // First request: a miss, rendered by the transformer.
+    let first = stack.get(&path).await;
+    assert_eq!(first.status(), 200);
+    assert_eq!(header(&first, "x-cache"), "Miss from edge");
+    assert_eq!(header(&first, "x-edge-origin"), "transformer");
+    assert_eq!(header(&first, "content-type"), "image/webp");
+    assert_eq!(
+        header(&first, "cache-control"),
+        "public, max-age=31536000, immutable"
+    );
+    let timing = header(&first, "server-timing").to_owned();
+    for phase in ["fetch", "decode", "transform", "encode", "store"] {
+        assert!(timing.contains(&format!("{phase};dur=")), "{timing}");
+    }
+    let etag = header(&first, "etag").to_owned();
+    assert!(
+        etag.starts_with('"') && etag.len() == 34,
+        "a strong ETag: {etag}"
+    );
+    let bytes = first.bytes().await.expect("body");
+    let decoded = image::load_from_memory(&bytes).expect("a decodable WebP");
+    assert_eq!(decoded.width(), 300);
+
+    // Stored and recorded, so that a delete can find it.
+    let stored = stack
+        .store
+        .get(&variant_key(&path))
+        .await
+        .expect("S3 answers")
+        .expect("the variant is in S3");
+    assert_eq!(stored.bytes, bytes);
+    assert_eq!(stored.content_type.as_deref(), Some("image/webp"));
+    let image_id: uuid::Uuid = id.parse().expect("uuid");
+    assert_eq!(stack.db.variant_count(image_id).await.expect("count"), 1);
+
+    // Second request: the edge answers; nothing about the render is repeated.
+    let second = stack.get(&path).await;
+    assert_eq!(second.status(), 200);
+    assert_eq!(header(&second, "x-cache"), "Hit from edge");
+    assert_eq!(header(&second, "etag"), etag);
+    assert_eq!(header(&second, "server-timing"), "");
+    assert!(header(&second, "age").parse::<u64>().is_ok());
+    assert_eq!(second.bytes().await.expect("body"), bytes);
+
+    // A browser revalidating gets 304.
+    let revalidated = stack
+        .http
+        .get(stack.url(&path))
+        .header("if-none-match", &etag)
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(revalidated.status(), 304);
+
+    // The edge forgets everything: the next request is served from S3, not rendered.
+    stack.purge_all().await;
+    let third = stack.get(&path).await;
+    assert_eq!(third.status(), 200);
+    assert_eq!(header(&third, "x-cache"), "Miss from edge");
+    assert_eq!(header(&third, "x-edge-origin"), "s3");
+    assert_eq!(header(&third, "etag"), etag, "both origins give one ETag");
+    assert_eq!(
+        header(&third, "cache-control"),
+        "public, max-age=31536000, immutable"
+    );
+    assert_eq!(third.bytes().await.expect("body"), bytes);
+    assert_eq!(stack.db.variant_count(image_id).await.expect("count"), 1);
+    assert_eq!(header(&stack.get(&path).await, "x-cache"), "Hit from edge");
+}
+
+#[sqlx::test]
+async fn bad_urls_are_answered_at_the_edge(pool: PgPool) {
+    let stack = Stack::spawn(pool).await;
+    let token = stack.user("owner@example.com").await;
+    let image = stack.upload(&token, "light.jpg", photo("light.jpg")).await;
+    let id = image["id"].as_str().expect("id");
+    let path = stack.mint(&token, id, "width=200&grayscale=1").await;
+    let (signed, query) = path.split_once('?').expect("a query");
+
+    // A wrong signature: 403 from the origin, then kept briefly by the edge.
+    let forged = format!("/i/{id}/AAAAAAAAAAAAAAAAAAAAAA?{query}");
+    let refused = stack.get(&forged).await;
+    assert_eq!(refused.status(), 403);
+    let body: Value = refused.json().await.expect("JSON error");
+    assert_eq!(body["error"], "bad_signature");
+    let again = stack.get(&forged).await;
+    assert_eq!(again.status(), 403);
+    assert_eq!(header(&again, "x-cache"), "Hit from edge");
+    assert!(
+        stack
+            .store
+            .get(&variant_key(&forged))
+            .await
+            .expect("S3")
+            .is_none()
+    );
+
+    // A valid but non-canonical query: 301 to the canonical URL, generated at the edge.
+    let reordered = stack
+        .get(&format!("{signed}?grayscale=true&width=200"))
+        .await;
+    assert_eq!(reordered.status(), 301);
+    assert_eq!(header(&reordered, "location"), path);
+    assert_eq!(header(&reordered, "x-edge-origin"), "edge");
+
+    // Parameters outside the spec are dropped: the same variant, the same cache entry.
+    let first = stack.get(&path).await;
+    assert_eq!(first.status(), 200);
+    let tracked = stack.get(&format!("{path}&utm_source=mail")).await;
+    assert_eq!(tracked.status(), 200);
+    assert_eq!(header(&tracked, "x-cache"), "Hit from edge");
+
+    // Malformed: 400 with the spec's codes.
+    for (bad, code) in [
+        (format!("{signed}?width=0"), "out_of_range"),
+        (format!("{signed}?width=1&width=2"), "duplicate_param"),
+        (format!("/i/{}/{}", id.to_uppercase(), "x"), "bad_image_id"),
+        (format!("/i/{id}/short"), "bad_sig"),
+    ] {
+        let response = stack.get(&bad).await;
+        assert_eq!(response.status(), 400, "{bad}");
+        assert!(
+            header(&response, "cache-control").contains("max-age="),
+            "{bad}"
+        );
+        let body: Value = response.json().await.expect("JSON error");
+        assert_eq!(body["error"], code, "{bad}");
+    }
+}
+
+#[sqlx::test]
+async fn a_deleted_image_is_gone_at_the_edge(pool: PgPool) {
+    let stack = Stack::spawn(pool).await;
+    let token = stack.user("owner@example.com").await;
+    let image = stack.upload(&token, "dark.jpg", photo("dark.jpg")).await;
+    let id = image["id"].as_str().expect("id").to_owned();
+    let path = stack.mint(&token, &id, "width=120").await;
+    assert_eq!(stack.get(&path).await.status(), 200);
+    assert_eq!(header(&stack.get(&path).await, "x-cache"), "Hit from edge");
+
+    let deleted = stack
+        .http
+        .delete(stack.url(&format!("/v1/images/{id}")))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(deleted.status(), 204);
+
+    // The API purged the edge and removed the objects (cleanup finishes in the background).
+    let mut gone = None;
+    for _ in 0..50 {
+        let response = stack.get(&path).await;
+        if response.status() == 404 {
+            gone = Some(response);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let gone = gone.expect("the variant answers 404 after the delete");
+    assert_eq!(header(&gone, "x-cache"), "Miss from edge");
+    let body: Value = gone.json().await.expect("JSON error");
+    assert_eq!(body["error"], "not_found");
+    assert!(
+        stack
+            .store
+            .list_keys(&format!("v/{id}/"))
+            .await
+            .expect("list")
+            .is_empty()
+    );
+    assert!(
+        stack
+            .store
+            .get(&format!("o/{id}"))
+            .await
+            .expect("S3")
+            .is_none()
+    );
+    // Nor can its owner mint new URLs for it.
+    let minted = stack
+        .http
+        .get(stack.url(&format!("/v1/images/{id}/url?width=10")))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(minted.status(), 404);
+}
+
+#[sqlx::test]
+async fn the_transformer_answers_only_edges(pool: PgPool) {
+    let stack = Stack::spawn(pool).await;
+    let token = stack.user("owner@example.com").await;
+    let image = stack.upload(&token, "light.jpg", photo("light.jpg")).await;
+    let path = stack
+        .mint(&token, image["id"].as_str().expect("id"), "width=64")
+        .await;
+    let direct = format!("{}{path}", stack.transformer);
+    for secret in [None, Some("wrong"), Some("")] {
+        let mut request = stack.http.get(&direct);
+        if let Some(secret) = secret {
+            request = request.header("x-imgedge-origin-secret", secret);
+        }
+        let response = request.send().await.expect("request");
+        assert_eq!(response.status(), 403, "{secret:?}");
+        let body: Value = response.json().await.expect("JSON error");
+        assert_eq!(body["error"], "origin_forbidden");
+    }
+    assert!(
+        stack
+            .store
+            .get(&variant_key(&path))
+            .await
+            .expect("S3")
+            .is_none()
+    );
+    let response = stack
+        .http
+        .get(&direct)
+        .header("x-imgedge-origin-secret", ORIGIN_SECRET)
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(response.status(), 200);
+}
+
+#[sqlx::test]
+async fn variants_per_image_are_capped(pool: PgPool) {
+    let stack = Stack::spawn_with(
+        pool,
+        StackOptions {
+            transformer: TransformerSettings {
+                max_variants_per_image: 2,
+                ..TransformerSettings::default()
+            },
+            ..StackOptions::default()
+        },
+    )
+    .await;
+    let token = stack.user("owner@example.com").await;
+    let image = stack.upload(&token, "light.jpg", photo("light.jpg")).await;
+    let id = image["id"].as_str().expect("id");
+    let a = stack.mint(&token, id, "width=10").await;
+    let b = stack.mint(&token, id, "width=11").await;
+    let c = stack.mint(&token, id, "width=12").await;
+    assert_eq!(stack.get(&a).await.status(), 200);
+    assert_eq!(stack.get(&b).await.status(), 200);
+    let capped = stack.get(&c).await;
+    assert_eq!(capped.status(), 429);
+    let body: Value = capped.json().await.expect("JSON error");
+    assert_eq!(body["error"], "variant_limit");
+    assert!(
+        stack
+            .store
+            .get(&variant_key(&c))
+            .await
+            .expect("S3")
+            .is_none()
+    );
+    // A 429 is not cached, and variants that exist are still served (from S3 here).
+    stack.purge_all().await;
+    assert_eq!(header(&stack.get(&a).await, "x-edge-origin"), "s3");
+    assert_eq!(stack.get(&c).await.status(), 429);
+}
+
+#[sqlx::test]
+async fn renders_per_owner_are_rate_limited(pool: PgPool) {
+    let stack = Stack::spawn_with(
+        pool,
+        StackOptions {
+            transformer: TransformerSettings {
+                render_quota: imgedge::ratelimit::Quota::per_minute(1, 2),
+                ..TransformerSettings::default()
+            },
+            ..StackOptions::default()
+        },
+    )
+    .await;
+    let token = stack.user("owner@example.com").await;
+    let image = stack.upload(&token, "light.jpg", photo("light.jpg")).await;
+    let id = image["id"].as_str().expect("id");
+    let mut statuses = Vec::new();
+    let mut limited = None;
+    for width in 20..24 {
+        let path = stack.mint(&token, id, &format!("width={width}")).await;
+        let response = stack.get(&path).await;
+        statuses.push(response.status().as_u16());
+        if response.status() == 429 && limited.is_none() {
+            limited = Some(response);
+        }
+    }
+    assert_eq!(statuses, [200, 200, 429, 429]);
+    let limited = limited.expect("a refusal");
+    assert!(
+        header(&limited, "retry-after")
+            .parse::<u64>()
+            .expect("seconds")
+            >= 1
+    );
+    let body: Value = limited.json().await.expect("JSON error");
+    assert_eq!(body["error"], "rate_limited");
+}
+
+/// The rules the edge shares with the Lambda@Edge function, on the shared vectors: 400 with
+/// the vector's code, 301 to the vector's location, and signed requests passed to the origin
+/// (which verifies them with the vectors' secret: valid ones reach the image lookup and find
+/// no such image, forged ones are refused).
+#[sqlx::test]
+async fn the_edge_follows_the_shared_request_vectors(pool: PgPool) {
+    let vectors: Value = serde_json::from_str(
+        &std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/testdata/url-vectors.json"
+        ))
+        .expect("vector file"),
+    )
+    .expect("JSON");
+    let secret =
+        UrlSecret::from_hex(vectors["url_secret"].as_str().expect("secret")).expect("hex secret");
+    let stack = Stack::spawn_with(
+        pool,
+        StackOptions {
+            url_secret: secret,
+            ..StackOptions::default()
+        },
+    )
+    .await;
+    let requests = vectors["requests"].as_array().expect("requests");
+    assert!(requests.len() >= 30);
+    for vector in requests {
+        let name = vector["name"].as_str().expect("name");
+        let query = vector["query"].as_str().expect("query");
+        let mut path = vector["path"].as_str().expect("path").to_owned();
+        if !query.is_empty() {
+            path = format!("{path}?{query}");
+        }
+        let response = stack.get(&path).await;
+        let status = response.status().as_u16();
+        match vector["status"].as_u64().expect("status") {
+            200 => assert_eq!(status, 404, "{name}: verified, then no such image"),
+            301 => {
+                assert_eq!(status, 301, "{name}");
+                assert_eq!(header(&response, "location"), vector["location"], "{name}");
+            }
+            400 => {
+                assert_eq!(status, 400, "{name}");
+                let body: Value = response.json().await.expect("JSON error");
+                assert_eq!(body["error"], vector["error"], "{name}");
+            }
+            403 => assert_eq!(status, 403, "{name}"),
+            other => panic!("{name}: unexpected status {other} in the vectors"),
+        }
+    }
+}
+
+#[sqlx::test]
+async fn the_edge_proxies_the_api_and_serves_the_web_client(pool: PgPool) {
+    let web = tempfile::tempdir().expect("temp dir");
+    std::fs::write(
+        web.path().join("index.html"),
+        "<!doctype html><title>app</title>",
+    )
+    .expect("write");
+    std::fs::create_dir(web.path().join("assets")).expect("mkdir");
+    std::fs::write(web.path().join("assets/app-1234.js"), "console.log(1)").expect("write");
+    let stack = Stack::spawn_with(
+        pool,
+        StackOptions {
+            web_dir: web.path().to_path_buf(),
+            ..StackOptions::default()
+        },
+    )
+    .await;
+
+    let openapi = stack.get("/v1/openapi.json").await;
+    assert_eq!(openapi.status(), 200);
+    assert_eq!(header(&openapi, "x-cache"), "Miss from edge");
+    let doc: Value = openapi.json().await.expect("JSON");
+    assert!(doc["paths"]["/v1/images"].is_object());
+    // API errors come through unchanged.
+    let unauthorized = stack.get("/v1/images").await;
+    assert_eq!(unauthorized.status(), 401);
+
+    for route in ["/", "/images/abc"] {
+        let page = stack.get(route).await;
+        assert_eq!(page.status(), 200, "{route}");
+        assert_eq!(header(&page, "cache-control"), "no-cache", "{route}");
+        assert!(
+            page.text()
+                .await
+                .expect("body")
+                .contains("<title>app</title>")
+        );
+    }
+    let asset = stack.get("/assets/app-1234.js").await;
+    assert_eq!(asset.status(), 200);
+    assert!(header(&asset, "cache-control").contains("immutable"));
+    assert_eq!(stack.get("/assets/missing.js").await.status(), 404);
+    assert_eq!(header(&asset, "x-content-type-options"), "nosniff");
+}
+
+#[sqlx::test]
+async fn purging_requires_the_token_and_cloudfront_paths(pool: PgPool) {
+    let stack = Stack::spawn(pool).await;
+    let purge = |token: &'static str, body: &'static str| {
+        stack
+            .http
+            .post(stack.url(imgedge::edge::PURGE_PATH))
+            .bearer_auth(token)
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+    };
+    let cases = [
+        ("wrong", r#"{"paths":["/*"]}"#, 401),
+        (PURGE_TOKEN, r#"{"paths":[]}"#, 400),
+        (PURGE_TOKEN, r#"{"paths":["no-slash"]}"#, 400),
+        (PURGE_TOKEN, r#"{"paths":["/i/*/x"]}"#, 400),
+        (PURGE_TOKEN, "not json", 400),
+        (PURGE_TOKEN, r#"{"paths":["/i/x/*"]}"#, 200),
+    ];
+    for (token, body, status) in cases {
+        let response = purge(token, body).await.expect("request");
+        assert_eq!(response.status(), status, "{token} {body}");
+    }
+    let get = stack.get(imgedge::edge::PURGE_PATH).await;
+    assert_eq!(get.status(), 405);
+}

@@ -1,0 +1,274 @@
+//! The delivery path running for black-box tests: the edge, the API (with the real local
+//! invalidator, purging the edge on delete), the transformer and an embedded S3 server, each
+//! on its own port-0 listener and talking over real HTTP; a fresh PostgreSQL database per
+//! test and Redis under a prefix of its own.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use imgedge::api::{self, ApiSettings, AppState};
+use imgedge::db::Db;
+use imgedge::edge::{self, Edge, EdgeSettings, Origins};
+use imgedge::engine::{Engine, EngineConfig};
+use imgedge::http::SharedSecret;
+use imgedge::invalidate::LocalInvalidator;
+use imgedge::redis::RedisHandle;
+use imgedge::storage::embedded::EmbeddedS3;
+use imgedge::storage::{ObjectStore, S3Config};
+use imgedge::transformer::{self, Transformer, TransformerSettings};
+use imgedge::url::UrlSecret;
+use reqwest::multipart;
+use serde_json::{Value, json};
+use sqlx::PgPool;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+use crate::api_support::{PASSWORD, jwt_keys};
+
+pub(crate) const ORIGIN_SECRET: &str = "test-origin-secret";
+pub(crate) const PURGE_TOKEN: &str = "test-purge-token";
+
+/// How a test wants its stack.
+pub(crate) struct StackOptions {
+    pub(crate) transformer: TransformerSettings,
+    pub(crate) url_secret: UrlSecret,
+    pub(crate) web_dir: std::path::PathBuf,
+}
+
+impl Default for StackOptions {
+    fn default() -> Self {
+        StackOptions {
+            transformer: TransformerSettings::default(),
+            url_secret: UrlSecret::from_bytes([9; 32]),
+            web_dir: std::path::PathBuf::from("/nonexistent"),
+        }
+    }
+}
+
+pub(crate) struct Stack {
+    /// The edge: the one address clients use.
+    pub(crate) edge: String,
+    pub(crate) transformer: String,
+    /// Follows no redirects, so tests see the edge's 301s.
+    pub(crate) http: reqwest::Client,
+    pub(crate) store: ObjectStore,
+    pub(crate) db: Db,
+    _s3: EmbeddedS3,
+    _s3_dir: tempfile::TempDir,
+    stop: watch::Sender<bool>,
+}
+
+impl Drop for Stack {
+    fn drop(&mut self) {
+        let _ = self.stop.send(true);
+    }
+}
+
+async fn loopback() -> (TcpListener, String) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let url = format!("http://{}", listener.local_addr().expect("addr"));
+    (listener, url)
+}
+
+impl Stack {
+    pub(crate) async fn spawn(pool: PgPool) -> Stack {
+        Self::spawn_with(pool, StackOptions::default()).await
+    }
+
+    pub(crate) async fn spawn_with(pool: PgPool, options: StackOptions) -> Stack {
+        let s3_dir = tempfile::tempdir().expect("temp dir");
+        let (s3_listener, _) = loopback().await;
+        let s3 = EmbeddedS3::start(
+            s3_listener,
+            s3_dir.path().to_path_buf(),
+            "stack-key",
+            "stack-secret",
+        )
+        .await
+        .expect("embedded S3 starts");
+        let store = ObjectStore::new(&S3Config {
+            endpoint: Some(s3.endpoint()),
+            region: "us-east-1".into(),
+            bucket: "imgedge-test".into(),
+            access_key_id: "stack-key".into(),
+            secret_access_key: "stack-secret".into(),
+            force_path_style: true,
+        });
+        store.ensure_bucket().await.expect("bucket");
+        let db = Db::from_pool(pool);
+        let redis = RedisHandle::new(
+            "redis://127.0.0.1:6379",
+            &format!("test:{}:", uuid::Uuid::new_v4()),
+        )
+        .expect("redis url");
+        let engine = Engine::new(EngineConfig::default()).expect("libvips");
+        let origin_secret = SharedSecret::new(ORIGIN_SECRET).expect("secret");
+        let (stop, stopped) = watch::channel(false);
+        let until_stopped = move || {
+            let mut stopped = stopped.clone();
+            async move {
+                let _ = stopped.wait_for(|s| *s).await;
+            }
+        };
+
+        let (edge_listener, edge_url) = loopback().await;
+        let (api_listener, api_url) = loopback().await;
+        let (transformer_listener, transformer_url) = loopback().await;
+
+        let api = AppState::new(api::Parts {
+            settings: ApiSettings {
+                cdn_base: edge_url.clone(),
+                trusted_proxies: vec!["127.0.0.1/32".parse().expect("net")],
+                ..ApiSettings::default()
+            },
+            db: db.clone(),
+            store: store.clone(),
+            redis: Some(redis.clone()),
+            engine: engine.clone(),
+            jwt: jwt_keys(),
+            url_secret: options.url_secret.clone(),
+            invalidator: Arc::new(LocalInvalidator::new(
+                Some(format!("{edge_url}{}", edge::PURGE_PATH)),
+                Some(PURGE_TOKEN.to_owned()),
+            )),
+            cache_ttl: Duration::from_mins(1),
+        });
+        tokio::spawn(api::run(api_listener, api, until_stopped()));
+
+        let transformer = Transformer::new(transformer::Parts {
+            settings: options.transformer,
+            db: db.clone(),
+            store: store.clone(),
+            redis: Some(redis),
+            engine,
+            url_secret: options.url_secret,
+            origin_secret: origin_secret.clone(),
+        });
+        tokio::spawn(transformer::run(
+            transformer_listener,
+            transformer,
+            until_stopped(),
+        ));
+
+        let edge = Edge::new(
+            EdgeSettings {
+                web_dir: options.web_dir,
+                purge_token: SharedSecret::new(PURGE_TOKEN),
+                ..EdgeSettings::default()
+            },
+            Origins::new(
+                store.clone(),
+                &transformer_url,
+                &api_url,
+                origin_secret,
+                edge::DEFAULT_ORIGIN_TIMEOUT,
+            ),
+        );
+        tokio::spawn(edge::run(edge_listener, edge, until_stopped()));
+
+        Stack {
+            edge: edge_url,
+            transformer: transformer_url,
+            http: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .expect("client"),
+            store,
+            db,
+            _s3: s3,
+            _s3_dir: s3_dir,
+            stop,
+        }
+    }
+
+    pub(crate) fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.edge)
+    }
+
+    pub(crate) async fn get(&self, path: &str) -> reqwest::Response {
+        self.http.get(self.url(path)).send().await.expect("request")
+    }
+
+    /// Registers `email` through the edge and returns an access token.
+    pub(crate) async fn user(&self, email: &str) -> String {
+        let credentials = json!({ "email": email, "password": PASSWORD });
+        let registered = self
+            .http
+            .post(self.url("/v1/auth/register"))
+            .json(&credentials)
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(registered.status(), 201, "register {email}");
+        let session: Value = self
+            .http
+            .post(self.url("/v1/auth/login"))
+            .json(&credentials)
+            .send()
+            .await
+            .expect("request")
+            .json()
+            .await
+            .expect("session");
+        session["access_token"]
+            .as_str()
+            .expect("access_token")
+            .to_owned()
+    }
+
+    /// Uploads a photo through the edge and returns its metadata.
+    pub(crate) async fn upload(&self, token: &str, name: &str, bytes: Vec<u8>) -> Value {
+        let form = multipart::Form::new().part(
+            "file",
+            multipart::Part::bytes(bytes).file_name(name.to_owned()),
+        );
+        let response = self
+            .http
+            .post(self.url("/v1/images"))
+            .bearer_auth(token)
+            .multipart(form)
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(response.status(), 201, "upload {name}");
+        response.json().await.expect("metadata")
+    }
+
+    /// The signed path (and query) of a variant, minted by the API through the edge.
+    pub(crate) async fn mint(&self, token: &str, id: &str, query: &str) -> String {
+        let response = self
+            .http
+            .get(self.url(&format!("/v1/images/{id}/url?{query}")))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(response.status(), 200, "mint {query}");
+        let minted: Value = response.json().await.expect("minted");
+        let url = minted["url"].as_str().expect("url");
+        url.strip_prefix(&self.edge)
+            .expect("minted URLs are on the edge")
+            .to_owned()
+    }
+
+    /// Empties the edge's cache through its purge endpoint.
+    pub(crate) async fn purge_all(&self) {
+        let response = self
+            .http
+            .post(self.url(edge::PURGE_PATH))
+            .bearer_auth(PURGE_TOKEN)
+            .json(&json!({ "paths": ["/*"] }))
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(response.status(), 200, "purge");
+    }
+}
+
+/// A response's header as text ("" when absent).
+pub(crate) fn header<'r>(response: &'r reqwest::Response, name: &str) -> &'r str {
+    response
+        .headers()
+        .get(name)
+        .map_or("", |v| v.to_str().expect("ASCII header"))
+}
