@@ -141,6 +141,9 @@ pub async fn run(
         .with_context(|| format!("binding {}", config.listen))?;
     let edge_url = url_of(edge_listener.local_addr()?);
 
+    crate::db::create_database_if_missing(&config.database_url)
+        .await
+        .context("creating the database (is PostgreSQL running? DATABASE_URL)")?;
     crate::db::migrate_command(&config.database_url, Duration::from_secs(30))
         .await
         .context("migrating the database (is PostgreSQL running? DATABASE_URL)")?;

@@ -169,6 +169,17 @@ pub async fn migrate_command(database_url: &str, wait: Duration) -> Result<(), D
     Ok(())
 }
 
+/// Creates the database that `database_url` names when it does not exist yet (development:
+/// `imgedge dev` on a server that has only its default database).
+pub async fn create_database_if_missing(database_url: &str) -> Result<(), DbError> {
+    use sqlx::migrate::MigrateDatabase as _;
+    if !sqlx::Postgres::database_exists(database_url).await? {
+        sqlx::Postgres::create_database(database_url).await?;
+        tracing::info!("database created");
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
