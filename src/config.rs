@@ -264,7 +264,8 @@ pub async fn api_state(args: &ApiArgs) -> anyhow::Result<AppState> {
 
 /// A shared secret given on the command line (for clap): any non-empty text.
 fn parse_shared(text: &str) -> Result<SharedSecret, String> {
-    SharedSecret::new(text).ok_or_else(|| "must not be empty".to_owned())
+    SharedSecret::new(text)
+        .ok_or_else(|| "must be non-empty visible ASCII (it travels in a header)".to_owned())
 }
 
 #[derive(Debug, Clone, clap::Args)]
@@ -329,8 +330,9 @@ pub async fn transformer(args: &TransformerArgs) -> anyhow::Result<Transformer> 
             render_quota: args.quota_render,
             workers: args.render_workers,
             queue: args.render_queue,
-            lease: Duration::from_millis(args.engine.render_timeout_ms).max(Duration::from_secs(5))
-                + Duration::from_secs(10),
+            lease: TransformerSettings::lease_for(Duration::from_millis(
+                args.engine.render_timeout_ms,
+            )),
         },
         db,
         store,

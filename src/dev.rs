@@ -117,6 +117,36 @@ fn url_of(addr: SocketAddr) -> String {
     format!("http://{addr}")
 }
 
+/// Creates the database if it is missing, and brings its schema up to date.
+async fn prepare_database(url: &str) -> anyhow::Result<()> {
+    crate::db::create_database_if_missing(url)
+        .await
+        .context("creating the database (is PostgreSQL running? DATABASE_URL)")?;
+    crate::db::migrate_command(url, Duration::from_secs(30))
+        .await
+        .context("migrating the database (is PostgreSQL running? DATABASE_URL)")?;
+    Ok(())
+}
+
+/// One stop for every role: `shutdown`, or any role ending by itself (signalled through the
+/// returned sender), so the others stop too rather than serve a partial stack.
+fn one_stop(
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> (
+    futures::future::Shared<futures::future::BoxFuture<'static, ()>>,
+    tokio::sync::watch::Sender<bool>,
+) {
+    let (ended, mut ended_rx) = tokio::sync::watch::channel(false);
+    let role_ended = async move {
+        let _ = ended_rx.wait_for(|ended| *ended).await;
+    };
+    let stop = futures::future::select(shutdown.boxed(), role_ended.boxed())
+        .map(|_| ())
+        .boxed()
+        .shared();
+    (stop, ended)
+}
+
 /// Runs the stack until `shutdown` completes. `ready` is called with the edge's URL once
 /// every role accepts connections.
 pub async fn run(
@@ -124,7 +154,7 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send + 'static,
     ready: impl FnOnce(&str),
 ) -> anyhow::Result<()> {
-    let stop = shutdown.boxed().shared();
+    let (stop, ended) = one_stop(shutdown);
     std::fs::create_dir_all(&config.data_dir)
         .with_context(|| format!("creating {}", config.data_dir.display()))?;
     let secrets = Secrets::load_or_create(&config.data_dir.join("secrets.json"))?;
@@ -141,12 +171,7 @@ pub async fn run(
         .with_context(|| format!("binding {}", config.listen))?;
     let edge_url = url_of(edge_listener.local_addr()?);
 
-    crate::db::create_database_if_missing(&config.database_url)
-        .await
-        .context("creating the database (is PostgreSQL running? DATABASE_URL)")?;
-    crate::db::migrate_command(&config.database_url, Duration::from_secs(30))
-        .await
-        .context("migrating the database (is PostgreSQL running? DATABASE_URL)")?;
+    prepare_database(&config.database_url).await?;
 
     let s3 = EmbeddedS3::start(
         loopback().await?,
@@ -192,6 +217,7 @@ pub async fn run(
         settings: TransformerSettings {
             max_variants_per_image: config.max_variants_per_image,
             render_quota: config.render_quota,
+            lease: TransformerSettings::lease_for(config.engine.render_timeout),
             ..TransformerSettings::default()
         },
         db,
@@ -219,10 +245,14 @@ pub async fn run(
 
     tracing::info!(%edge_url, %api_url, %transformer_url, s3 = %s3.endpoint(), "imgedge dev is up");
     ready(&edge_url);
+    let role_ended = || {
+        let _ = ended.send(true);
+    };
     let (api_done, (), ()) = tokio::join!(
-        crate::api::run(api_listener, api, stop.clone()),
-        crate::transformer::run(transformer_listener, transformer, stop.clone()),
-        crate::edge::run(edge_listener, edge, stop.clone()),
+        crate::api::run(api_listener, api, stop.clone()).inspect(|_| role_ended()),
+        crate::transformer::run(transformer_listener, transformer, stop.clone())
+            .inspect(|()| role_ended()),
+        crate::edge::run(edge_listener, edge, stop.clone()).inspect(|()| role_ended()),
     );
     s3.shutdown().await;
     api_done.context("the API stopped with an error")?;

@@ -44,16 +44,18 @@ pub fn empty() -> Body {
     Empty::new().map_err(|e| match e {}).boxed_unsync()
 }
 
-/// A JSON error response: `{"error": code, "message": message}`, never cached by browsers
-/// unless the caller sets a `Cache-Control` of its own.
+/// A JSON error response: `{"error": code, "message": message}`, with `Cache-Control:
+/// no-store` (a caller whose answer may be kept replaces it).
 pub fn json_error(status: StatusCode, code: &str, message: &str) -> Response<Body> {
     let body = serde_json::json!({ "error": code, "message": message }).to_string();
     let mut response = Response::new(full(body));
     *response.status_mut() = status;
-    response.headers_mut().insert(
+    let headers = response.headers_mut();
+    headers.insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/json"),
     );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     response
 }
 
@@ -130,9 +132,11 @@ pub fn retry_after(secs: u64) -> (header::HeaderName, HeaderValue) {
 pub struct SharedSecret(std::sync::Arc<str>);
 
 impl SharedSecret {
-    /// `None` for an empty secret, which would let anyone in.
+    /// `None` for an empty secret, which would let anyone in, and for one that cannot travel
+    /// in a header (anything but visible ASCII).
     pub fn new(secret: &str) -> Option<SharedSecret> {
-        (!secret.is_empty()).then(|| SharedSecret(secret.into()))
+        let usable = !secret.is_empty() && secret.bytes().all(|b| b.is_ascii_graphic());
+        usable.then(|| SharedSecret(secret.into()))
     }
 
     pub fn expose(&self) -> &str {

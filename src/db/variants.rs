@@ -62,6 +62,18 @@ impl Db {
         Ok(count as u64)
     }
 
+    /// Whether variant `sig` of `image_id` is recorded.
+    pub async fn variant_recorded(&self, image_id: Uuid, sig: &str) -> Result<bool, DbError> {
+        let found: bool = sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM variants WHERE image_id = $1 AND sig = $2)",
+        )
+        .bind(image_id)
+        .bind(sig)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(found)
+    }
+
     /// How many variants of `image_id` are recorded other than `sig`: what counts against
     /// the per-image cap when `sig` is about to be rendered (a re-render of a recorded
     /// variant whose object went missing is not a new variant).

@@ -2,8 +2,8 @@
 //! headers), each kept for the lifetime its origin gave it within the configured bounds, as
 //! a `CloudFront` cache policy's minimum, default and maximum TTLs do.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, PoisonError, RwLock};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -92,7 +92,7 @@ impl TtlPolicy {
                 .max_age
                 .map_or(self.default, Duration::from_secs)
                 .clamp(self.min, self.max.max(self.min)),
-            400 | 403 | 404 | 405 | 410 => directives
+            400 | 403 | 404 | 405 | 410 | 422 => directives
                 .max_age
                 .map_or(self.error, Duration::from_secs)
                 .min(self.error),
@@ -141,6 +141,9 @@ pub struct EdgeCache {
     entries: moka::sync::Cache<String, Arc<Entry>>,
     /// Bumped by every purge; a fill that started before a purge does not store its result.
     epoch: Arc<AtomicU64>,
+    /// Inserts (shared) against purges (exclusive): an insert checks the epoch and stores
+    /// as one step, so a purge cannot pass between the two and miss the entry.
+    purging: Arc<RwLock<()>>,
 }
 
 impl std::fmt::Debug for EdgeCache {
@@ -149,7 +152,7 @@ impl std::fmt::Debug for EdgeCache {
             .field("entries", &self.entries.entry_count())
             .field("bytes", &self.entries.weighted_size())
             .field("epoch", &self.epoch())
-            .finish()
+            .finish_non_exhaustive()
     }
 }
 
@@ -176,6 +179,7 @@ impl EdgeCache {
                 .expire_after(ByTtl)
                 .build(),
             epoch: Arc::new(AtomicU64::new(0)),
+            purging: Arc::new(RwLock::new(())),
         }
     }
 
@@ -191,14 +195,18 @@ impl EdgeCache {
     /// Keeps `entry` under `key` unless it must not be kept, or a purge happened since
     /// `epoch` (the response may be of something purged meanwhile).
     pub fn insert(&self, key: String, entry: Arc<Entry>, epoch: u64) {
-        if entry.ttl.is_zero() || self.epoch() != epoch {
+        if entry.ttl.is_zero() {
             return;
         }
-        self.entries.insert(key, entry);
+        let _inserting = self.purging.read().unwrap_or_else(PoisonError::into_inner);
+        if self.epoch() == epoch {
+            self.entries.insert(key, entry);
+        }
     }
 
     /// Drops every entry matching one of `patterns` and returns how many were dropped.
     pub fn purge(&self, patterns: &[PathPattern]) -> u64 {
+        let _purging = self.purging.write().unwrap_or_else(PoisonError::into_inner);
         self.epoch.fetch_add(1, Ordering::AcqRel);
         let mut dropped = 0;
         for (key, _) in &self.entries {

@@ -207,7 +207,9 @@ impl Edge {
                     };
                     (entry, outcome)
                 }
-                // Collapsed into another request's origin fetch: served without one.
+                // Collapsed into another request's origin fetch: served without one, like a
+                // hit when the answer is cached, else as the error it is.
+                Ok(entry) if entry.ttl.is_zero() => (entry, Outcome::Error),
                 Ok(entry) => (entry, Outcome::Hit),
                 Err(_) => {
                     count(Outcome::Error, 0);
@@ -274,11 +276,17 @@ impl Edge {
         }
 
         let variant_key = request.variant_key();
+        let canonical_query = request.spec().canonical_query();
         let s3_status = match self.0.origins.s3(&variant_key).await {
-            Ok(Some(object)) => {
+            // The object is this URL's variant only if it renders this query: a signature
+            // copied onto another query names another variant, which the transformer refuses.
+            Ok(Some(object))
+                if object.canonical_query.as_deref().unwrap_or_default() == canonical_query =>
+            {
                 origin_counted("s3", "200");
                 return Answer::from_s3(object);
             }
+            Ok(Some(_)) => "other-query",
             Ok(None) => "404",
             Err(e) => {
                 // CloudFront fails over on connection errors too.
@@ -333,11 +341,16 @@ impl Edge {
             }
             Err(e) => {
                 tracing::warn!(error = %e, "API origin failed");
-                let mut response = json_error(
-                    StatusCode::BAD_GATEWAY,
-                    "origin_unreachable",
-                    "the API did not answer; retry shortly",
-                );
+                let (status, code) = match e {
+                    origin::OriginError::Timeout(_) => {
+                        (StatusCode::GATEWAY_TIMEOUT, "origin_timeout")
+                    }
+                    origin::OriginError::Unreachable(_) => {
+                        (StatusCode::BAD_GATEWAY, "origin_unreachable")
+                    }
+                };
+                let mut response =
+                    json_error(status, code, "the API did not answer; retry shortly");
                 let (name, value) = crate::http::retry_after(1);
                 response.headers_mut().insert(name, value);
                 response
@@ -596,9 +609,11 @@ pub async fn run(listener: TcpListener, edge: Edge, shutdown: impl Future<Output
     .await;
 }
 
-/// How long the transformer may take to answer the edge by default: a render's budget plus
-/// its wait for the pool and for S3.
-pub const DEFAULT_ORIGIN_TIMEOUT: Duration = Duration::from_mins(1);
+/// How long the transformer may take to answer the edge by default: longer than its worst
+/// case with default settings (a wait for another process's render lease, 30 s, then a
+/// render's own budget, 20 s, plus S3), so the edge does not give up on a render that will
+/// complete.
+pub const DEFAULT_ORIGIN_TIMEOUT: Duration = Duration::from_secs(75);
 
 #[cfg(test)]
 mod tests {

@@ -20,6 +20,9 @@ use crate::transformer::ORIGIN_SECRET_HEADER;
 /// Largest response the edge takes from the transformer (a variant is far smaller).
 const MAX_VARIANT_BYTES: usize = 128 * 1024 * 1024;
 
+/// Longest wait for the API's answer to begin.
+const API_TIMEOUT: Duration = Duration::from_secs(90);
+
 /// Headers of an origin's answer that the edge keeps and repeats.
 const KEPT: [HeaderName; 9] = [
     header::CONTENT_TYPE,
@@ -171,15 +174,9 @@ impl Origins {
             .parse()
             .map_err(|e| OriginError::Unreachable(format!("bad API URL: {e}")))?;
         strip_hop_by_hop(&mut parts.headers);
-        let forwarded_for = match parts
-            .headers
-            .get("x-forwarded-for")
-            .map(HeaderValue::to_str)
-        {
-            Some(Ok(previous)) => format!("{previous}, {}", client.ip()),
-            _ => client.ip().to_string(),
-        };
-        if let Ok(value) = HeaderValue::from_str(&forwarded_for) {
+        // The edge is where requests enter: an X-Forwarded-For sent by a client is only its
+        // own claim, so it is replaced by the address the edge saw, never appended to.
+        if let Ok(value) = HeaderValue::from_str(&client.ip().to_string()) {
             parts.headers.insert("x-forwarded-for", value);
         }
         parts
@@ -187,10 +184,11 @@ impl Origins {
             .insert("x-forwarded-proto", HeaderValue::from_static("http"));
         self.add_secret(&mut parts.headers);
         let request = Request::from_parts(parts, body.map_err(BoxError::from).boxed_unsync());
-        let response = self
-            .client
-            .request(request)
+        // Bounds the wait for the response's head (an upload's body streams within it); the
+        // API bounds its own handlers' time, so this only trips on an API that hangs.
+        let response = tokio::time::timeout(API_TIMEOUT, self.client.request(request))
             .await
+            .map_err(|_| OriginError::Timeout(API_TIMEOUT))?
             .map_err(|e| OriginError::Unreachable(format!("{e:?}")))?;
         let (mut parts, body) = response.into_parts();
         strip_hop_by_hop(&mut parts.headers);

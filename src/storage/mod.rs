@@ -85,7 +85,12 @@ pub struct Object {
     pub content_type: Option<String>,
     pub etag: Option<String>,
     pub cache_control: Option<String>,
+    /// For a variant, the canonical query it was rendered from ([`ObjectStore::put_variant`]).
+    pub canonical_query: Option<String>,
 }
+
+/// The user-metadata name (`x-amz-meta-canonical-query`) of a variant's canonical query.
+const CANONICAL_QUERY_META: &str = "canonical-query";
 
 /// A key found by listing, with when it was last written (when the server says).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -295,24 +300,37 @@ impl ObjectStore {
         body: Bytes,
         content_type: &str,
     ) -> Result<(), StorageError> {
-        self.put_cacheable(key, body, content_type, None).await
+        self.client
+            .put_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .content_type(content_type)
+            .body(ByteStream::from(body))
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| classify("PutObject", key, &e))
     }
 
-    /// [`ObjectStore::put`], with the `Cache-Control` that S3 answers GETs of the object
-    /// with (and so what a CDN in front of the bucket caches it by).
-    pub async fn put_cacheable(
+    /// Stores a rendered variant: [`ObjectStore::put`], plus the `Cache-Control` that S3
+    /// answers GETs with (what a CDN in front of the bucket caches it by) and the canonical
+    /// query it renders, as user metadata ([`Object::canonical_query`]): the key holds only
+    /// the signature, so a reader without the URL secret checks the query against this.
+    pub async fn put_variant(
         &self,
         key: &str,
         body: Bytes,
         content_type: &str,
-        cache_control: Option<&str>,
+        cache_control: &str,
+        canonical_query: &str,
     ) -> Result<(), StorageError> {
         self.client
             .put_object()
             .bucket(&self.bucket)
             .key(key)
             .content_type(content_type)
-            .set_cache_control(cache_control.map(str::to_owned))
+            .cache_control(cache_control)
+            .metadata(CANONICAL_QUERY_META, canonical_query)
             .body(ByteStream::from(body))
             .send()
             .await
@@ -340,6 +358,10 @@ impl ObjectStore {
         let content_type = output.content_type().map(str::to_owned);
         let etag = output.e_tag().map(str::to_owned);
         let cache_control = output.cache_control().map(str::to_owned);
+        let canonical_query = output
+            .metadata()
+            .and_then(|m| m.get(CANONICAL_QUERY_META))
+            .cloned();
         // The body streams after the headers; a connection lost mid-body is transient.
         let bytes = output
             .body
@@ -352,6 +374,7 @@ impl ObjectStore {
             content_type,
             etag,
             cache_control,
+            canonical_query,
         }))
     }
 

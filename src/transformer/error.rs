@@ -129,7 +129,8 @@ impl TransformerError {
             TransformerError::RateLimited(decision) => headers = decision.headers(),
             TransformerError::Url(_)
             | TransformerError::BadSignature
-            | TransformerError::ImageGone => {
+            | TransformerError::ImageGone
+            | TransformerError::Engine(EngineError::OutputTooLarge { .. }) => {
                 // Answers that depend on the URL alone: an edge may keep them briefly.
                 headers.push((
                     header::CACHE_CONTROL,
@@ -177,7 +178,10 @@ pub struct PublicError {
 impl PublicError {
     pub fn into_response(self) -> Response<Body> {
         let mut response = json_error(self.status, self.code, &self.message);
-        response.headers_mut().extend(self.headers);
+        let headers = response.headers_mut();
+        for (name, value) in self.headers {
+            headers.insert(name, value);
+        }
         response
     }
 }

@@ -69,6 +69,13 @@ pub struct TransformerSettings {
     pub lease: Duration,
 }
 
+impl TransformerSettings {
+    /// The lease that suits a render budget: the render, plus its fetch and store.
+    pub fn lease_for(render_timeout: Duration) -> Duration {
+        render_timeout.max(Duration::from_secs(5)) + Duration::from_secs(10)
+    }
+}
+
 impl Default for TransformerSettings {
     fn default() -> Self {
         TransformerSettings {
@@ -201,6 +208,12 @@ impl Transformer {
         )
         .increment(1);
         if head {
+            // hyper sends no body for HEAD, and the length of the body it would have sent.
+            if let Some(length) = hyper::body::Body::size_hint(response.body()).exact() {
+                response
+                    .headers_mut()
+                    .insert(header::CONTENT_LENGTH, HeaderValue::from(length));
+            }
             *response.body_mut() = crate::http::empty();
         }
         response
@@ -278,7 +291,7 @@ impl Transformer {
         let key = request.variant_key();
         let mut lease = lock::acquire(self.0.redis.as_ref(), &key, self.0.settings.lease).await;
         if matches!(lease, lock::Lease::Busy) {
-            match self.wait_for_peer(&key).await? {
+            match self.wait_for_peer(request, &key).await? {
                 Waited::Rendered(variant) => return Ok(variant),
                 Waited::Lease(held) => lease = held,
             }
@@ -294,14 +307,24 @@ impl Transformer {
 
     /// Another process holds the lease on `key`: waits for its object to appear, or for the
     /// lease to come free (the peer failed or died), then takes it.
-    async fn wait_for_peer(&self, key: &str) -> Result<Waited, TransformerError> {
+    async fn wait_for_peer(
+        &self,
+        request: &TransformRequest,
+        key: &str,
+    ) -> Result<Waited, TransformerError> {
+        let image = *request.image_id().as_uuid();
+        let sig = &request.sig().to_string();
         let started = Instant::now();
         let deadline = started + self.0.settings.lease;
         let mut pause = Duration::from_millis(50);
         while Instant::now() < deadline {
             tokio::time::sleep(pause).await;
             pause = (pause * 2).min(Duration::from_millis(500));
-            if let Some(object) = self.0.store.get(key).await? {
+            // The peer PUTs, then records: an object without its row may be an orphan of a
+            // delete that raced the peer's render, so it is trusted only once recorded.
+            if self.0.db.variant_recorded(image, sig).await?
+                && let Some(object) = self.0.store.get(key).await?
+            {
                 let timing = format!("wait;dur={}", millis(started.elapsed()));
                 return Ok(Waited::Rendered(stored_variant(object, timing)));
             }
@@ -337,7 +360,16 @@ impl Transformer {
             return Err(TransformerError::RateLimited(decision));
         }
 
-        let ticket = self.0.pool.admit()?;
+        // A place in the queue, then a worker; the original is fetched only once a worker is
+        // free, so waiting renders hold no image in memory.
+        let _ticket = self.0.pool.admit()?;
+        let _worker = self
+            .0
+            .pool
+            .running
+            .acquire()
+            .await
+            .map_err(|_| TransformerError::Internal("render pool closed".into()))?;
         let fetch_started = Instant::now();
         let original = self
             .0
@@ -346,42 +378,32 @@ impl Transformer {
             .await?
             .ok_or(TransformerError::ImageGone)?;
         let fetch = fetch_started.elapsed();
-
-        let rendered = {
-            let _running = self
-                .0
-                .pool
-                .running
-                .acquire()
-                .await
-                .map_err(|_| TransformerError::Internal("render pool closed".into()))?;
-            let engine = self.0.engine.clone();
-            let spec = request.spec().clone();
-            let bytes = original.bytes;
-            metrics::counter!("imgedge_transformer_renders_total").increment(1);
-            tokio::task::spawn_blocking(move || engine.render(&bytes, &spec))
-                .await
-                .map_err(|e| TransformerError::Internal(format!("render task: {e}")))?
-        };
-        drop(ticket);
-        let rendered = rendered.inspect_err(|e| {
-            metrics::counter!("imgedge_transformer_render_failures_total", "code" => e.code())
-                .increment(1);
-        })?;
+        let engine = self.0.engine.clone();
+        let spec = request.spec().clone();
+        metrics::counter!("imgedge_transformer_renders_total").increment(1);
+        let rendered = tokio::task::spawn_blocking(move || engine.render(&original.bytes, &spec))
+            .await
+            .map_err(|e| TransformerError::Internal(format!("render task: {e}")))?
+            .inspect_err(|e| {
+                metrics::counter!("imgedge_transformer_render_failures_total", "code" => e.code())
+                    .increment(1);
+            })?;
         metrics::histogram!("imgedge_transformer_render_seconds")
             .record(rendered.timings.total().as_secs_f64());
 
         let key = request.variant_key();
+        let canonical_query = request.spec().canonical_query();
         let content_type = rendered.format.mime();
         let store_started = Instant::now();
         let bytes = Bytes::from(rendered.bytes);
         self.0
             .store
-            .put_cacheable(
+            .put_variant(
                 &key,
                 bytes.clone(),
                 content_type,
-                Some(VARIANT_CACHE_CONTROL),
+                VARIANT_CACHE_CONTROL,
+                &canonical_query,
             )
             .await?;
         let recorded = self
@@ -390,7 +412,7 @@ impl Transformer {
             .insert_variant(&NewVariant {
                 image_id: image,
                 sig,
-                canonical_query: request.spec().canonical_query(),
+                canonical_query,
                 bytes: bytes.len() as u64,
                 format: rendered.format.as_str().to_owned(),
             })
@@ -399,26 +421,43 @@ impl Transformer {
         match recorded {
             Ok(VariantRecorded::Inserted | VariantRecorded::AlreadyPresent) => {}
             Ok(VariantRecorded::ImageGone) => {
-                // Deleted while rendering: the object just written is an orphan.
-                self.0.store.delete(&key).await?;
+                // Deleted while rendering: the object just written is an orphan, and the
+                // delete's own cleanup has already run.
+                self.remove_orphan(&key).await;
                 return Err(TransformerError::ImageGone);
             }
             Err(e) => {
-                // Unrecorded, a delete of the image could not find it: remove it (reconcile
-                // would, later) and let the edge retry.
-                if let Err(cleanup) = self.0.store.delete(&key).await {
-                    tracing::warn!(%key, error = %cleanup, "unrecorded variant left for reconcile");
-                }
+                // Unrecorded, the variant would not count against the cap, and a delete
+                // racing this one could miss it: remove it and let the edge ask again.
+                self.remove_orphan(&key).await;
                 return Err(e.into());
             }
         }
-        let timing = server_timing(fetch, &rendered.timings, store);
         Ok(Variant {
             etag: variant_etag(&bytes),
             bytes,
             content_type,
-            timing,
+            timing: server_timing(fetch, &rendered.timings, store),
         })
+    }
+
+    /// Removes a variant object that has no row, retrying briefly; what is left is logged,
+    /// counted and left to `imgedge reconcile`.
+    async fn remove_orphan(&self, key: &str) {
+        let mut pause = Duration::from_millis(100);
+        for attempt in 1..=3 {
+            match self.0.store.delete(key).await {
+                Ok(()) => return,
+                Err(e) if attempt == 3 => {
+                    metrics::counter!("imgedge_transformer_orphans_left_total").increment(1);
+                    tracing::error!(%key, error = %e, "orphan variant left for reconcile");
+                }
+                Err(_) => {
+                    tokio::time::sleep(pause).await;
+                    pause *= 4;
+                }
+            }
+        }
     }
 
     async fn readyz(&self) -> Response<Body> {
@@ -447,17 +486,20 @@ enum Waited {
     Lease(lock::Lease),
 }
 
-/// Serves the transformer on `listener` until `shutdown` completes.
+/// Serves the transformer on `listener` until `shutdown` completes, then lets the renders in
+/// progress finish and store their variants (for at most a lease), so that a stop does not
+/// cut one between its PUT and its record.
 pub async fn run(
     listener: TcpListener,
     transformer: Transformer,
     shutdown: impl Future<Output = ()> + Send,
 ) {
     crate::telemetry::install_metrics();
+    let serving = transformer.clone();
     crate::http::serve(
         listener,
         |_peer: SocketAddr| {
-            let transformer = transformer.clone();
+            let transformer = serving.clone();
             hyper::service::service_fn(move |request| {
                 let transformer = transformer.clone();
                 async move { Ok::<_, std::convert::Infallible>(transformer.handle(request).await) }
@@ -467,6 +509,10 @@ pub async fn run(
         "transformer",
     )
     .await;
+    let started = Instant::now();
+    while !transformer.0.flights.is_empty() && started.elapsed() < transformer.0.settings.lease {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }
 
 /// A variant another process stored, read back from S3.

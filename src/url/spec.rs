@@ -273,7 +273,6 @@ fn percent_encode<W: fmt::Write + ?Sized>(text: &str, out: &mut W) -> fmt::Resul
     out.write_str(text.get(run_start..).ok_or(fmt::Error)?)
 }
 
-/// The parameter that `raw_name` decodes to, if it is exactly one of the table's names.
 /// The raw query with the pairs the spec does not know, and empty pieces, dropped; the known
 /// pairs keep their order and their bytes. This is what a CDN whose cache policy forwards only
 /// the spec's names sees, so it is the edge's cache key for a query that is not canonical.
@@ -288,6 +287,7 @@ pub fn known_query(raw_query: &str) -> std::borrow::Cow<'_, str> {
     std::borrow::Cow::Owned(kept.join("&"))
 }
 
+/// The parameter that `raw_name` decodes to, if it is exactly one of the table's names.
 fn known_name(raw_name: &str) -> Option<Param> {
     if is_plain(raw_name) {
         return Param::from_name(raw_name.as_bytes());

@@ -126,6 +126,14 @@ async fn bad_urls_are_answered_at_the_edge(pool: PgPool) {
             .is_none()
     );
 
+    // A real signature on another query names another variant: refused, not served.
+    assert_eq!(stack.get(&path).await.status(), 200);
+    let swapped = format!("{signed}?width=201&grayscale=1");
+    let refused = stack.get(&swapped).await;
+    assert_eq!(refused.status(), 403, "a sig copied onto another query");
+    assert_eq!(header(&refused, "x-edge-origin"), "transformer");
+    stack.purge_all().await;
+
     // A valid but non-canonical query: 301 to the canonical URL, generated at the edge.
     let reordered = stack
         .get(&format!("{signed}?grayscale=true&width=200"))
@@ -178,7 +186,7 @@ async fn a_deleted_image_is_gone_at_the_edge(pool: PgPool) {
         .expect("request");
     assert_eq!(deleted.status(), 204);
 
-    // The API purged the edge and removed the objects (cleanup finishes in the background).
+    // The API purged the edge and removed the objects; the purge is best effort, so poll.
     let mut gone = None;
     for _ in 0..50 {
         let response = stack.get(&path).await;
@@ -457,4 +465,88 @@ async fn purging_requires_the_token_and_cloudfront_paths(pool: PgPool) {
     }
     let get = stack.get(imgedge::edge::PURGE_PATH).await;
     assert_eq!(get.status(), 405);
+}
+
+/// Past the render pool and its queue, the transformer answers 503 with `Retry-After` rather
+/// than queueing without bound; the edge does not keep that answer, and nothing partial is
+/// stored.
+#[sqlx::test]
+async fn a_full_render_queue_answers_503(pool: PgPool) {
+    let stack = Stack::spawn_with(
+        pool,
+        StackOptions {
+            transformer: TransformerSettings {
+                workers: 1,
+                queue: 0,
+                ..TransformerSettings::default()
+            },
+            ..StackOptions::default()
+        },
+    )
+    .await;
+    let token = stack.user("owner@example.com").await;
+    let image = stack
+        .upload(&token, "detail.jpg", photo("detail.jpg"))
+        .await;
+    let id = image["id"].as_str().expect("id");
+    let mut paths = Vec::new();
+    for quality in 60..68 {
+        // AVIF: the slowest encoder, so that the renders overlap.
+        let query = format!("quality={quality}&format=avif");
+        paths.push(stack.mint(&token, id, &query).await);
+    }
+    let responses = futures::future::join_all(paths.iter().map(|p| stack.get(p))).await;
+    let mut refused = 0;
+    for (path, response) in paths.iter().zip(&responses) {
+        match response.status().as_u16() {
+            200 => {}
+            503 => {
+                refused += 1;
+                assert!(header(response, "retry-after").parse::<u64>().is_ok());
+                assert!(
+                    stack
+                        .store
+                        .get(&variant_key(path))
+                        .await
+                        .expect("S3")
+                        .is_none()
+                );
+            }
+            other => panic!("{path}: unexpected {other}"),
+        }
+    }
+    assert!(
+        refused > 0,
+        "one worker and no queue: concurrent renders are refused"
+    );
+    assert!(refused < paths.len(), "the admitted render completes");
+    // Not cached: once the pool is free, the same URLs render.
+    for path in &paths {
+        assert_eq!(stack.get(path).await.status(), 200, "{path}");
+    }
+}
+
+/// The edge is where clients enter: an `X-Forwarded-For` they send does not give them a fresh
+/// per-address budget at the API.
+#[sqlx::test]
+async fn a_forged_forwarded_for_does_not_reset_per_address_limits(pool: PgPool) {
+    let stack = Stack::spawn(pool).await;
+    let mut statuses = Vec::new();
+    for i in 0..12 {
+        let response = stack
+            .http
+            .post(stack.url("/v1/auth/register"))
+            .header("x-forwarded-for", format!("203.0.113.{i}"))
+            .json(&serde_json::json!({
+                "email": format!("user{i}@example.com"),
+                "password": crate::api_support::PASSWORD,
+            }))
+            .send()
+            .await
+            .expect("request");
+        statuses.push(response.status().as_u16());
+    }
+    // The default registration burst per address is 10.
+    assert_eq!(statuses[..10], [201; 10]);
+    assert_eq!(statuses[10..], [429, 429]);
 }
