@@ -550,3 +550,44 @@ async fn a_forged_forwarded_for_does_not_reset_per_address_limits(pool: PgPool) 
     assert_eq!(statuses[..10], [201; 10]);
     assert_eq!(statuses[10..], [429, 429]);
 }
+
+/// Two transformer processes missing on the same variant at once render it once: the one
+/// holding the Redis lease renders, the other waits for the recorded object and returns it.
+#[sqlx::test]
+async fn two_transformers_render_a_variant_once(pool: PgPool) {
+    let stack = Stack::spawn(pool).await;
+    let second = stack.another_transformer().await;
+    let token = stack.user("owner@example.com").await;
+    let image = stack
+        .upload(&token, "detail.jpg", photo("detail.jpg"))
+        .await;
+    // AVIF at full size: a render long enough for the two requests to overlap.
+    let path = stack
+        .mint(&token, image["id"].as_str().expect("id"), "format=avif")
+        .await;
+    let ask = |base: String| {
+        let request = stack
+            .http
+            .get(format!("{base}{path}"))
+            .header("x-imgedge-origin-secret", ORIGIN_SECRET);
+        async move {
+            let response = request.send().await.expect("request");
+            assert_eq!(response.status(), 200);
+            let timing = header(&response, "server-timing").to_owned();
+            (timing, response.bytes().await.expect("body"))
+        }
+    };
+    let ((first, a), (second, b)) = tokio::join!(ask(stack.transformer.clone()), ask(second));
+    assert_eq!(a, b, "one variant");
+    let rendered = [&first, &second]
+        .iter()
+        .filter(|t| t.contains("decode;dur="))
+        .count();
+    let waited = [&first, &second]
+        .iter()
+        .filter(|t| t.starts_with("wait;dur="))
+        .count();
+    assert_eq!((rendered, waited), (1, 1), "{first} | {second}");
+    let image_id: uuid::Uuid = image["id"].as_str().expect("id").parse().expect("uuid");
+    assert_eq!(stack.db.variant_count(image_id).await.expect("count"), 1);
+}

@@ -53,6 +53,8 @@ pub(crate) struct Stack {
     pub(crate) http: reqwest::Client,
     pub(crate) store: ObjectStore,
     pub(crate) db: Db,
+    redis: RedisHandle,
+    url_secret: UrlSecret,
     _s3: EmbeddedS3,
     _s3_dir: tempfile::TempDir,
     stop: watch::Sender<bool>,
@@ -70,31 +72,37 @@ async fn loopback() -> (TcpListener, String) {
     (listener, url)
 }
 
+/// An embedded S3 server in a temporary directory, and a client of its bucket.
+async fn start_s3() -> (EmbeddedS3, tempfile::TempDir, ObjectStore) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (listener, _) = loopback().await;
+    let s3 = EmbeddedS3::start(
+        listener,
+        dir.path().to_path_buf(),
+        "stack-key",
+        "stack-secret",
+    )
+    .await
+    .expect("embedded S3 starts");
+    let store = ObjectStore::new(&S3Config {
+        endpoint: Some(s3.endpoint()),
+        region: "us-east-1".into(),
+        bucket: "imgedge-test".into(),
+        access_key_id: "stack-key".into(),
+        secret_access_key: "stack-secret".into(),
+        force_path_style: true,
+    });
+    store.ensure_bucket().await.expect("bucket");
+    (s3, dir, store)
+}
+
 impl Stack {
     pub(crate) async fn spawn(pool: PgPool) -> Stack {
         Self::spawn_with(pool, StackOptions::default()).await
     }
 
     pub(crate) async fn spawn_with(pool: PgPool, options: StackOptions) -> Stack {
-        let s3_dir = tempfile::tempdir().expect("temp dir");
-        let (s3_listener, _) = loopback().await;
-        let s3 = EmbeddedS3::start(
-            s3_listener,
-            s3_dir.path().to_path_buf(),
-            "stack-key",
-            "stack-secret",
-        )
-        .await
-        .expect("embedded S3 starts");
-        let store = ObjectStore::new(&S3Config {
-            endpoint: Some(s3.endpoint()),
-            region: "us-east-1".into(),
-            bucket: "imgedge-test".into(),
-            access_key_id: "stack-key".into(),
-            secret_access_key: "stack-secret".into(),
-            force_path_style: true,
-        });
-        store.ensure_bucket().await.expect("bucket");
+        let (s3, s3_dir, store) = start_s3().await;
         let db = Db::from_pool(pool);
         let redis = RedisHandle::new(
             "redis://127.0.0.1:6379",
@@ -139,9 +147,9 @@ impl Stack {
             settings: options.transformer,
             db: db.clone(),
             store: store.clone(),
-            redis: Some(redis),
+            redis: Some(redis.clone()),
             engine,
-            url_secret: options.url_secret,
+            url_secret: options.url_secret.clone(),
             origin_secret: origin_secret.clone(),
         });
         tokio::spawn(transformer::run(
@@ -175,10 +183,32 @@ impl Stack {
                 .expect("client"),
             store,
             db,
+            redis,
+            url_secret: options.url_secret,
             _s3: s3,
             _s3_dir: s3_dir,
             stop,
         }
+    }
+
+    /// Another transformer on the same database, bucket and Redis: what a second process
+    /// (another container) is. Returns its base URL; it stops with the stack.
+    pub(crate) async fn another_transformer(&self) -> String {
+        let (listener, url) = loopback().await;
+        let transformer = Transformer::new(transformer::Parts {
+            settings: TransformerSettings::default(),
+            db: self.db.clone(),
+            store: self.store.clone(),
+            redis: Some(self.redis.clone()),
+            engine: Engine::new(EngineConfig::default()).expect("libvips"),
+            url_secret: self.url_secret.clone(),
+            origin_secret: SharedSecret::new(ORIGIN_SECRET).expect("secret"),
+        });
+        let mut stopped = self.stop.subscribe();
+        tokio::spawn(transformer::run(listener, transformer, async move {
+            let _ = stopped.wait_for(|s| *s).await;
+        }));
+        url
     }
 
     pub(crate) fn url(&self, path: &str) -> String {
