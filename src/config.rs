@@ -84,10 +84,22 @@ pub struct S3Args {
     pub s3_region: String,
     #[arg(long, env = "IMGEDGE_S3_BUCKET", default_value = "imgedge")]
     pub s3_bucket: String,
-    #[arg(long, env = "IMGEDGE_S3_ACCESS_KEY_ID", hide_env_values = true)]
-    pub s3_access_key_id: String,
-    #[arg(long, env = "IMGEDGE_S3_SECRET_ACCESS_KEY", hide_env_values = true)]
-    pub s3_secret_access_key: String,
+    /// A static key pair; without one, the AWS default credential chain (environment,
+    /// profile, web identity, ECS task role, instance role) is used.
+    #[arg(
+        long,
+        env = "IMGEDGE_S3_ACCESS_KEY_ID",
+        hide_env_values = true,
+        requires = "s3_secret_access_key"
+    )]
+    pub s3_access_key_id: Option<String>,
+    #[arg(
+        long,
+        env = "IMGEDGE_S3_SECRET_ACCESS_KEY",
+        hide_env_values = true,
+        requires = "s3_access_key_id"
+    )]
+    pub s3_secret_access_key: Option<String>,
     /// Create the bucket at start if it is missing (development and tests).
     #[arg(long, env = "IMGEDGE_S3_CREATE_BUCKET")]
     pub s3_create_bucket: bool,
@@ -99,8 +111,8 @@ impl S3Args {
             endpoint: self.s3_endpoint.clone(),
             region: self.s3_region.clone(),
             bucket: self.s3_bucket.clone(),
-            access_key_id: self.s3_access_key_id.clone(),
-            secret_access_key: self.s3_secret_access_key.clone(),
+            access_key_id: self.s3_access_key_id.clone().unwrap_or_default(),
+            secret_access_key: self.s3_secret_access_key.clone().unwrap_or_default(),
             // Non-AWS endpoints on loopback have no per-bucket host names.
             force_path_style: self.s3_endpoint.is_some(),
         }
@@ -228,7 +240,7 @@ pub async fn api_state(args: &ApiArgs) -> anyhow::Result<AppState> {
             args.edge_purge_token.clone(),
         )),
     };
-    let store = ObjectStore::new(&args.s3.config());
+    let store = ObjectStore::connect(&args.s3.config()).await;
     if args.s3.s3_create_bucket {
         store
             .ensure_bucket()
@@ -317,7 +329,7 @@ pub async fn transformer(args: &TransformerArgs) -> anyhow::Result<Transformer> 
     let redis =
         RedisHandle::new(&args.redis.redis_url, &args.redis.redis_prefix).context("REDIS_URL")?;
     let engine = Engine::new(args.engine.config()).context("starting libvips")?;
-    let store = ObjectStore::new(&args.s3.config());
+    let store = ObjectStore::connect(&args.s3.config()).await;
     if args.s3.s3_create_bucket {
         store
             .ensure_bucket()
@@ -390,9 +402,9 @@ pub struct EdgeArgs {
 }
 
 /// Builds the edge from its configuration.
-pub fn edge(args: &EdgeArgs) -> Edge {
+pub async fn edge(args: &EdgeArgs) -> Edge {
     let origins = Origins::new(
-        ObjectStore::new(&args.s3.config()),
+        ObjectStore::connect(&args.s3.config()).await,
         &args.transformer_url,
         &args.api_url,
         args.origin_secret.clone(),

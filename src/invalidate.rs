@@ -20,11 +20,13 @@ use hyper_util::client::legacy::Client as HyperClient;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 
+use tokio::sync::{mpsc, oneshot};
+
 use crate::storage::{Timeouts, http_client, timeout_config};
 use crate::url::ImageId;
 
 /// An invalidation that did not happen.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum InvalidateError {
     /// The CDN could not be reached, timed out, throttled us or failed: try again later.
     #[error("CDN invalidation unavailable: {0}")]
@@ -46,15 +48,56 @@ pub fn invalidation_path(image_id: &ImageId) -> String {
 }
 
 /// A `CloudFront` caller reference: unique per call (`CloudFront` treats a repeated reference as
-/// the same invalidation and would silently skip a second request), readable in the console.
-fn caller_reference(image_id: &ImageId) -> String {
-    format!("imgedge-{image_id}-{}", uuid::Uuid::new_v4().simple())
+/// the same invalidation and would silently skip a second request), readable in the console:
+/// it names the batch's first path's image.
+fn caller_reference(first: &str) -> String {
+    let image = first
+        .strip_prefix("/i/")
+        .and_then(|rest| rest.split('/').next())
+        .unwrap_or("batch");
+    format!("imgedge-{image}-{}", uuid::Uuid::new_v4().simple())
 }
 
-/// Invalidates through `CloudFront`'s `CreateInvalidation`.
+/// How invalidations are grouped and retried.
+#[derive(Debug, Clone, Copy)]
+pub struct BatchPolicy {
+    /// How long the first path of a batch waits for others to join it.
+    pub window: Duration,
+    /// Most paths in one request. `CloudFront` allows 15 wildcard paths in progress at once,
+    /// so a larger batch would only be refused.
+    pub max_paths: usize,
+    /// Backoff after a transient refusal (`TooManyInvalidationsInProgress`, throttling, 5xx,
+    /// a network error), doubling up to `max_backoff`...
+    pub first_backoff: Duration,
+    pub max_backoff: Duration,
+    /// ...until this much time has passed since the first attempt.
+    pub give_up_after: Duration,
+}
+
+impl Default for BatchPolicy {
+    fn default() -> Self {
+        BatchPolicy {
+            window: Duration::from_millis(250),
+            max_paths: 15,
+            first_backoff: Duration::from_secs(1),
+            max_backoff: Duration::from_secs(30),
+            give_up_after: Duration::from_mins(5),
+        }
+    }
+}
+
+/// An image's path waiting in the queue, and where its outcome goes.
+struct Pending {
+    path: String,
+    done: oneshot::Sender<Result<(), InvalidateError>>,
+}
+
+/// Invalidates through `CloudFront`'s `CreateInvalidation`. Deletes that happen close together
+/// share one request (one wildcard path per image), sent by a background task one batch at a
+/// time and retried with backoff while `CloudFront` says too many are in progress.
 #[derive(Debug, Clone)]
 pub struct CloudFrontInvalidator {
-    client: aws_sdk_cloudfront::Client,
+    queue: mpsc::Sender<Pending>,
     distribution_id: String,
 }
 
@@ -68,6 +111,7 @@ pub struct CloudFrontConfig {
     pub secret_access_key: Option<String>,
     /// Another endpoint than AWS's (tests, proxies).
     pub endpoint: Option<String>,
+    pub batch: BatchPolicy,
 }
 
 impl fmt::Debug for CloudFrontConfig {
@@ -80,15 +124,29 @@ impl fmt::Debug for CloudFrontConfig {
                 &self.secret_access_key.as_ref().map(|_| "<redacted>"),
             )
             .field("endpoint", &self.endpoint)
+            .field("batch", &self.batch)
             .finish()
     }
 }
 
 impl CloudFrontInvalidator {
-    /// Invalidates in `distribution_id` with an already configured client.
-    pub fn new(client: aws_sdk_cloudfront::Client, distribution_id: String) -> Self {
-        Self {
+    /// Invalidates in `distribution_id` with an already configured client. Starts the batching
+    /// task, so it must be called within a Tokio runtime; the task ends when the last clone
+    /// of the invalidator is dropped.
+    pub fn new(
+        client: aws_sdk_cloudfront::Client,
+        distribution_id: String,
+        policy: BatchPolicy,
+    ) -> Self {
+        let (queue, pending) = mpsc::channel(4096);
+        tokio::spawn(send_batches(
             client,
+            distribution_id.clone(),
+            policy,
+            pending,
+        ));
+        Self {
+            queue,
             distribution_id,
         }
     }
@@ -139,42 +197,110 @@ impl CloudFrontInvalidator {
         Self::new(
             aws_sdk_cloudfront::Client::from_conf(builder.build()),
             cfg.distribution_id.clone(),
+            cfg.batch,
         )
     }
+}
 
-    /// The request body for `image_id`.
-    fn batch(image_id: &ImageId) -> Result<InvalidationBatch, InvalidateError> {
-        let paths = Paths::builder()
-            .quantity(1)
-            .items(invalidation_path(image_id))
-            .build()
-            .map_err(|e| InvalidateError::Rejected(e.to_string()))?;
-        InvalidationBatch::builder()
-            .paths(paths)
-            .caller_reference(caller_reference(image_id))
-            .build()
-            .map_err(|e| InvalidateError::Rejected(e.to_string()))
+/// The request body for `paths`.
+fn batch(paths: &[String]) -> Result<InvalidationBatch, InvalidateError> {
+    let first = paths.first().map_or("", String::as_str);
+    let items = Paths::builder()
+        .quantity(i32::try_from(paths.len()).unwrap_or(i32::MAX))
+        .set_items(Some(paths.to_vec()))
+        .build()
+        .map_err(|e| InvalidateError::Rejected(e.to_string()))?;
+    InvalidationBatch::builder()
+        .paths(items)
+        .caller_reference(caller_reference(first))
+        .build()
+        .map_err(|e| InvalidateError::Rejected(e.to_string()))
+}
+
+/// The batching task: takes a path, waits `window` for more (up to `max_paths`), sends them
+/// as one invalidation, and gives every waiting caller the outcome.
+async fn send_batches(
+    client: aws_sdk_cloudfront::Client,
+    distribution_id: String,
+    policy: BatchPolicy,
+    mut pending: mpsc::Receiver<Pending>,
+) {
+    while let Some(first) = pending.recv().await {
+        let mut waiting = vec![first];
+        let until = tokio::time::Instant::now() + policy.window;
+        while waiting.len() < policy.max_paths.max(1) {
+            match tokio::time::timeout_at(until, pending.recv()).await {
+                Ok(Some(next)) => waiting.push(next),
+                Ok(None) | Err(_) => break,
+            }
+        }
+        let mut paths: Vec<String> = waiting.iter().map(|p| p.path.clone()).collect();
+        paths.sort();
+        paths.dedup();
+        let outcome = create_with_retry(&client, &distribution_id, &paths, &policy).await;
+        for p in waiting {
+            let _ = p.done.send(outcome.clone());
+        }
+    }
+}
+
+/// One `CreateInvalidation`, retried with backoff while the refusal is transient.
+async fn create_with_retry(
+    client: &aws_sdk_cloudfront::Client,
+    distribution_id: &str,
+    paths: &[String],
+    policy: &BatchPolicy,
+) -> Result<(), InvalidateError> {
+    let started = tokio::time::Instant::now();
+    let mut backoff = policy.first_backoff;
+    loop {
+        let sent = client
+            .create_invalidation()
+            .distribution_id(distribution_id)
+            .invalidation_batch(batch(paths)?)
+            .send()
+            .await;
+        match sent {
+            Ok(output) => {
+                tracing::info!(
+                    ?paths,
+                    distribution = %distribution_id,
+                    invalidation = output.invalidation().map(aws_sdk_cloudfront::types::Invalidation::id),
+                    "CloudFront invalidation created"
+                );
+                return Ok(());
+            }
+            Err(e) => match classify(&e) {
+                InvalidateError::Unavailable(detail)
+                    if started.elapsed() + backoff <= policy.give_up_after =>
+                {
+                    tracing::info!(?paths, %detail, ?backoff, "CloudFront invalidation deferred; retrying");
+                    metrics::counter!("imgedge_invalidation_retries_total").increment(1);
+                    tokio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(policy.max_backoff);
+                }
+                other => return Err(other),
+            },
+        }
     }
 }
 
 #[async_trait::async_trait]
 impl Invalidator for CloudFrontInvalidator {
     async fn invalidate_image(&self, image_id: &ImageId) -> Result<(), InvalidateError> {
-        let output = self
-            .client
-            .create_invalidation()
-            .distribution_id(&self.distribution_id)
-            .invalidation_batch(Self::batch(image_id)?)
-            .send()
-            .await
-            .map_err(|e| classify(&e))?;
-        tracing::info!(
-            %image_id,
-            distribution = %self.distribution_id,
-            invalidation = output.invalidation().map(aws_sdk_cloudfront::types::Invalidation::id),
-            "CloudFront invalidation created"
-        );
-        Ok(())
+        let (done, outcome) = oneshot::channel();
+        let pending = Pending {
+            path: invalidation_path(image_id),
+            done,
+        };
+        let stopped = || {
+            InvalidateError::Unavailable(format!(
+                "the invalidation task of {} has stopped",
+                self.distribution_id
+            ))
+        };
+        self.queue.send(pending).await.map_err(|_| stopped())?;
+        outcome.await.map_err(|_| stopped())?
     }
 }
 
@@ -299,8 +425,9 @@ mod tests {
 
     #[test]
     fn caller_references_are_unique_and_name_the_image() {
+        let path = invalidation_path(&id());
         let refs: std::collections::HashSet<String> =
-            (0..1000).map(|_| caller_reference(&id())).collect();
+            (0..1000).map(|_| caller_reference(&path)).collect();
         assert_eq!(refs.len(), 1000);
         for r in &refs {
             assert!(
@@ -313,12 +440,17 @@ mod tests {
     }
 
     #[test]
-    fn batch_has_one_path_and_a_reference() {
-        let batch = CloudFrontInvalidator::batch(&id()).expect("valid batch");
-        let paths = batch.paths().expect("paths");
-        assert_eq!(paths.quantity(), 1);
-        assert_eq!(paths.items(), ["/i/0b7f3c2e-9d41-4a8e-b6c5-2f1e0d9c8b7a/*"]);
-        assert!(batch.caller_reference().starts_with("imgedge-"));
+    fn a_batch_names_each_path_once_with_a_reference() {
+        let paths = vec![invalidation_path(&id()), "/i/other/*".to_owned()];
+        let batch = batch(&paths).expect("valid batch");
+        let sent = batch.paths().expect("paths");
+        assert_eq!(sent.quantity(), 2);
+        assert_eq!(sent.items(), paths);
+        assert!(
+            batch
+                .caller_reference()
+                .starts_with("imgedge-0b7f3c2e-9d41-4a8e-b6c5-2f1e0d9c8b7a-")
+        );
     }
 
     #[tokio::test]

@@ -115,7 +115,7 @@ fn main() -> ExitCode {
             Ok(())
         }),
         Command::Edge(args) => serve(async move {
-            let edge = imgedge::config::edge(&args);
+            let edge = imgedge::config::edge(&args).await;
             let listener = bind(args.listen).await?;
             tracing::info!(addr = %listener.local_addr()?, "edge listening");
             imgedge::edge::run(listener, edge, shutdown::signal()).await;
@@ -141,7 +141,7 @@ fn main() -> ExitCode {
             dry_run,
         } => serve(async move {
             let db = db::Db::connect(&database.database_url, 4).await?;
-            let store = imgedge::storage::ObjectStore::new(&s3.config());
+            let store = imgedge::storage::ObjectStore::connect(&s3.config()).await;
             let min_age = std::time::Duration::from_secs(min_age_secs);
             let report = imgedge::reconcile::reconcile(&db, &store, min_age, dry_run).await?;
             println!("{}", serde_json::to_string(&report)?);

@@ -39,6 +39,7 @@ pub struct S3Config {
     pub endpoint: Option<String>,
     pub region: String,
     pub bucket: String,
+    /// Empty for the AWS default credential chain ([`ObjectStore::connect`]).
     pub access_key_id: String,
     pub secret_access_key: String,
     /// `http://host/bucket/key` rather than `http://bucket.host/key`: needed by `MinIO` and the
@@ -204,6 +205,34 @@ impl ObjectStore {
     /// A client for `cfg` with the default [`Timeouts`]. No network I/O happens here.
     pub fn new(cfg: &S3Config) -> ObjectStore {
         Self::with_timeouts(cfg, Timeouts::default())
+    }
+
+    /// A client for `cfg`: with its static key pair when it has one, else with the AWS
+    /// default credential chain (environment, profile, web identity, ECS task role, instance
+    /// role), resolved lazily at the first request. Default timeouts.
+    pub async fn connect(cfg: &S3Config) -> ObjectStore {
+        if !cfg.access_key_id.is_empty() {
+            return Self::new(cfg);
+        }
+        let timeouts = Timeouts::default();
+        let shared = aws_config::defaults(BehaviorVersion::latest())
+            .region(Region::new(cfg.region.clone()))
+            .http_client(http_client())
+            .timeout_config(timeout_config(timeouts))
+            .load()
+            .await;
+        let mut builder = aws_sdk_s3::config::Builder::from(&shared)
+            .retry_config(RetryConfig::standard())
+            .force_path_style(cfg.force_path_style);
+        if let Some(endpoint) = &cfg.endpoint {
+            builder = builder.endpoint_url(endpoint.clone());
+        }
+        ObjectStore {
+            client: aws_sdk_s3::Client::from_conf(builder.build()),
+            bucket: cfg.bucket.clone(),
+            region: cfg.region.clone(),
+            endpoint: cfg.endpoint.clone(),
+        }
     }
 
     /// A client for `cfg` with the given time limits. No network I/O happens here.

@@ -9,7 +9,8 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use futures::StreamExt;
 use imgedge::invalidate::{
-    CloudFrontConfig, CloudFrontInvalidator, InvalidateError, Invalidator, LocalInvalidator,
+    BatchPolicy, CloudFrontConfig, CloudFrontInvalidator, InvalidateError, Invalidator,
+    LocalInvalidator,
 };
 use imgedge::storage::embedded::EmbeddedS3;
 use imgedge::storage::{Object, ObjectStore, S3Config, StorageError};
@@ -403,7 +404,16 @@ fn assert_whole(object: &Object, size: usize) {
 /// Accepts one connection, answers it with `status` and `body`, and returns the whole
 /// request (head and body) as text.
 async fn one_request(listener: TcpListener, status: &'static str, body: &'static str) -> String {
-    let (mut stream, _) = listener.accept().await.expect("accept");
+    let (stream, _) = listener.accept().await.expect("accept");
+    answer(stream, status, body).await
+}
+
+/// Reads one request from `stream` and answers it, closing the connection.
+async fn answer(
+    mut stream: tokio::net::TcpStream,
+    status: &'static str,
+    body: &'static str,
+) -> String {
     let mut request = Vec::new();
     let mut buf = [0u8; 4096];
     let head_end = loop {
@@ -513,6 +523,7 @@ async fn cloudfront_invalidator_requests_the_image_path() {
             access_key_id: Some("AKIDEXAMPLE".to_owned()),
             secret_access_key: Some("secret".to_owned()),
             endpoint: Some(format!("http://{addr}")),
+            batch: BatchPolicy::default(),
         })
         .await;
         let result = invalidator.invalidate_image(&id).await;
@@ -549,4 +560,112 @@ async fn cloudfront_invalidator_requests_the_image_path() {
     references.sort();
     references.dedup();
     assert_eq!(references.len(), 3, "each request has its own reference");
+}
+
+const CLOUDFRONT_TOO_MANY: &str = r#"<?xml version="1.0"?>
+<ErrorResponse xmlns="http://cloudfront.amazonaws.com/doc/2020-05-31/"><Error><Type>Sender</Type><Code>TooManyInvalidationsInProgress</Code><Message>Processing your request will cause you to exceed the maximum number of in-progress wildcard invalidations.</Message></Error><RequestId>r</RequestId></ErrorResponse>"#;
+
+/// Answers connections one after another with `answers`, returning each request.
+async fn answer_in_turn(
+    listener: TcpListener,
+    answers: Vec<(&'static str, &'static str)>,
+) -> Vec<String> {
+    let mut requests = Vec::new();
+    for (status, body) in answers {
+        let (stream, _) = listener.accept().await.expect("accept");
+        requests.push(answer(stream, status, body).await);
+    }
+    requests
+}
+
+fn paths_of(request: &str) -> Vec<String> {
+    request
+        .split("<Path>")
+        .skip(1)
+        .filter_map(|p| p.split("</Path>").next())
+        .map(str::to_owned)
+        .collect()
+}
+
+fn fast_retries() -> BatchPolicy {
+    BatchPolicy {
+        window: std::time::Duration::from_millis(200),
+        first_backoff: std::time::Duration::from_millis(50),
+        ..BatchPolicy::default()
+    }
+}
+
+async fn cloudfront_at(addr: std::net::SocketAddr, batch: BatchPolicy) -> CloudFrontInvalidator {
+    CloudFrontInvalidator::from_config(&CloudFrontConfig {
+        distribution_id: "EDFDVBD6EXAMPLE".to_owned(),
+        access_key_id: Some("AKIDEXAMPLE".to_owned()),
+        secret_access_key: Some("secret".to_owned()),
+        endpoint: Some(format!("http://{addr}")),
+        batch,
+    })
+    .await
+}
+
+/// Deletes close together share one invalidation, one wildcard path per image.
+#[tokio::test]
+async fn cloudfront_invalidations_are_batched() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let cloudfront = tokio::spawn(answer_in_turn(
+        listener,
+        vec![("201 Created", CLOUDFRONT_CREATED)],
+    ));
+    let invalidator = cloudfront_at(addr, fast_retries()).await;
+    let ids: Vec<_> = (0..3).map(|_| new_id()).collect();
+    let results =
+        futures::future::join_all(ids.iter().map(|id| invalidator.invalidate_image(id))).await;
+    assert!(results.iter().all(Result::is_ok), "{results:?}");
+    let requests = cloudfront.await.expect("server task");
+    assert_eq!(requests.len(), 1);
+    let mut expected: Vec<String> = ids.iter().map(|id| format!("/i/{id}/*")).collect();
+    expected.sort();
+    assert_eq!(paths_of(&requests[0]), expected);
+    assert!(
+        requests[0].contains("<Quantity>3</Quantity>"),
+        "{}",
+        requests[0]
+    );
+}
+
+/// `TooManyInvalidationsInProgress` is waited out with backoff, then the same paths are sent
+/// again; a permanent refusal is not retried.
+#[tokio::test]
+async fn cloudfront_too_many_in_progress_is_retried() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let cloudfront = tokio::spawn(answer_in_turn(
+        listener,
+        vec![
+            ("400 Bad Request", CLOUDFRONT_TOO_MANY),
+            ("400 Bad Request", CLOUDFRONT_TOO_MANY),
+            ("201 Created", CLOUDFRONT_CREATED),
+        ],
+    ));
+    let invalidator = cloudfront_at(addr, fast_retries()).await;
+    let id = new_id();
+    invalidator
+        .invalidate_image(&id)
+        .await
+        .expect("succeeds after the retries");
+    let requests = cloudfront.await.expect("server task");
+    assert_eq!(requests.len(), 3);
+    for request in &requests {
+        assert_eq!(paths_of(request), [format!("/i/{id}/*")]);
+    }
+
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let cloudfront = tokio::spawn(answer_in_turn(
+        listener,
+        vec![("403 Forbidden", CLOUDFRONT_DENIED)],
+    ));
+    let invalidator = cloudfront_at(addr, fast_retries()).await;
+    let result = invalidator.invalidate_image(&new_id()).await;
+    assert_eq!(outcome(&result), "rejected");
+    assert_eq!(cloudfront.await.expect("server task").len(), 1);
 }
