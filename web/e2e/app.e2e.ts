@@ -1,0 +1,294 @@
+/**
+ * End to end: Debian's Chromium (through playwright-core, no downloaded browser) drives the
+ * built client against the real local stack (`imgedge dev`), as a person would: sign up,
+ * upload, see the thumbnail, build a variant, copy its URL, delete.
+ *
+ * Screenshots go to web/test-results/. CHROMIUM_PATH overrides /usr/bin/chromium.
+ */
+import { mkdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { chromium, type Browser, type BrowserContext, type ConsoleMessage, type Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { ImageMetadata, Session } from "../src/api/types";
+import { transformPath } from "../src/transform";
+import { jpegSize } from "./jpeg";
+import { counter, startStack, webRoot, type Stack } from "./stack";
+
+const RESULTS = join(webRoot, "test-results");
+const PHOTO = join(webRoot, "..", "testdata", "photos", "detail.jpg");
+const PHOTO_SIZE = { width: 1024, height: 682 };
+
+/** Flags that keep Chromium from calling anywhere but the stack. */
+const CHROMIUM_ARGS = [
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+  "--component-updater=url-source=http://127.0.0.1:9/",
+];
+
+interface Exchange {
+  method: string;
+  url: URL;
+  resourceType: string;
+  status?: number;
+  headers?: Record<string, string>;
+  body?: string;
+}
+
+let stack: Stack;
+let browser: Browser;
+let context: BrowserContext;
+let page: Page;
+const network: Exchange[] = [];
+const consoleErrors: string[] = [];
+
+// Shared between the steps, in order.
+let image: ImageMetadata;
+let variantPath: string;
+let copiedUrl: string;
+let shownBytes: number;
+
+function onConsole(message: ConsoleMessage) {
+  if (message.type() !== "error") return;
+  const where = message.location().url;
+  // The refused upload below is a 415 on purpose; Chromium reports every 4xx in the console.
+  if (/status of 415/.test(message.text()) && where.endsWith("/v1/images")) return;
+  consoleErrors.push(`${message.text()} (${where})`);
+}
+
+function exchangesTo(path: string) {
+  return network.filter((e) => e.url.pathname + e.url.search === path);
+}
+
+async function waitForNetworkBody(predicate: (e: Exchange) => boolean): Promise<Exchange> {
+  await expect.poll(() => network.find((e) => predicate(e) && e.body !== undefined), { timeout: 20_000 }).toBeDefined();
+  return network.find((e) => predicate(e) && e.body !== undefined)!;
+}
+
+beforeAll(async () => {
+  // The photo must be the one the sizes below describe.
+  expect(jpegSize(new Uint8Array(readFileSync(PHOTO)))).toEqual(PHOTO_SIZE);
+  mkdirSync(RESULTS, { recursive: true });
+  stack = await startStack({ webDir: join(webRoot, "dist"), logFile: join(RESULTS, "imgedge-dev.log") });
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
+    headless: true,
+    args: CHROMIUM_ARGS,
+  });
+  context = await browser.newContext({ baseURL: stack.url, viewport: { width: 1280, height: 900 } });
+  await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: stack.url });
+  page = await context.newPage();
+  page.on("console", onConsole);
+  page.on("pageerror", (error) => consoleErrors.push(`uncaught: ${error.message}`));
+  page.on("request", (request) => {
+    network.push({ method: request.method(), url: new URL(request.url()), resourceType: request.resourceType() });
+  });
+  page.on("response", async (response) => {
+    const request = response.request();
+    const entry = network.findLast((e) => e.url.href === request.url() && e.method === request.method() && e.status === undefined);
+    if (!entry) return;
+    entry.status = response.status();
+    entry.headers = await response.allHeaders();
+    if (entry.url.pathname.startsWith("/v1/") && response.status() !== 204) {
+      entry.body = await response.text().catch(() => "");
+    }
+  });
+}, 180_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await stack?.stop();
+});
+
+describe("imgedge web client against the local stack", () => {
+  it("signs up and lands on an empty gallery", async () => {
+    await page.goto("/");
+    await expect.poll(() => new URL(page.url()).pathname).toBe("/sign-in");
+    await page.getByRole("link", { name: "Create an account" }).click();
+    const email = `e2e-${Date.now()}@example.com`;
+    await page.getByLabel("Email").fill(email);
+    await page.getByLabel("Password").fill("correct horse battery staple");
+    await page.getByRole("button", { name: "Sign up" }).click();
+    await page.getByRole("heading", { name: "Your images" }).waitFor();
+    await page.getByRole("heading", { name: "No images yet" }).waitFor();
+    await expect.poll(() => page.getByText(email).isVisible()).toBe(true);
+
+    // The refresh token is kept for reloads; the access token lives in memory only.
+    const login = await waitForNetworkBody((e) => e.url.pathname === "/v1/auth/login" && e.status === 200);
+    const session = JSON.parse(login.body!) as Session;
+    const stored = await page.evaluate(() => JSON.stringify({ ...localStorage }));
+    expect(stored).toContain(session.refresh_token);
+    expect(stored).not.toContain(session.access_token);
+  });
+
+  it("uploads a photo with progress, and shows the server's message for a file it refuses", async () => {
+    await page.getByLabel("Choose images to upload").setInputFiles([
+      { name: "detail.jpg", mimeType: "image/jpeg", buffer: readFileSync(PHOTO) },
+      { name: "notes.jpg", mimeType: "image/jpeg", buffer: Buffer.from("these are notes, not a photo\n") },
+    ]);
+    const photoRow = page.locator(".upload", { hasText: "detail.jpg" });
+    const refusedRow = page.locator(".upload", { hasText: "notes.jpg" });
+    await photoRow.and(page.locator("[data-upload-status=done]")).waitFor();
+    await refusedRow.and(page.locator("[data-upload-status=failed]")).waitFor();
+    expect(await photoRow.locator("progress").getAttribute("value")).toBe("100");
+
+    const refused = await waitForNetworkBody((e) => e.url.pathname === "/v1/images" && e.method === "POST" && e.status === 415);
+    const { error, message } = JSON.parse(refused.body!) as { error: string; message: string };
+    expect(error).toBe("unsupported_format");
+    expect((await refusedRow.getByRole("alert").textContent())?.trim()).toBe(message);
+
+    const created = await waitForNetworkBody((e) => e.url.pathname === "/v1/images" && e.method === "POST" && e.status === 201);
+    image = JSON.parse(created.body!) as ImageMetadata;
+    expect(image).toMatchObject({ filename: "detail.jpg", format: "jpeg", ...PHOTO_SIZE });
+  });
+
+  it("shows the thumbnail, delivered by the edge", async () => {
+    const thumb = page.getByRole("list", { name: "Images" }).getByRole("img", { name: "detail.jpg" });
+    await thumb.waitFor();
+    await expect
+      .poll(() => thumb.evaluate((img: HTMLImageElement) => (img.complete ? img.naturalWidth : 0)), { timeout: 30_000 })
+      .toBe(320);
+    const src = new URL((await thumb.getAttribute("src"))!, stack.url);
+    expect(src.pathname + src.search).toBe(transformPath(image, { width: 320, format: "webp" }));
+    const [fetched] = exchangesTo(src.pathname + src.search);
+    expect(fetched.status).toBe(200);
+    expect(fetched.headers?.["content-type"]).toBe("image/webp");
+    await page.screenshot({ path: join(RESULTS, "gallery.png"), fullPage: true });
+  });
+
+  it("keeps the session across a reload, with one refresh", async () => {
+    const refreshesBefore = network.filter((e) => e.url.pathname === "/v1/auth/refresh").length;
+    await page.reload();
+    await page.getByRole("heading", { name: "Your images" }).waitFor();
+    await page.getByRole("img", { name: "detail.jpg" }).waitFor();
+    expect(network.filter((e) => e.url.pathname === "/v1/auth/refresh").length - refreshesBefore).toBe(1);
+  });
+
+  it("builds width 400 + grayscale: the preview is a miss, rendered once, and reports the right format and size", async () => {
+    await page.getByRole("link", { name: /detail\.jpg/ }).click();
+    await page.getByRole("heading", { name: "detail.jpg" }).waitFor();
+    const frame = page.locator("figure.preview-frame");
+    const original = transformPath(image, {});
+    await frame.and(page.locator(`[data-path="${original}"][aria-busy=false]`)).waitFor();
+
+    const rendersBefore = counter(await stack.metrics(), "imgedge_transformer_renders_total");
+    const seenBefore = network.length;
+    await page.getByLabel("Width").fill("400");
+    await page.getByLabel("Grayscale").check();
+
+    variantPath = transformPath(image, { width: 400, grayscale: true });
+    expect(variantPath).toMatch(/^\/i\/[0-9a-f-]{36}\/[A-Za-z0-9_-]{22}\?width=400&grayscale=1$/);
+    await frame.and(page.locator(`[data-path="${variantPath}"][aria-busy=false]`)).waitFor({ timeout: 30_000 });
+
+    // The page asked the edge once for this variant: a miss, answered by the transformer.
+    const requests = exchangesTo(variantPath);
+    expect(requests).toHaveLength(1);
+    expect(requests[0].headers?.["x-cache"]).toBe("Miss from edge");
+    expect(requests[0].headers?.["x-edge-origin"]).toBe("transformer");
+    const stat = (name: string) => page.locator(`[data-stat=${name}]`);
+    expect(await stat("cache").textContent()).toBe("Miss from edge");
+    expect(await stat("origin").textContent()).toBe("transformer");
+
+    // Rendered once: one render per distinct variant the page asked for while typing.
+    const variantsAsked = new Set(
+      network.slice(seenBefore).filter((e) => e.url.pathname.startsWith(`/i/${image.id}/`)).map((e) => e.url.href),
+    );
+    expect(counter(await stack.metrics(), "imgedge_transformer_renders_total") - rendersBefore).toBe(variantsAsked.size);
+
+    // The reported format and size are the response's.
+    const height = Math.round((400 * PHOTO_SIZE.height) / PHOTO_SIZE.width);
+    expect(await stat("format").textContent()).toBe("jpeg");
+    const [shownWidth, shownHeight] = (await stat("dimensions").textContent())!.split(" × ").map(Number);
+    expect(shownWidth).toBe(400);
+    expect(Math.abs(shownHeight - height)).toBeLessThanOrEqual(1);
+    shownBytes = Number(await stat("bytes").getAttribute("data-bytes"));
+    expect(shownBytes).toBeGreaterThan(1000);
+    const preview = page.getByRole("img", { name: /^Preview of/ });
+    expect(await preview.evaluate((img: HTMLImageElement) => [img.naturalWidth, img.naturalHeight])).toEqual([
+      shownWidth,
+      shownHeight,
+    ]);
+    // And it is gray: every sampled pixel has R = G = B.
+    const maxChannelSpread = await preview.evaluate((img: HTMLImageElement) => {
+      const canvas = document.createElement("canvas");
+      canvas.width = img.naturalWidth;
+      canvas.height = img.naturalHeight;
+      const ctx = canvas.getContext("2d")!;
+      ctx.drawImage(img, 0, 0);
+      const { data } = ctx.getImageData(0, 0, canvas.width, canvas.height);
+      let spread = 0;
+      for (let i = 0; i < data.length; i += 4 * 97) {
+        spread = Math.max(spread, Math.max(data[i], data[i + 1], data[i + 2]) - Math.min(data[i], data[i + 1], data[i + 2]));
+      }
+      return spread;
+    });
+    expect(maxChannelSpread).toBeLessThanOrEqual(2);
+
+    expect(await page.getByLabel("Canonical URL of this variant").inputValue()).toBe(stack.url + variantPath);
+    await page.screenshot({ path: join(RESULTS, "builder.png"), fullPage: true });
+  });
+
+  it("copies the URL, which the edge then answers from its cache", async () => {
+    const rendersBefore = counter(await stack.metrics(), "imgedge_transformer_renders_total");
+    await page.getByRole("button", { name: "Copy URL" }).click();
+    await page.getByRole("button", { name: "Copied" }).waitFor();
+    copiedUrl = await page.evaluate(() => navigator.clipboard.readText());
+    expect(copiedUrl).toBe(stack.url + variantPath);
+
+    const response = await fetch(copiedUrl);
+    expect(response.status).toBe(200);
+    expect(response.headers.get("x-cache")).toBe("Hit from edge");
+    expect(response.headers.get("content-type")).toBe("image/jpeg");
+    const bytes = new Uint8Array(await response.arrayBuffer());
+    expect(bytes.length).toBe(shownBytes);
+    const size = jpegSize(bytes);
+    expect(await page.locator("[data-stat=dimensions]").textContent()).toBe(`${size.width} × ${size.height}`);
+    expect(counter(await stack.metrics(), "imgedge_transformer_renders_total")).toBe(rendersBefore);
+
+    const snippet = await page.getByLabel("HTML snippet").textContent();
+    expect(snippet).toContain('srcset="');
+    // Written as HTML: `&` in attribute values is `&amp;`.
+    const at320 = `${stack.url}${transformPath(image, { width: 320, grayscale: true })}`.replaceAll("&", "&amp;");
+    expect(snippet).toContain(`${at320} 320w`);
+  });
+
+  it("deletes the image after confirmation; its URLs then answer 404", async () => {
+    await page.getByRole("button", { name: "Delete", exact: true }).click();
+    const dialog = page.getByRole("dialog", { name: "Delete this image?" });
+    await dialog.waitFor();
+    await dialog.getByRole("button", { name: "Delete image" }).click();
+    await page.getByRole("heading", { name: "No images yet" }).waitFor();
+    expect(new URL(page.url()).pathname).toBe("/");
+
+    expect((await fetch(copiedUrl)).status).toBe(404);
+    expect((await fetch(stack.url + transformPath(image, { width: 320, format: "webp" }))).status).toBe(404);
+  });
+
+  it("signs out, and stays signed out after a reload", async () => {
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await page.getByRole("heading", { name: "Sign in" }).waitFor();
+    await page.reload();
+    await page.getByRole("heading", { name: "Sign in" }).waitFor();
+    expect(await page.evaluate(() => localStorage.length)).toBe(0);
+  });
+
+  it("never fetched image bytes from /v1/*, and logged no console errors", () => {
+    const api = network.filter((e) => e.url.pathname.startsWith("/v1/"));
+    expect(api.length).toBeGreaterThan(0);
+    for (const e of api) {
+      expect(e.resourceType, `${e.method} ${e.url.pathname}`).not.toBe("image");
+      expect(e.headers?.["content-type"] ?? "", `${e.method} ${e.url.pathname}`).not.toMatch(/^image\//);
+    }
+    const images = network.filter((e) => e.resourceType === "image" || e.headers?.["content-type"]?.startsWith("image/"));
+    expect(images.length).toBeGreaterThan(0);
+    for (const e of images) {
+      if (e.url.protocol === "blob:" || e.url.pathname === "/favicon.svg") continue;
+      expect(e.url.pathname, e.url.href).toMatch(/^\/i\//);
+    }
+    expect(consoleErrors).toEqual([]);
+  });
+});

@@ -1,0 +1,182 @@
+/**
+ * The signed-in session: the access token in memory only, the single-use refresh token in
+ * storage so that a session survives a reload.
+ *
+ * Refresh tokens rotate and each works once; presenting a spent one revokes the whole
+ * session. So every refresh goes through one promise (concurrent callers share it), and
+ * across tabs through a Web Lock, inside which the newest token is read from storage.
+ */
+import { ApiError } from "./errors";
+import type { Session } from "./types";
+
+export type SessionStatus = "restoring" | "signed-in" | "signed-out";
+
+export interface SessionSnapshot {
+  readonly status: SessionStatus;
+  /** The email the user signed in with, when known. */
+  readonly email: string | null;
+}
+
+/** What is kept in storage: the next refresh token, and who it belongs to. */
+interface Stored {
+  refresh_token: string;
+  email: string | null;
+}
+
+export interface SessionDeps {
+  /** Where the refresh token is kept (localStorage in the browser). */
+  storage: Pick<Storage, "getItem" | "setItem" | "removeItem">;
+  fetch: typeof fetch;
+  now?: () => number;
+  /** Serialises refreshes across tabs (navigator.locks); optional. */
+  locks?: Pick<LockManager, "request">;
+}
+
+export const STORAGE_KEY = "imgedge.session";
+const LOCK_NAME = "imgedge.refresh";
+/** An access token this close to its expiry is refreshed before use. */
+const EXPIRY_MARGIN_MS = 30_000;
+
+export class SessionManager {
+  private access: { token: string; expiresAt: number } | null = null;
+  private refreshing: Promise<string> | null = null;
+  private snapshot: SessionSnapshot;
+  private readonly listeners = new Set<() => void>();
+  private readonly now: () => number;
+
+  constructor(private readonly deps: SessionDeps) {
+    this.now = deps.now ?? Date.now;
+    const stored = this.readStored();
+    this.snapshot = { status: stored ? "restoring" : "signed-out", email: stored?.email ?? null };
+  }
+
+  // --- for React (useSyncExternalStore) --------------------------------------------------
+
+  subscribe = (listener: () => void): (() => void) => {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  };
+
+  getSnapshot = (): SessionSnapshot => this.snapshot;
+
+  // --- lifecycle ------------------------------------------------------------------------
+
+  /** Restores a stored session (once, at start-up): one refresh. */
+  async restore(): Promise<void> {
+    if (this.snapshot.status !== "restoring") return;
+    try {
+      await this.refresh();
+    } catch (error) {
+      // A transient failure (offline, server down) leaves nothing usable either: without an
+      // access token the app cannot work. The stored token stays for the next attempt.
+      if (this.snapshot.status === "restoring") this.setSnapshot({ status: "signed-out", email: null });
+      if (!(error instanceof ApiError)) throw error;
+    }
+  }
+
+  /** Takes a session from login or refresh. */
+  accept(session: Session, email: string | null = this.snapshot.email): void {
+    this.access = { token: session.access_token, expiresAt: this.now() + session.expires_in * 1000 };
+    this.writeStored({ refresh_token: session.refresh_token, email });
+    this.setSnapshot({ status: "signed-in", email });
+  }
+
+  /** Forgets the session here (the server has no sign-out: tokens expire or are revoked). */
+  signOut(): void {
+    this.access = null;
+    this.deps.storage.removeItem(STORAGE_KEY);
+    this.setSnapshot({ status: "signed-out", email: null });
+  }
+
+  /**
+   * Another tab changed the stored session (a `storage` event): follow a sign-out there.
+   * A rotation there needs nothing here: our next refresh reads the newest token.
+   */
+  syncFromStorage(): void {
+    if (!this.readStored() && this.snapshot.status !== "signed-out") {
+      this.access = null;
+      this.setSnapshot({ status: "signed-out", email: null });
+    }
+  }
+
+  // --- tokens ---------------------------------------------------------------------------
+
+  /** A usable access token, refreshed first when it is missing or about to expire. */
+  async accessToken(): Promise<string> {
+    if (this.access && this.access.expiresAt - EXPIRY_MARGIN_MS > this.now()) return this.access.token;
+    return this.refresh();
+  }
+
+  /**
+   * After a 401 for `rejected`: a new access token. When another caller refreshed meanwhile,
+   * its token is returned without spending another refresh token.
+   */
+  async renewAfterRejection(rejected: string): Promise<string> {
+    if (this.access && this.access.token !== rejected) return this.access.token;
+    return this.refresh();
+  }
+
+  /** Exchanges the refresh token for a new session. Concurrent calls share one request. */
+  refresh(): Promise<string> {
+    this.refreshing ??= this.withLock(() => this.exchange()).finally(() => {
+      this.refreshing = null;
+    });
+    return this.refreshing;
+  }
+
+  private async exchange(): Promise<string> {
+    const stored = this.readStored();
+    if (!stored) {
+      this.signOut();
+      throw new ApiError(401, "signed_out", "Your session has ended. Please sign in again.");
+    }
+    let response: Response;
+    try {
+      response = await this.deps.fetch("/v1/auth/refresh", {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ refresh_token: stored.refresh_token }),
+      });
+    } catch {
+      throw ApiError.network();
+    }
+    if (!response.ok) {
+      const error = await ApiError.fromResponse(response);
+      // Refused for good: the session is over. Anything else may pass.
+      if (response.status === 401 || response.status === 400) this.signOut();
+      throw error;
+    }
+    const session = (await response.json()) as Session;
+    this.accept(session, stored.email);
+    return session.access_token;
+  }
+
+  private withLock<T>(task: () => Promise<T>): Promise<T> {
+    const locks = this.deps.locks;
+    return locks ? (locks.request(LOCK_NAME, task) as Promise<T>) : task();
+  }
+
+  // --- storage --------------------------------------------------------------------------
+
+  private readStored(): Stored | null {
+    try {
+      const raw = this.deps.storage.getItem(STORAGE_KEY);
+      const value = raw ? (JSON.parse(raw) as Partial<Stored>) : null;
+      return typeof value?.refresh_token === "string"
+        ? { refresh_token: value.refresh_token, email: value.email ?? null }
+        : null;
+    } catch {
+      return null;
+    }
+  }
+
+  private writeStored(value: Stored): void {
+    this.deps.storage.setItem(STORAGE_KEY, JSON.stringify(value));
+  }
+
+  private setSnapshot(next: SessionSnapshot): void {
+    if (next.status === this.snapshot.status && next.email === this.snapshot.email) return;
+    this.snapshot = next;
+    for (const listener of this.listeners) listener();
+  }
+}
