@@ -1,0 +1,311 @@
+// What the stack must guarantee, read from its synthesised template.
+
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+
+import { Match } from 'aws-cdk-lib/assertions';
+
+import { all, flat, only, parameterNamesFromVectors, synth, type Json } from './template.js';
+
+const s = synth();
+const bucket = only(s, 'AWS::S3::Bucket');
+const distribution = only(s, 'AWS::CloudFront::Distribution');
+const config = distribution.props.DistributionConfig as Json;
+const behaviour = (pattern: string) =>
+  (config.CacheBehaviors as Json[]).find((b) => b.PathPattern === pattern) ?? assert.fail(pattern);
+const origin = (id: string) =>
+  (config.Origins as Json[]).find((o) => o.Id === id) ?? assert.fail(`origin ${id}`);
+const distributionArn = `arn:\${AWS::Partition}:cloudfront::123456789012:distribution/\${${distribution.id}}`;
+
+/** The statements of the inline policies attached to the role whose id starts so. */
+function roleStatements(rolePrefix: string): Json[] {
+  return all(s, 'AWS::IAM::Policy')
+    .filter((p) => (p.props.Roles as Json[]).some((r) => String(r.Ref).startsWith(rolePrefix)))
+    .flatMap((p) => (p.props.PolicyDocument as Json).Statement as Json[]);
+}
+const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : [v]);
+
+describe('the bucket', () => {
+  test('blocks every public access path and is encrypted', () => {
+    assert.deepEqual(bucket.props.PublicAccessBlockConfiguration, {
+      BlockPublicAcls: true,
+      BlockPublicPolicy: true,
+      IgnorePublicAcls: true,
+      RestrictPublicBuckets: true,
+    });
+    assert.deepEqual(bucket.props.OwnershipControls, {
+      Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }],
+    });
+    s.template.hasResourceProperties('AWS::S3::Bucket', {
+      BucketEncryption: {
+        ServerSideEncryptionConfiguration: [
+          { ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } },
+        ],
+      },
+      LifecycleConfiguration: {
+        Rules: [Match.objectLike({ AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 } })],
+      },
+    });
+    assert.equal(bucket.props.WebsiteConfiguration, undefined, 'no website endpoint');
+    assert.equal(bucket.props.AccessControl, undefined, 'no canned ACL');
+  });
+
+  test('refuses plain HTTP', () => {
+    const policy = only(s, 'AWS::S3::BucketPolicy').props.PolicyDocument as Json;
+    assert.ok(
+      (policy.Statement as Json[]).some(
+        (st) =>
+          st.Effect === 'Deny' &&
+          st.Action === 's3:*' &&
+          JSON.stringify(st.Condition) === JSON.stringify({ Bool: { 'aws:SecureTransport': 'false' } }),
+      ),
+    );
+  });
+
+  test("only this distribution's service principal reads it, and only v/* and web/*", () => {
+    const policy = only(s, 'AWS::S3::BucketPolicy').props.PolicyDocument as Json;
+    const allows = (policy.Statement as Json[]).filter((st) => st.Effect === 'Allow');
+    assert.equal(allows.length, 1);
+    const [grant] = allows as [Json];
+    assert.deepEqual(grant.Principal, { Service: 'cloudfront.amazonaws.com' });
+    assert.equal(grant.Action, 's3:GetObject');
+    assert.deepEqual(
+      list(grant.Resource).map(flat).sort(),
+      [`\${${bucket.id}.Arn}/v/*`, `\${${bucket.id}.Arn}/web/*`],
+      'originals (o/*) are not readable through the CDN',
+    );
+    const condition = (grant.Condition as Json).StringEquals as Json;
+    assert.deepEqual(Object.keys(grant.Condition as Json), ['StringEquals']);
+    assert.equal(flat(condition['AWS:SourceArn']), distributionArn);
+  });
+
+  test('no statement anywhere makes it public', () => {
+    for (const { props } of all(s, 'AWS::S3::BucketPolicy')) {
+      for (const st of (props.PolicyDocument as Json).Statement as Json[]) {
+        if (st.Effect === 'Allow') assert.notDeepEqual(st.Principal, { AWS: '*' });
+        if (st.Effect === 'Allow') assert.notEqual(st.Principal, '*');
+      }
+    }
+  });
+});
+
+describe('the distribution', () => {
+  test('Origin Access Control always signs with SigV4, on both S3 origins', () => {
+    const oac = only(s, 'AWS::CloudFront::OriginAccessControl');
+    assert.deepEqual(oac.props.OriginAccessControlConfig, {
+      ...(oac.props.OriginAccessControlConfig as Json),
+      OriginAccessControlOriginType: 's3',
+      SigningBehavior: 'always',
+      SigningProtocol: 'sigv4',
+    });
+    for (const id of ['variants', 'web']) {
+      assert.equal(flat(origin(id).OriginAccessControlId), `\${${oac.id}.Id}`, id);
+      assert.deepEqual(origin(id).S3OriginConfig, { OriginAccessIdentity: '' }, `${id}: no OAI`);
+    }
+    assert.equal(origin('web').OriginPath, '/web');
+  });
+
+  test('/i/* uses the origin group: S3 first, the transformer on exactly 403 and 404', () => {
+    const groups = (config.OriginGroups as Json).Items as Json[];
+    assert.equal(groups.length, 1);
+    const [group] = groups as [Json];
+    assert.deepEqual((group.FailoverCriteria as Json).StatusCodes, { Items: [403, 404], Quantity: 2 });
+    assert.deepEqual(((group.Members as Json).Items as Json[]).map((m) => m.OriginId), [
+      'variants',
+      'transformer',
+    ]);
+    assert.equal(behaviour('/i/*').TargetOriginId, group.Id);
+    assert.ok(origin('variants').S3OriginConfig, 'the primary is the bucket');
+    const vpcOrigin = (origin('transformer').VpcOriginConfig as Json).VpcOriginId;
+    assert.ok(vpcOrigin, 'the secondary is the load balancer, as a VPC origin');
+  });
+
+  test("the /i/* cache key is the path plus exactly the spec's parameters (from the vectors)", () => {
+    const policy = only(s, 'AWS::CloudFront::CachePolicy');
+    assert.equal(flat(behaviour('/i/*').CachePolicyId), `\${${policy.id}}`);
+    const key = ((policy.props.CachePolicyConfig as Json).ParametersInCacheKeyAndForwardedToOrigin ??
+      assert.fail('no key')) as Json;
+    const queries = key.QueryStringsConfig as Json;
+    assert.equal(queries.QueryStringBehavior, 'whitelist');
+    const allowed = [...((queries.QueryStrings as string[] | undefined) ?? [])].sort();
+    assert.deepEqual(allowed, parameterNamesFromVectors());
+    assert.equal(allowed.length, 11);
+    assert.deepEqual(key.HeadersConfig, { HeaderBehavior: 'none' });
+    assert.deepEqual(key.CookiesConfig, { CookieBehavior: 'none' });
+    const ttl = policy.props.CachePolicyConfig as Json;
+    assert.ok(Number(ttl.MaxTTL) >= 365 * 86400 && Number(ttl.DefaultTTL) >= 86400, 'long TTLs');
+  });
+
+  test('the Lambda@Edge version is attached on origin-request and origin-response of /i/*', () => {
+    const versions = all(s, 'AWS::Lambda::Version');
+    assert.equal(versions.length, 1);
+    const [version] = versions as [{ id: string; props: Json }];
+    const associations = behaviour('/i/*').LambdaFunctionAssociations as Json[];
+    assert.deepEqual(
+      associations.map((a) => [a.EventType, flat(a.LambdaFunctionARN)]),
+      [
+        ['origin-request', `\${${version.id}}`],
+        ['origin-response', `\${${version.id}}`],
+      ],
+    );
+    const fn = only(s, 'AWS::Lambda::Function').props;
+    assert.equal(fn.Runtime, 'nodejs22.x');
+    assert.equal(fn.Handler, 'index.handler');
+    assert.equal(fn.Environment, undefined, 'Lambda@Edge takes no environment variables');
+    assert.equal(flat(version.props.FunctionName), `\${${only(s, 'AWS::Lambda::Function').id}}`);
+    assert.equal(s.stack.region, 'us-east-1', 'Lambda@Edge functions are created in us-east-1');
+  });
+
+  test('/v1/* goes to the API uncached, with every viewer header but Host', () => {
+    const api = behaviour('/v1/*');
+    assert.equal(api.CachePolicyId, '4135ea2d-6df8-44a3-9df3-4b5a84be39ad'); // CachingDisabled
+    assert.equal(api.OriginRequestPolicyId, 'b689b0a8-53d0-40ab-baf2-68738e2966ac'); // AllViewerExceptHostHeader
+    assert.equal(api.TargetOriginId, 'api');
+    assert.deepEqual(api.AllowedMethods, ['GET', 'HEAD', 'OPTIONS', 'PUT', 'PATCH', 'POST', 'DELETE']);
+  });
+
+  test('the web client is the default, with the SPA rewrite as a CloudFront Function', () => {
+    const web = config.DefaultCacheBehavior as Json;
+    assert.equal(web.TargetOriginId, 'web');
+    const fn = only(s, 'AWS::CloudFront::Function');
+    assert.deepEqual((web.FunctionAssociations as Json[]).map((a) => a.EventType), ['viewer-request']);
+    assert.equal(flat((web.FunctionAssociations as Json[])[0]?.FunctionARN), `\${${fn.id}.FunctionARN}`);
+    assert.equal(config.CustomErrorResponses, undefined, 'no error mapping hides the JSON errors');
+  });
+
+  test('the origin secret header goes to both backend origins; HTTP/2 and HTTP/3; headers policy', () => {
+    for (const id of ['transformer', 'api']) {
+      const headers = origin(id).OriginCustomHeaders as Json[];
+      assert.deepEqual(headers.map((h) => h.HeaderName), ['X-Imgedge-Origin-Secret']);
+      assert.match(flat(headers[0]?.HeaderValue), /^\{\{resolve:secretsmanager:\$\{SecretsOriginSecret/);
+    }
+    assert.equal(config.HttpVersion, 'http2and3');
+    const policy = only(s, 'AWS::CloudFront::ResponseHeadersPolicy');
+    for (const b of [config.DefaultCacheBehavior as Json, behaviour('/i/*'), behaviour('/v1/*')]) {
+      assert.equal(flat(b.ResponseHeadersPolicyId), `\${${policy.id}}`);
+    }
+    const security = (policy.props.ResponseHeadersPolicyConfig as Json).SecurityHeadersConfig as Json;
+    assert.ok(security.ContentTypeOptions && security.FrameOptions && security.StrictTransportSecurity);
+  });
+});
+
+describe('the backend', () => {
+  test('the load balancer is internal, answers 403 by default and forwards only with the secret', () => {
+    s.template.hasResourceProperties('AWS::ElasticLoadBalancingV2::LoadBalancer', {
+      Scheme: 'internal',
+    });
+    const listener = only(s, 'AWS::ElasticLoadBalancingV2::Listener').props;
+    assert.deepEqual((listener.DefaultActions as Json[]).map((a) => a.Type), ['fixed-response']);
+    assert.equal(((listener.DefaultActions as Json[])[0]?.FixedResponseConfig as Json).StatusCode, '403');
+    const rules = all(s, 'AWS::ElasticLoadBalancingV2::ListenerRule');
+    assert.equal(rules.length, 2);
+    for (const { props } of rules) {
+      const header = (props.Conditions as Json[]).find((c) => c.Field === 'http-header') as Json;
+      assert.equal((header.HttpHeaderConfig as Json).HttpHeaderName, 'X-Imgedge-Origin-Secret');
+    }
+  });
+
+  test('API and transformer run the image on ARM64 with their role as command; migrate first', () => {
+    const tasks = all(s, 'AWS::ECS::TaskDefinition');
+    assert.equal(tasks.length, 2);
+    const commands = tasks.map(({ props }) => {
+      assert.deepEqual(props.RuntimePlatform, { CpuArchitecture: 'ARM64', OperatingSystemFamily: 'LINUX' });
+      return (props.ContainerDefinitions as Json[]).map((c) => (c.Command as string[]).join(' '));
+    });
+    assert.deepEqual(commands.flat().sort(), ['api', 'migrate', 'transformer']);
+    const api = tasks.find(({ props }) =>
+      (props.ContainerDefinitions as Json[]).some((c) => c.Name === 'api'),
+    )!;
+    const apiContainer = (api.props.ContainerDefinitions as Json[]).find((c) => c.Name === 'api')!;
+    assert.deepEqual(apiContainer.DependsOn, [{ Condition: 'SUCCESS', ContainerName: 'migrate' }]);
+  });
+
+  test("the API's environment names the distribution and carries no static S3 key", () => {
+    const containers = all(s, 'AWS::ECS::TaskDefinition').flatMap(
+      ({ props }) => props.ContainerDefinitions as Json[],
+    );
+    const api = containers.find((c) => c.Name === 'api')!;
+    const env = Object.fromEntries(
+      (api.Environment as Json[]).map((e) => [e.Name as string, flat(e.Value)]),
+    );
+    assert.equal(env.IMGEDGE_CDN_BASE, `https://\${${distribution.id}.DomainName}`);
+    assert.equal(env.IMGEDGE_CLOUDFRONT_DISTRIBUTION_ID, `\${${distribution.id}}`);
+    assert.match(env.IMGEDGE_TRUSTED_PROXIES ?? '', /CidrBlock/);
+    assert.equal(env.IMGEDGE_S3_REGION, 'us-east-1');
+    assert.match(env.IMGEDGE_S3_BUCKET ?? '', /\$\{MediaBucket/);
+    const secrets = (api.Secrets as Json[]).map((x) => x.Name).sort();
+    assert.deepEqual(secrets, ['IMGEDGE_JWT_KEYS', 'IMGEDGE_URL_SECRET', 'PGPASSWORD', 'PGUSER']);
+    for (const c of containers) {
+      const names = [...((c.Environment as Json[] | undefined) ?? []), ...((c.Secrets as Json[] | undefined) ?? [])].map((e) => e.Name);
+      assert.ok(!names.some((n) => String(n).includes('ACCESS_KEY')), `${String(c.Name)}: no static keys`);
+    }
+  });
+
+  test('the transformer reads o/* and v/* and writes v/*, nothing more', () => {
+    const statements = roleStatements('BackendTransformerTaskTaskRole');
+    assert.deepEqual(
+      statements.map((st) => [st.Action, list(st.Resource).map(flat).sort()]),
+      [
+        ['s3:GetObject', [`\${${bucket.id}.Arn}/o/*`, `\${${bucket.id}.Arn}/v/*`]],
+        ['s3:PutObject', [`\${${bucket.id}.Arn}/v/*`]],
+      ],
+    );
+  });
+
+  test('the API writes o/*, deletes o/* and v/*, lists v/ and invalidates this distribution only', () => {
+    const statements = roleStatements('BackendApiTaskTaskRole');
+    assert.deepEqual(
+      statements.map((st) => [st.Action, list(st.Resource).map(flat).sort(), st.Condition ?? null]),
+      [
+        ['s3:PutObject', [`\${${bucket.id}.Arn}/o/*`], null],
+        ['s3:DeleteObject', [`\${${bucket.id}.Arn}/o/*`, `\${${bucket.id}.Arn}/v/*`], null],
+        ['s3:ListBucket', [`\${${bucket.id}.Arn}`], { StringLike: { 's3:prefix': ['v/*'] } }],
+        ['cloudfront:CreateInvalidation', [distributionArn], null],
+      ],
+    );
+  });
+
+  test('no role is granted a wildcard action, and only ECR login a wildcard resource', () => {
+    for (const { props } of all(s, 'AWS::IAM::Policy')) {
+      for (const st of (props.PolicyDocument as Json).Statement as Json[]) {
+        for (const action of list(st.Action)) assert.ok(!String(action).endsWith(':*'), String(action));
+        if (list(st.Resource).includes('*')) assert.equal(st.Action, 'ecr:GetAuthorizationToken');
+      }
+    }
+  });
+
+  test('cost-aware defaults: no NAT gateway, smallest sizes, Valkey single node', () => {
+    s.template.resourceCountIs('AWS::EC2::NatGateway', 0);
+    s.template.hasResourceProperties('AWS::RDS::DBInstance', {
+      DBInstanceClass: 'db.t4g.micro',
+      MultiAZ: false,
+      AllocatedStorage: '20',
+    });
+    s.template.hasResourceProperties('AWS::ElastiCache::ReplicationGroup', {
+      CacheNodeType: 'cache.t4g.micro',
+      Engine: 'valkey',
+      NumCacheClusters: 1,
+    });
+    const cpus = all(s, 'AWS::ECS::TaskDefinition').map(({ props }) => props.Cpu).sort();
+    assert.deepEqual(cpus, ['256', '512']);
+    for (const { props } of all(s, 'AWS::ECS::Service')) {
+      assert.equal(
+        ((props.NetworkConfiguration as Json).AwsvpcConfiguration as Json).AssignPublicIp,
+        'ENABLED',
+      );
+    }
+  });
+
+  test('context values raise the defaults', () => {
+    const raised = synth({ transformerCpu: '1024', transformerMemoryMiB: '2048', natGateways: '1' });
+    const cpus = all(raised, 'AWS::ECS::TaskDefinition').map(({ props }) => props.Cpu).sort();
+    assert.deepEqual(cpus, ['1024', '256']);
+    raised.template.resourceCountIs('AWS::EC2::NatGateway', 1);
+    for (const { props } of all(raised, 'AWS::ECS::Service')) {
+      assert.equal(
+        ((props.NetworkConfiguration as Json).AwsvpcConfiguration as Json).AssignPublicIp,
+        'DISABLED',
+      );
+    }
+  });
+});
