@@ -336,6 +336,13 @@ mod tests {
     use super::*;
 
     #[test]
+    fn tls_urls_are_accepted() {
+        // ElastiCache with in-transit encryption: `rediss://`. Without the crate's TLS
+        // feature, opening such a client fails.
+        RedisHandle::new("rediss://127.0.0.1:1", "imgedge:").expect("rediss:// is supported");
+    }
+
+    #[test]
     fn keys_join_the_prefix_and_parts_with_colons() {
         let redis = RedisHandle::new("redis://127.0.0.1:1", "imgedge:").expect("valid URL");
         assert_eq!(redis.key(&["rl", "upload", "u1"]), "imgedge:rl:upload:u1");

@@ -1,10 +1,11 @@
 // PostgreSQL (RDS) and the Redis-protocol cache (ElastiCache, Valkey engine), each in the
 // isolated subnets and reachable only from the tasks' security groups.
 //
-// Neither connection uses TLS yet: imgedge's sqlx and redis builds have no TLS feature, so
-// RDS's `rds.force_ssl` is turned off and the cache has no in-transit encryption. Traffic
-// stays inside the VPC; turning TLS on is a change to Cargo features plus the two settings
-// marked below.
+// Both connections are encrypted: RDS refuses plain connections (`rds.force_ssl`) and the
+// tasks connect with `sslmode=require` (TLS without checking the certificate against a CA:
+// RDS's CA is not in the public roots; point `sslrootcert` at Amazon's RDS bundle and use
+// `sslmode=verify-full` to check it too); the cache has in-transit encryption and the tasks
+// connect with `rediss://` (its certificate chains to a public root and is verified).
 
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -62,8 +63,7 @@ export class Data extends Construct {
       removalPolicy: RemovalPolicy.SNAPSHOT,
       parameterGroup: new rds.ParameterGroup(this, 'Parameters', {
         engine,
-        // TLS: set to '1' (and sslmode=require in DATABASE_URL) once sqlx has a TLS feature.
-        parameters: { 'rds.force_ssl': '0' },
+        parameters: { 'rds.force_ssl': '1' },
       }),
     });
 
@@ -90,15 +90,15 @@ export class Data extends Construct {
       cacheSubnetGroupName: subnets.ref,
       securityGroupIds: [this.cacheSecurityGroup.securityGroupId],
       atRestEncryptionEnabled: true,
-      // TLS: true once the redis crate has a TLS feature (and rediss:// below).
-      transitEncryptionEnabled: false,
+      transitEncryptionEnabled: true,
     });
-    this.redisUrl = `redis://${cache.attrPrimaryEndPointAddress}:${cache.attrPrimaryEndPointPort}`;
+    this.redisUrl = `rediss://${cache.attrPrimaryEndPointAddress}:${cache.attrPrimaryEndPointPort}`;
   }
 
-  /** `postgres://host:port/imgedge`: the user and password come as PGUSER and PGPASSWORD. */
+  /** `postgres://host:port/imgedge?sslmode=require`: the user and password come as PGUSER and
+   * PGPASSWORD. */
   get databaseUrl(): string {
     const endpoint = this.database.instanceEndpoint;
-    return `postgres://${endpoint.hostname}:${endpoint.port}/${DATABASE_NAME}`;
+    return `postgres://${endpoint.hostname}:${endpoint.port}/${DATABASE_NAME}?sslmode=require`;
   }
 }

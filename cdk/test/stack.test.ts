@@ -241,6 +241,26 @@ describe('the backend', () => {
     }
   });
 
+  test('PostgreSQL and Redis connections are encrypted', () => {
+    s.template.hasResourceProperties('AWS::RDS::DBParameterGroup', {
+      Parameters: { 'rds.force_ssl': '1' },
+    });
+    s.template.hasResourceProperties('AWS::ElastiCache::ReplicationGroup', {
+      TransitEncryptionEnabled: true,
+    });
+    const containers = all(s, 'AWS::ECS::TaskDefinition').flatMap(
+      ({ props }) => props.ContainerDefinitions as Json[],
+    );
+    for (const name of ['api', 'transformer']) {
+      const c = containers.find((x) => x.Name === name) ?? assert.fail(name);
+      const env = Object.fromEntries(
+        (c.Environment as Json[]).map((e) => [e.Name as string, flat(e.Value)]),
+      );
+      assert.match(env.DATABASE_URL ?? '', /\?sslmode=require$/, `${name}: DATABASE_URL`);
+      assert.match(env.REDIS_URL ?? '', /^rediss:\/\//, `${name}: REDIS_URL`);
+    }
+  });
+
   test('the transformer reads o/* and v/* and writes v/*, nothing more', () => {
     const statements = roleStatements('BackendTransformerTaskTaskRole');
     assert.deepEqual(
