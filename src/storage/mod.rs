@@ -306,20 +306,30 @@ impl ObjectStore {
         }
     }
 
-    /// Checks that the bucket is reachable with these credentials (`HeadBucket`, a single
-    /// attempt), for readiness probes.
+    /// Whether the store answers, with these credentials, for this bucket: reads a key that
+    /// never exists (`.readyz`). "No such key" is an answer, and so is "access denied": a role
+    /// may read only some prefixes (and without list permission, S3 answers a missing key with
+    /// 403), which proves the store reachable and the request signed. A wrong key or secret,
+    /// a missing bucket, or no answer are failures.
     pub async fn ping(&self) -> Result<(), StorageError> {
-        self.client
-            .head_bucket()
+        const KEY: &str = ".readyz";
+        let answered = self
+            .client
+            .get_object()
             .bucket(&self.bucket)
+            .key(KEY)
             .customize()
             // A probe reports the state now; whoever probes repeats it, so no retries (which
             // would also delay a "not ready" answer by their backoff).
             .config_override(aws_sdk_s3::Config::builder().retry_config(RetryConfig::disabled()))
             .send()
-            .await
-            .map(|_| ())
-            .map_err(|e| classify("HeadBucket", &self.bucket, &e))
+            .await;
+        match answered {
+            Ok(_) => Ok(()),
+            Err(e) if matches!(e.as_service_error(), Some(GetObjectError::NoSuchKey(_))) => Ok(()),
+            Err(e) if e.code() == Some("AccessDenied") => Ok(()),
+            Err(e) => Err(classify("GetObject", KEY, &e)),
+        }
     }
 
     /// Stores `body` under `key`, replacing any previous object whole.
