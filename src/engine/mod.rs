@@ -206,6 +206,15 @@ impl Engine {
         Ok(Engine { config })
     }
 
+    /// Sets how many threads each render starting from now on uses, when the configuration
+    /// leaves it to imgedge (`vips_concurrency` 0). The setting is libvips', process-wide: a
+    /// caller running several renders at once shares the cores among them with it.
+    pub fn set_threads_per_render(&self, threads: u32) {
+        if self.config.vips_concurrency == 0 {
+            vips::set_concurrency(threads);
+        }
+    }
+
     pub fn config(&self) -> &EngineConfig {
         &self.config
     }

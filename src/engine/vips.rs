@@ -32,9 +32,8 @@ struct VipsArea {
 type GBoolean = c_int;
 const TRUE: GBoolean = 1;
 
-#[link(name = "vips")]
-#[link(name = "gobject-2.0")]
-#[link(name = "glib-2.0")]
+// Which library provides these is build.rs's choice: the system's libvips through
+// pkg-config, or the one in IMGEDGE_LIBVIPS_DIR.
 unsafe extern "C" {
     fn vips_init(argv0: *const c_char) -> c_int;
     fn vips_version(flag: c_int) -> c_int;
@@ -217,6 +216,14 @@ fn last_error(op: &'static str) -> VipsError {
 pub(super) struct VipsSettings {
     /// Worker threads libvips may use inside one render (0: libvips' default, the core count).
     pub(super) concurrency: u32,
+}
+
+/// Sets how many threads the renders that start from now on use (libvips' setting is
+/// process-wide).
+pub(super) fn set_concurrency(threads: u32) {
+    let threads = c_int::try_from(threads.max(1)).unwrap_or(c_int::MAX);
+    // SAFETY: a plain setter of an integer libvips reads when a pipeline starts.
+    unsafe { vips_concurrency_set(threads) }
 }
 
 /// The libvips version this process runs against, as (major, minor, micro).

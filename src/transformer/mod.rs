@@ -142,8 +142,10 @@ type Produced = Arc<Result<Variant, PublicError>>;
 /// (running or waiting) in total.
 struct Pool {
     running: Semaphore,
+    workers: usize,
     admitted: AtomicUsize,
     limit: usize,
+    cores: usize,
 }
 
 /// A place in the pool's queue, given back when dropped.
@@ -156,12 +158,23 @@ impl Drop for Ticket<'_> {
 }
 
 impl Pool {
-    fn new(workers: usize, queue: usize) -> Pool {
+    fn new(workers: usize, queue: usize, cores: usize) -> Pool {
         Pool {
             running: Semaphore::new(workers),
+            workers,
             admitted: AtomicUsize::new(0),
             limit: workers + queue,
+            cores,
         }
+    }
+
+    /// libvips threads for a render starting now: the cores shared among the renders
+    /// running (this one included). One render alone gets every core, which shortens the
+    /// wait of its one user; under load each gets one, which avoids the cost of threads
+    /// competing for cores (Sharp makes the same choice by default on glibc).
+    fn threads_for_next(&self) -> u32 {
+        let running = self.workers - self.running.available_permits();
+        (self.cores / running.max(1)).max(1) as u32
     }
 
     fn admit(&self) -> Result<Ticket<'_>, TransformerError> {
@@ -183,7 +196,7 @@ impl Transformer {
         };
         Transformer(Arc::new(Inner {
             limiter: RateLimiter::new(parts.redis.clone()),
-            pool: Pool::new(workers, parts.settings.queue),
+            pool: Pool::new(workers, parts.settings.queue, cores),
             flights: SingleFlight::new(),
             settings: parts.settings,
             db: parts.db,
@@ -379,6 +392,7 @@ impl Transformer {
             .ok_or(TransformerError::ImageGone)?;
         let fetch = fetch_started.elapsed();
         let engine = self.0.engine.clone();
+        engine.set_threads_per_render(self.0.pool.threads_for_next());
         let spec = request.spec().clone();
         metrics::counter!("imgedge_transformer_renders_total").increment(1);
         let rendered = tokio::task::spawn_blocking(move || engine.render(&original.bytes, &spec))
