@@ -214,6 +214,43 @@ pub struct ApiArgs {
     pub engine: EngineArgs,
 }
 
+/// What the API and the transformer both use. Made without waiting for PostgreSQL or Redis
+/// (connections open on first use); only creating a missing bucket, when asked, talks to S3.
+struct Backend {
+    db: Db,
+    redis: RedisHandle,
+    engine: Engine,
+    store: ObjectStore,
+}
+
+impl Backend {
+    async fn connect(
+        database: &DatabaseArgs,
+        redis: &RedisArgs,
+        s3: &S3Args,
+        engine: &EngineArgs,
+    ) -> anyhow::Result<Backend> {
+        let db = Db::connect(&database.database_url, database.db_max_connections)
+            .await
+            .context("DATABASE_URL")?;
+        let redis = RedisHandle::new(&redis.redis_url, &redis.redis_prefix).context("REDIS_URL")?;
+        let engine = Engine::new(engine.config()).context("starting libvips")?;
+        let store = ObjectStore::connect(&s3.config()).await;
+        if s3.s3_create_bucket {
+            store
+                .ensure_bucket()
+                .await
+                .context("creating the S3 bucket")?;
+        }
+        Ok(Backend {
+            db,
+            redis,
+            engine,
+            store,
+        })
+    }
+}
+
 /// Builds the API's state from its configuration. Nothing here needs PostgreSQL, Redis or
 /// S3 to be up: connections are made on first use, so the API starts during an outage and
 /// answers 503 (or degrades) until they return.
@@ -224,15 +261,12 @@ pub async fn api_state(args: &ApiArgs) -> anyhow::Result<AppState> {
         Duration::from_secs(args.access_token_ttl_secs),
     )
     .context("IMGEDGE_JWT_KEYS")?;
-    let db = Db::connect(
-        &args.database.database_url,
-        args.database.db_max_connections,
-    )
-    .await
-    .context("DATABASE_URL")?;
-    let redis =
-        RedisHandle::new(&args.redis.redis_url, &args.redis.redis_prefix).context("REDIS_URL")?;
-    let engine = Engine::new(args.engine.config()).context("starting libvips")?;
+    let Backend {
+        db,
+        redis,
+        engine,
+        store,
+    } = Backend::connect(&args.database, &args.redis, &args.s3, &args.engine).await?;
     let invalidator: Arc<dyn Invalidator> = match &args.cloudfront_distribution_id {
         Some(distribution) => Arc::new(CloudFrontInvalidator::from_env(distribution.clone()).await),
         None => Arc::new(LocalInvalidator::new(
@@ -240,13 +274,6 @@ pub async fn api_state(args: &ApiArgs) -> anyhow::Result<AppState> {
             args.edge_purge_token.clone(),
         )),
     };
-    let store = ObjectStore::connect(&args.s3.config()).await;
-    if args.s3.s3_create_bucket {
-        store
-            .ensure_bucket()
-            .await
-            .context("creating the S3 bucket")?;
-    }
     Ok(AppState::new(Parts {
         settings: ApiSettings {
             cdn_base: args.cdn_base.trim_end_matches('/').to_owned(),
@@ -320,22 +347,12 @@ pub struct TransformerArgs {
 /// Builds the transformer from its configuration; like [`api_state`], nothing here needs a
 /// dependency to be up.
 pub async fn transformer(args: &TransformerArgs) -> anyhow::Result<Transformer> {
-    let db = Db::connect(
-        &args.database.database_url,
-        args.database.db_max_connections,
-    )
-    .await
-    .context("DATABASE_URL")?;
-    let redis =
-        RedisHandle::new(&args.redis.redis_url, &args.redis.redis_prefix).context("REDIS_URL")?;
-    let engine = Engine::new(args.engine.config()).context("starting libvips")?;
-    let store = ObjectStore::connect(&args.s3.config()).await;
-    if args.s3.s3_create_bucket {
-        store
-            .ensure_bucket()
-            .await
-            .context("creating the S3 bucket")?;
-    }
+    let Backend {
+        db,
+        redis,
+        engine,
+        store,
+    } = Backend::connect(&args.database, &args.redis, &args.s3, &args.engine).await?;
     Ok(Transformer::new(crate::transformer::Parts {
         settings: TransformerSettings {
             max_variants_per_image: args.max_variants_per_image,

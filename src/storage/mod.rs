@@ -221,18 +221,7 @@ impl ObjectStore {
             .timeout_config(timeout_config(timeouts))
             .load()
             .await;
-        let mut builder = aws_sdk_s3::config::Builder::from(&shared)
-            .retry_config(RetryConfig::standard())
-            .force_path_style(cfg.force_path_style);
-        if let Some(endpoint) = &cfg.endpoint {
-            builder = builder.endpoint_url(endpoint.clone());
-        }
-        ObjectStore {
-            client: aws_sdk_s3::Client::from_conf(builder.build()),
-            bucket: cfg.bucket.clone(),
-            region: cfg.region.clone(),
-            endpoint: cfg.endpoint.clone(),
-        }
+        Self::finish(cfg, aws_sdk_s3::config::Builder::from(&shared))
     }
 
     /// A client for `cfg` with the given time limits. No network I/O happens here.
@@ -244,13 +233,19 @@ impl ObjectStore {
             None,
             "imgedge",
         );
-        let mut builder = aws_sdk_s3::Config::builder()
+        let builder = aws_sdk_s3::Config::builder()
             .behavior_version(BehaviorVersion::latest())
             .http_client(http_client())
             .timeout_config(timeout_config(timeouts))
-            .retry_config(RetryConfig::standard())
             .region(Region::new(cfg.region.clone()))
-            .credentials_provider(credentials)
+            .credentials_provider(credentials);
+        Self::finish(cfg, builder)
+    }
+
+    /// What every client shares: retries, addressing, the endpoint, the bucket.
+    fn finish(cfg: &S3Config, builder: aws_sdk_s3::config::Builder) -> ObjectStore {
+        let mut builder = builder
+            .retry_config(RetryConfig::standard())
             .force_path_style(cfg.force_path_style);
         if let Some(endpoint) = &cfg.endpoint {
             builder = builder.endpoint_url(endpoint.clone());

@@ -89,7 +89,27 @@ async fn migrate_then_serve_then_stop_gracefully(pool: PgPool) {
     let base = format!("http://127.0.0.1:{api_port}");
     wait_ready(&http, &format!("{base}/readyz")).await;
 
-    let creds = json!({ "email": "op@example.com", "password": "operator password" });
+    let (_, image) = sign_up_and_upload(&http, &base, "op@example.com", "dark.jpg").await;
+    assert!(
+        image["url"]
+            .as_str()
+            .is_some_and(|u| u.starts_with("https://cdn.example/i/")),
+        "URLs point at the configured CDN: {image}"
+    );
+
+    // SIGTERM: the API drains and exits cleanly.
+    terminate(&mut api, "the API").await;
+}
+
+/// Registers `email`, signs in and uploads `photo` (from `testdata/photos/`) as a raw JPEG
+/// body: the access token and the image's metadata.
+async fn sign_up_and_upload(
+    http: &reqwest::Client,
+    base: &str,
+    email: &str,
+    photo: &str,
+) -> (String, Value) {
+    let creds = json!({ "email": email, "password": "a long enough password" });
     let resp = http
         .post(format!("{base}/v1/auth/register"))
         .json(&creds)
@@ -106,31 +126,22 @@ async fn migrate_then_serve_then_stop_gracefully(pool: PgPool) {
         .json()
         .await
         .expect("JSON");
-    let token = session["access_token"].as_str().expect("token");
-    let photo = std::fs::read(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/testdata/photos/dark.jpg"
+    let token = session["access_token"].as_str().expect("token").to_owned();
+    let bytes = std::fs::read(format!(
+        "{}/testdata/photos/{photo}",
+        env!("CARGO_MANIFEST_DIR")
     ))
     .expect("photo");
     let resp = http
         .post(format!("{base}/v1/images"))
-        .bearer_auth(token)
+        .bearer_auth(&token)
         .header("content-type", "image/jpeg")
-        .body(photo)
+        .body(bytes)
         .send()
         .await
         .expect("upload");
     assert_eq!(resp.status(), 201);
-    let image: Value = resp.json().await.expect("JSON");
-    assert!(
-        image["url"]
-            .as_str()
-            .is_some_and(|u| u.starts_with("https://cdn.example/i/")),
-        "URLs point at the configured CDN: {image}"
-    );
-
-    // SIGTERM: the API drains and exits cleanly.
-    terminate(&mut api, "the API").await;
+    (token, resp.json().await.expect("JSON"))
 }
 
 /// The URL of the test's own database (created by `#[sqlx::test]`).
@@ -210,40 +221,8 @@ async fn dev_stack_renders_once_under_100_concurrent_first_requests(pool: PgPool
         .expect("client");
     wait_ready(&http, &format!("{base}/healthz")).await;
 
-    let creds = json!({ "email": "dev@example.com", "password": "developer password" });
-    let resp = http
-        .post(format!("{base}/v1/auth/register"))
-        .json(&creds)
-        .send()
-        .await
-        .expect("register");
-    assert_eq!(resp.status(), 201);
-    let session: Value = http
-        .post(format!("{base}/v1/auth/login"))
-        .json(&creds)
-        .send()
-        .await
-        .expect("login")
-        .json()
-        .await
-        .expect("JSON");
-    let token = session["access_token"].as_str().expect("token");
-    let photo = std::fs::read(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/testdata/photos/detail.jpg"
-    ))
-    .expect("photo");
-    let image: Value = http
-        .post(format!("{base}/v1/images"))
-        .bearer_auth(token)
-        .header("content-type", "image/jpeg")
-        .body(photo)
-        .send()
-        .await
-        .expect("upload")
-        .json()
-        .await
-        .expect("JSON");
+    let (token, image) = sign_up_and_upload(&http, &base, "dev@example.com", "detail.jpg").await;
+    let token = token.as_str();
     let id = image["id"].as_str().expect("id");
     let minted: Value = http
         .get(format!("{base}/v1/images/{id}/url?width=640&format=webp"))
