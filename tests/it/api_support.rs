@@ -74,31 +74,37 @@ pub(crate) fn jwt_keys() -> JwtKeys {
     JwtKeys::parse(&format!("test={secret}"), "test", Duration::from_mins(15)).expect("keys")
 }
 
+/// An embedded S3 server in a temporary directory, and a client of its bucket (created).
+pub(crate) async fn start_s3() -> (EmbeddedS3, tempfile::TempDir, ObjectStore) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind s3");
+    let s3 = EmbeddedS3::start(
+        listener,
+        dir.path().to_path_buf(),
+        "test-key",
+        "test-secret",
+    )
+    .await
+    .expect("embedded S3 starts");
+    let store = ObjectStore::new(&S3Config {
+        endpoint: Some(s3.endpoint()),
+        region: "us-east-1".into(),
+        bucket: "imgedge-test".into(),
+        access_key_id: "test-key".into(),
+        secret_access_key: "test-secret".into(),
+        force_path_style: true,
+    });
+    store.ensure_bucket().await.expect("bucket");
+    (s3, dir, store)
+}
+
 impl TestApp {
     pub(crate) async fn spawn(pool: PgPool) -> TestApp {
         Self::spawn_with(pool, Options::default()).await
     }
 
     pub(crate) async fn spawn_with(pool: PgPool, options: Options) -> TestApp {
-        let s3_dir = tempfile::tempdir().expect("temp dir");
-        let s3_listener = TcpListener::bind("127.0.0.1:0").await.expect("bind s3");
-        let s3 = EmbeddedS3::start(
-            s3_listener,
-            s3_dir.path().to_path_buf(),
-            "test-key",
-            "test-secret",
-        )
-        .await
-        .expect("embedded S3 starts");
-        let store = ObjectStore::new(&S3Config {
-            endpoint: Some(s3.endpoint()),
-            region: "us-east-1".into(),
-            bucket: "imgedge-test".into(),
-            access_key_id: "test-key".into(),
-            secret_access_key: "test-secret".into(),
-            force_path_style: true,
-        });
-        store.ensure_bucket().await.expect("bucket");
+        let (s3, s3_dir, store) = start_s3().await;
         let prefix = format!("test:{}:", uuid::Uuid::new_v4());
         let redis = RedisHandle::new(&options.redis_url, &prefix).expect("redis url");
         let invalidated = Arc::new(RecordingInvalidator::default());

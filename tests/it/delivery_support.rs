@@ -13,8 +13,8 @@ use imgedge::engine::{Engine, EngineConfig};
 use imgedge::http::SharedSecret;
 use imgedge::invalidate::LocalInvalidator;
 use imgedge::redis::RedisHandle;
+use imgedge::storage::ObjectStore;
 use imgedge::storage::embedded::EmbeddedS3;
-use imgedge::storage::{ObjectStore, S3Config};
 use imgedge::transformer::{self, Transformer, TransformerSettings};
 use imgedge::url::UrlSecret;
 use reqwest::multipart;
@@ -23,7 +23,7 @@ use sqlx::PgPool;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
-use crate::api_support::{PASSWORD, jwt_keys};
+use crate::api_support::{PASSWORD, jwt_keys, start_s3};
 
 pub(crate) const ORIGIN_SECRET: &str = "test-origin-secret";
 pub(crate) const PURGE_TOKEN: &str = "test-purge-token";
@@ -70,30 +70,6 @@ async fn loopback() -> (TcpListener, String) {
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let url = format!("http://{}", listener.local_addr().expect("addr"));
     (listener, url)
-}
-
-/// An embedded S3 server in a temporary directory, and a client of its bucket.
-async fn start_s3() -> (EmbeddedS3, tempfile::TempDir, ObjectStore) {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let (listener, _) = loopback().await;
-    let s3 = EmbeddedS3::start(
-        listener,
-        dir.path().to_path_buf(),
-        "stack-key",
-        "stack-secret",
-    )
-    .await
-    .expect("embedded S3 starts");
-    let store = ObjectStore::new(&S3Config {
-        endpoint: Some(s3.endpoint()),
-        region: "us-east-1".into(),
-        bucket: "imgedge-test".into(),
-        access_key_id: "stack-key".into(),
-        secret_access_key: "stack-secret".into(),
-        force_path_style: true,
-    });
-    store.ensure_bucket().await.expect("bucket");
-    (s3, dir, store)
 }
 
 impl Stack {
