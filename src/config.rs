@@ -19,7 +19,7 @@ use crate::invalidate::{CloudFrontInvalidator, Invalidator, LocalInvalidator};
 use crate::ratelimit::Quota;
 use crate::redis::RedisHandle;
 use crate::storage::{ObjectStore, S3Config};
-use crate::transformer::{Transformer, TransformerSettings};
+use crate::transformer::{DecodedCacheSettings, Transformer, TransformerSettings};
 use crate::url::UrlSecret;
 
 /// Engine limits, shared by every role that decodes images.
@@ -334,6 +334,10 @@ pub struct TransformerArgs {
     /// Renders that may wait for a worker; beyond, 503 with Retry-After.
     #[arg(long, env = "IMGEDGE_RENDER_QUEUE", default_value_t = 64)]
     pub render_queue: usize,
+    /// MiB of originals kept decoded for a few seconds, so the variants of one image
+    /// requested together share a decode (0: none).
+    #[arg(long, env = "IMGEDGE_DECODED_CACHE_MB", default_value_t = 64)]
+    pub decoded_cache_mb: u64,
     #[command(flatten)]
     pub database: DatabaseArgs,
     #[command(flatten)]
@@ -342,6 +346,13 @@ pub struct TransformerArgs {
     pub s3: S3Args,
     #[command(flatten)]
     pub engine: EngineArgs,
+}
+
+fn decoded_cache(mib: u64) -> DecodedCacheSettings {
+    DecodedCacheSettings {
+        bytes: mib.saturating_mul(1 << 20),
+        ..DecodedCacheSettings::default()
+    }
 }
 
 /// Builds the transformer from its configuration; like [`api_state`], nothing here needs a
@@ -362,6 +373,7 @@ pub async fn transformer(args: &TransformerArgs) -> anyhow::Result<Transformer> 
             lease: TransformerSettings::lease_for(Duration::from_millis(
                 args.engine.render_timeout_ms,
             )),
+            decoded_cache: decoded_cache(args.decoded_cache_mb),
         },
         db,
         store,
@@ -464,6 +476,10 @@ pub struct DevArgs {
     /// Uploads per user, as `PER_MINUTE:BURST`.
     #[arg(long, env = "IMGEDGE_QUOTA_UPLOAD", value_parser = parse_quota, default_value = "60:20")]
     pub quota_upload: Quota,
+    /// MiB of originals kept decoded for a few seconds, so the variants of one image
+    /// requested together share a decode (0: none).
+    #[arg(long, env = "IMGEDGE_DECODED_CACHE_MB", default_value_t = 64)]
+    pub decoded_cache_mb: u64,
     #[command(flatten)]
     pub database: DatabaseArgs,
     #[command(flatten)]
@@ -486,6 +502,7 @@ impl DevArgs {
             max_variants_per_image: self.max_variants_per_image,
             render_quota: self.quota_render,
             upload_quota: self.quota_upload,
+            decoded_cache: decoded_cache(self.decoded_cache_mb),
         }
     }
 }

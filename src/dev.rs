@@ -28,7 +28,7 @@ use crate::ratelimit::Quota;
 use crate::redis::RedisHandle;
 use crate::storage::embedded::EmbeddedS3;
 use crate::storage::{ObjectStore, S3Config};
-use crate::transformer::{Transformer, TransformerSettings};
+use crate::transformer::{DecodedCacheSettings, Transformer, TransformerSettings};
 use crate::url::UrlSecret;
 
 /// What `imgedge dev` needs.
@@ -46,6 +46,7 @@ pub struct DevConfig {
     pub max_variants_per_image: u64,
     pub render_quota: Quota,
     pub upload_quota: Quota,
+    pub decoded_cache: DecodedCacheSettings,
 }
 
 /// The generated secrets of a data directory.
@@ -218,6 +219,7 @@ pub async fn run(
             max_variants_per_image: config.max_variants_per_image,
             render_quota: config.render_quota,
             lease: TransformerSettings::lease_for(config.engine.render_timeout),
+            decoded_cache: config.decoded_cache,
             ..TransformerSettings::default()
         },
         db,

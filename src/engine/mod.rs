@@ -16,6 +16,7 @@ mod deadline;
 mod pipeline;
 mod vips;
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::url::{Format, TransformSpec};
@@ -190,6 +191,52 @@ impl Timings {
     }
 }
 
+/// An original decoded once, at the size shrink-on-load gives, and held in memory, so that
+/// more variants of it (the several widths of a `srcset`, requested together) render
+/// without fetching and decoding the original again. Cheap to clone and shareable between
+/// threads; made by [`Engine::render_keeping`].
+#[derive(Debug, Clone)]
+pub struct Decoded(Arc<DecodedParts>);
+
+#[derive(Debug)]
+struct DecodedParts {
+    image: vips::MemoryImage,
+    info: SourceInfo,
+    shrink: u32,
+    /// How long the decode took.
+    took: Duration,
+}
+
+impl Decoded {
+    /// The original's header facts.
+    pub fn info(&self) -> &SourceInfo {
+        &self.0.info
+    }
+
+    /// How long its decode took.
+    pub fn decode_time(&self) -> Duration {
+        self.0.took
+    }
+
+    /// Memory its pixels take.
+    pub fn size_in_bytes(&self) -> u64 {
+        self.0.image.size_in_bytes()
+    }
+
+    /// The JPEG shrink-on-load factor it was decoded at (1 for other formats).
+    pub fn shrink(&self) -> u32 {
+        self.0.shrink
+    }
+
+    /// Whether `spec` renders from this intermediate exactly as from the original: its own
+    /// decode would shrink on load by the same factor. (From a larger intermediate a render
+    /// would be as sharp, but its rounding of the other side can differ by a pixel, and a
+    /// URL's output must not depend on what happened to be kept.)
+    pub fn serves(&self, spec: &TransformSpec) -> bool {
+        self.0.shrink == pipeline::shrink_on_load(spec, &self.0.info)
+    }
+}
+
 /// The engine. Cheap to share: it holds only configuration; libvips is process-wide.
 #[derive(Debug, Clone)]
 pub struct Engine {
@@ -272,6 +319,88 @@ impl Engine {
         let started = Instant::now();
         let deadline = deadline::Deadline::after(self.config.render_timeout);
         let (info, _) = self.header(bytes)?;
-        pipeline::run(&self.config, bytes, &info, spec, &deadline, started)
+        let source = pipeline::Source::Encoded(bytes);
+        pipeline::run(&self.config, source, &info, spec, &deadline, started)
+    }
+
+    /// Decodes `bytes` into memory at the size `spec`'s render would decode them (its
+    /// shrink-on-load factor), for that render and others of the same original. `Ok(None)`
+    /// when the intermediate is not worth keeping: larger than `keep_up_to` bytes (checked
+    /// from the header, before decoding), or a format whose decode inside libvips' thumbnail
+    /// differs from a whole decode (WebP and HEIF shrink on load their own way): such
+    /// originals render from their bytes with [`Engine::render`]. Kept: JPEG, PNG, GIF.
+    pub fn decode(
+        &self,
+        bytes: &[u8],
+        spec: &TransformSpec,
+        keep_up_to: u64,
+    ) -> Result<Option<Decoded>, EngineError> {
+        let started = Instant::now();
+        let deadline = deadline::Deadline::after(self.config.render_timeout);
+        let (info, _) = self.header(bytes)?;
+        let keepable = matches!(
+            info.format,
+            SourceFormat::Jpeg | SourceFormat::Png | SourceFormat::Gif
+        );
+        if keep_up_to == 0 || !keepable {
+            return Ok(None);
+        }
+        let shrink = pipeline::shrink_on_load(spec, &info);
+        let image = vips::decode_to_memory(bytes, shrink, keep_up_to, |image| deadline.arm(image))
+            .map_err(|e| {
+                if deadline.expired() {
+                    EngineError::Timeout(self.config.render_timeout)
+                } else {
+                    EngineError::Corrupt(e.to_string())
+                }
+            })?;
+        Ok(image.map(|image| {
+            Decoded(Arc::new(DecodedParts {
+                image,
+                info,
+                shrink,
+                took: started.elapsed(),
+            }))
+        }))
+    }
+
+    /// [`Engine::decode`], then the render from what it decoded (its decode counted in the
+    /// render's), or [`Engine::render`] when nothing was worth keeping. The output is the same
+    /// as `render`'s; the intermediate comes back for more variants of the original.
+    pub fn render_keeping(
+        &self,
+        bytes: &[u8],
+        spec: &TransformSpec,
+        keep_up_to: u64,
+    ) -> Result<(Rendered, Option<Decoded>), EngineError> {
+        match self.decode(bytes, spec, keep_up_to)? {
+            Some(decoded) => {
+                let mut rendered = self.render_decoded(&decoded, spec)?;
+                rendered.timings.decode += decoded.0.took;
+                Ok((rendered, Some(decoded)))
+            }
+            None => Ok((self.render(bytes, spec)?, None)),
+        }
+    }
+
+    /// Renders `spec` from an intermediate [`Engine::render_keeping`] kept. The caller checks
+    /// [`Decoded::serves`] first; an intermediate that does not serve `spec` still renders it,
+    /// but not as the original would.
+    pub fn render_decoded(
+        &self,
+        decoded: &Decoded,
+        spec: &TransformSpec,
+    ) -> Result<Rendered, EngineError> {
+        let started = Instant::now();
+        let deadline = deadline::Deadline::after(self.config.render_timeout);
+        let source = pipeline::Source::Decoded(&decoded.0.image);
+        pipeline::run(
+            &self.config,
+            source,
+            &decoded.0.info,
+            spec,
+            &deadline,
+            started,
+        )
     }
 }

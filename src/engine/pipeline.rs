@@ -4,8 +4,8 @@
 use std::time::Instant;
 
 use super::deadline::Deadline;
-use super::vips::{self, Codec, Flip, Image, Resize as VipsResize};
-use super::{EngineConfig, EngineError, Rendered, SourceInfo, Timings};
+use super::vips::{self, Codec, Flip, Image, MemoryImage, Resize as VipsResize};
+use super::{EngineConfig, EngineError, Rendered, SourceFormat, SourceInfo, Timings};
 use crate::url::{Fit, Format, Resize, TransformSpec, WatermarkText};
 
 /// A target dimension large enough to mean "no limit" to libvips' thumbnail.
@@ -48,6 +48,48 @@ fn sizing(resize: Resize, source: (u32, u32)) -> (VipsResize, Option<(u32, u32)>
             }
         }
     }
+}
+
+/// The JPEG shrink-on-load factor libvips' thumbnail picks for `spec` on a source of
+/// `info`'s size: the largest of 8, 4 and 2 that leaves at least a factor of two for the
+/// resize after it, so the block shrink adds no aliasing. Other formats decode whole (1).
+/// A render from an intermediate decoded at this factor is byte-identical to thumbnail's
+/// own (tested in the engine's tests, on the libvips linked).
+pub(super) fn shrink_on_load(spec: &TransformSpec, info: &SourceInfo) -> u32 {
+    if info.format != SourceFormat::Jpeg {
+        return 1;
+    }
+    let (resize, _) = sizing(spec.resize, (info.width, info.height));
+    let (sw, sh) = (f64::from(info.width), f64::from(info.height));
+    let ratios = |w: u32, h: u32| (sw / f64::from(w.max(1)), sh / f64::from(h.max(1)));
+    // thumbnail's common shrink: fitting within a box shrinks both sides by the larger
+    // ratio; covering a box (or filling it) by the smaller one.
+    let shrink = match resize {
+        VipsResize::Within { width, height } => {
+            let (h, v) = ratios(width, height);
+            h.max(v)
+        }
+        VipsResize::CoverCrop { width, height } | VipsResize::Force { width, height } => {
+            let (h, v) = ratios(width, height);
+            h.min(v)
+        }
+    };
+    match shrink {
+        s if s >= 16.0 => 8,
+        s if s >= 8.0 => 4,
+        s if s >= 4.0 => 2,
+        _ => 1,
+    }
+}
+
+/// Where a render's pixels come from.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Source<'a> {
+    /// The original's encoded bytes, decoded by thumbnail with shrink-on-load.
+    Encoded(&'a [u8]),
+    /// An intermediate already decoded into memory (at a shrink-on-load factor no larger
+    /// than the render's own).
+    Decoded(&'a MemoryImage),
 }
 
 /// One step after decoding, in the spec's fixed order.
@@ -106,7 +148,7 @@ fn failed(e: vips::VipsError) -> EngineError {
 
 pub(super) fn run(
     config: &EngineConfig,
-    bytes: &[u8],
+    source: Source<'_>,
     info: &SourceInfo,
     spec: &TransformSpec,
     deadline: &Deadline,
@@ -116,8 +158,11 @@ pub(super) fn run(
         .format
         .unwrap_or_else(|| info.format.default_output(info.has_alpha));
     let (resize, pad) = sizing(spec.resize, (info.width, info.height));
-    let mut image =
-        vips::thumbnail(bytes, resize).map_err(|e| EngineError::Corrupt(e.to_string()))?;
+    let mut image = match source {
+        Source::Encoded(bytes) => vips::thumbnail(bytes, resize),
+        Source::Decoded(image) => image.thumbnail(resize),
+    }
+    .map_err(|e| EngineError::Corrupt(e.to_string()))?;
     let decode = started.elapsed();
 
     let transform_started = Instant::now();
@@ -158,7 +203,9 @@ pub(super) fn run(
     let encoded = saved.map_err(|e| {
         if deadline.expired() {
             EngineError::Timeout(config.render_timeout)
-        } else if vips::decode_fully(bytes).is_err() {
+        } else if let Source::Encoded(bytes) = source
+            && vips::decode_fully(bytes).is_err()
+        {
             // libvips decodes lazily, as the encoder pulls pixels, so a corrupt source fails
             // inside the encode. Decoding again (on this error path only) tells the two apart
             // without trusting libvips' process-wide error text.

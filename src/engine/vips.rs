@@ -78,6 +78,14 @@ unsafe extern "C" {
         width: c_int,
         ...
     ) -> c_int;
+    fn vips_thumbnail_image(
+        input: *mut VipsImage,
+        out: *mut *mut VipsImage,
+        width: c_int,
+        ...
+    ) -> c_int;
+    fn vips_image_copy_memory(image: *mut VipsImage) -> *mut VipsImage;
+    fn vips_format_sizeof(format: c_int) -> u64;
     fn vips_rot(input: *mut VipsImage, out: *mut *mut VipsImage, angle: c_int, ...) -> c_int;
     fn vips_rotate(input: *mut VipsImage, out: *mut *mut VipsImage, angle: c_double, ...) -> c_int;
     fn vips_flip(input: *mut VipsImage, out: *mut *mut VipsImage, direction: c_int, ...) -> c_int;
@@ -441,14 +449,20 @@ pub(super) enum Resize {
     Force { width: u32, height: u32 },
 }
 
-/// Decodes with shrink-on-load, applies EXIF orientation, converts to sRGB and resizes:
-/// libvips' `thumbnail`, which picks the cheapest decode for the target size.
-pub(super) fn thumbnail(bytes: &[u8], resize: Resize) -> Result<Image, VipsError> {
+/// `thumbnail`'s target size, size mode and crop for a [`Resize`].
+fn thumbnail_args(resize: Resize) -> (c_int, c_int, c_int, c_int) {
     let (width, height, size, crop) = match resize {
         Resize::Within { width, height } => (width, height, SIZE_DOWN, 0),
         Resize::CoverCrop { width, height } => (width, height, SIZE_DOWN, INTERESTING_CENTRE),
         Resize::Force { width, height } => (width, height, SIZE_FORCE, 0),
     };
+    (width as c_int, height as c_int, size, crop)
+}
+
+/// Decodes with shrink-on-load, applies EXIF orientation, converts to sRGB and resizes:
+/// libvips' `thumbnail`, which picks the cheapest decode for the target size.
+pub(super) fn thumbnail(bytes: &[u8], resize: Resize) -> Result<Image, VipsError> {
+    let (width, height, size, crop) = thumbnail_args(resize);
     // SAFETY: libvips reads `bytes` only while this image and its descendants are evaluated;
     // callers keep the bytes alive for the whole render (see `Pipeline`), and thumbnail_buffer
     // never writes to the buffer despite its `void *` parameter.
@@ -457,9 +471,9 @@ pub(super) fn thumbnail(bytes: &[u8], resize: Resize) -> Result<Image, VipsError
             bytes.as_ptr().cast_mut().cast(),
             bytes.len(),
             out,
-            width as c_int,
+            width,
             c"height".as_ptr(),
-            height as c_int,
+            height,
             c"size".as_ptr(),
             size,
             c"crop".as_ptr(),
@@ -474,6 +488,100 @@ pub(super) fn thumbnail(bytes: &[u8], resize: Resize) -> Result<Image, VipsError
             END,
         )
     })
+}
+
+/// A decoded image held whole in memory, independent of the bytes it was decoded from.
+/// Immutable once made, so renders on several threads can read it at once.
+#[derive(Debug)]
+pub(super) struct MemoryImage(Image);
+
+// SAFETY: a memory image is never modified after `decode_to_memory` returns it (nothing here
+// sets its metadata or kill flag); libvips allows any number of threads to read one image
+// (each pipeline makes its own regions on it, under the image's own lock), and GObject
+// reference counting is atomic.
+unsafe impl Sync for MemoryImage {}
+
+impl MemoryImage {
+    /// The pixel buffer's size.
+    pub(super) fn size_in_bytes(&self) -> u64 {
+        pixel_bytes(&self.0)
+    }
+
+    /// What [`thumbnail`] does after shrink-on-load: EXIF orientation, sRGB, resize. A new
+    /// pipeline that reads this image and leaves it as it is.
+    pub(super) fn thumbnail(&self, resize: Resize) -> Result<Image, VipsError> {
+        let (width, height, size, crop) = thumbnail_args(resize);
+        // SAFETY: valid input and out pointers; NULL-terminated options. The operation takes
+        // its own reference to the input.
+        image_op("thumbnail_image", |out| unsafe {
+            vips_thumbnail_image(
+                self.0.ptr(),
+                out,
+                width,
+                c"height".as_ptr(),
+                height,
+                c"size".as_ptr(),
+                size,
+                c"crop".as_ptr(),
+                crop,
+                END,
+            )
+        })
+    }
+}
+
+/// Bytes of pixels in a whole image: width × height × bands × bytes per band.
+fn pixel_bytes(image: &Image) -> u64 {
+    // SAFETY: plain getters on a live image; format_sizeof maps a band format to its size.
+    let band = unsafe { vips_format_sizeof(vips_image_get_format(image.ptr())) };
+    u64::from(image.width()) * u64::from(image.height()) * u64::from(image.bands()) * band
+}
+
+/// Decodes the first frame of `bytes` into memory at 1/`shrink` of its size (the JPEG
+/// loader's shrink-on-load: 2, 4 or 8; 1 for any format), keeping the EXIF orientation as a
+/// tag. `Ok(None)` when the decoded pixels would take more than `max_bytes`, found from the
+/// header before any pixel is decoded. `watch` sees the image being decoded before its pixels
+/// are pulled, and what it returns lives until the decode ends (a deadline's watchdog).
+pub(super) fn decode_to_memory<G>(
+    bytes: &[u8],
+    shrink: u32,
+    max_bytes: u64,
+    watch: impl FnOnce(&Image) -> G,
+) -> Result<Option<MemoryImage>, VipsError> {
+    let options = if shrink > 1 {
+        CString::new(format!("shrink={shrink}")).unwrap_or_default()
+    } else {
+        CString::default()
+    };
+    // SAFETY: the lazily loaded image reads `bytes` only while it is evaluated, inside
+    // copy_memory below, and is dropped before returning; the memory image that copy_memory
+    // makes holds its own pixels and no link to the loader.
+    unsafe {
+        let raw = vips_image_new_from_buffer(
+            bytes.as_ptr().cast(),
+            bytes.len(),
+            options.as_ptr(),
+            c"access".as_ptr(),
+            ACCESS_SEQUENTIAL,
+            c"fail_on".as_ptr(),
+            FAIL_ON_ERROR,
+            END,
+        );
+        let Some(raw) = NonNull::new(raw) else {
+            return Err(last_error("load"));
+        };
+        let lazy = Image(raw);
+        if pixel_bytes(&lazy) > max_bytes {
+            return Ok(None);
+        }
+        let guard = watch(&lazy);
+        let copied = vips_image_copy_memory(lazy.ptr());
+        drop(guard);
+        match NonNull::new(copied) {
+            Some(memory) => Ok(Some(MemoryImage(Image(memory)))),
+            None => Err(last_error("decode")),
+        }
+    }
 }
 
 /// Which way to turn or reflect.

@@ -41,6 +41,10 @@ pub enum TransformerError {
     Db(#[from] DbError),
     #[error("internal error: {0}")]
     Internal(String),
+    /// A failure of work shared by several requests (one fetch and decode of an original),
+    /// answered to each of them.
+    #[error(transparent)]
+    Shared(std::sync::Arc<TransformerError>),
     #[error("no such route")]
     NotFound,
     #[error("method not allowed")]
@@ -48,10 +52,19 @@ pub enum TransformerError {
 }
 
 impl TransformerError {
+    /// The error itself, or the one a shared piece of work failed with.
+    fn cause(&self) -> &TransformerError {
+        match self {
+            TransformerError::Shared(shared) => shared.cause(),
+            other => other,
+        }
+    }
+
     /// The status, the stable code, and the public message.
     fn public(&self) -> (StatusCode, &'static str, String) {
         use TransformerError as E;
         match self {
+            E::Shared(shared) => shared.public(),
             E::Url(e) => (StatusCode::BAD_REQUEST, e.code(), e.to_string()),
             E::NotFromEdge => (
                 StatusCode::FORBIDDEN,
@@ -125,7 +138,7 @@ impl TransformerError {
             tracing::debug!(code, error = %self, "transformer request refused");
         }
         let mut headers = Vec::new();
-        match self {
+        match self.cause() {
             TransformerError::RateLimited(decision) => headers = decision.headers(),
             TransformerError::Url(_)
             | TransformerError::BadSignature

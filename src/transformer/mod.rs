@@ -15,6 +15,7 @@
 //! The engine enforces the render's own deadline between its steps; this module bounds how
 //! many renders run (the pool) and wait (the queue): past that it answers 503.
 
+mod decoded;
 mod error;
 mod lock;
 
@@ -30,10 +31,11 @@ use hyper::{Method, Request, Response, StatusCode};
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 
+pub use decoded::DecodedCacheSettings;
 pub use error::{PublicError, REFUSAL_MAX_AGE, TransformerError};
 
 use crate::db::{Db, NewVariant, VariantRecorded};
-use crate::engine::{Engine, Timings};
+use crate::engine::{Decoded, Engine, EngineError, Rendered, Timings};
 use crate::http::{Body, SharedSecret, full};
 use crate::ratelimit::{Quota, RateLimiter};
 use crate::redis::RedisHandle;
@@ -67,12 +69,15 @@ pub struct TransformerSettings {
     /// How long a render lease lasts, and how long a request waits for another process's
     /// render of the same variant. Longer than the engine's render timeout.
     pub lease: Duration,
+    /// Originals kept decoded for more variants of them (see [`decoded`]).
+    pub decoded_cache: DecodedCacheSettings,
 }
 
 impl TransformerSettings {
-    /// The lease that suits a render budget: the render, plus its fetch and store.
+    /// The lease that suits a render budget: the decode of the original and the render are
+    /// each bounded by it, plus the fetch and the store.
     pub fn lease_for(render_timeout: Duration) -> Duration {
-        render_timeout.max(Duration::from_secs(5)) + Duration::from_secs(10)
+        render_timeout.max(Duration::from_secs(5)) * 2 + Duration::from_secs(10)
     }
 }
 
@@ -84,6 +89,7 @@ impl Default for TransformerSettings {
             workers: 0,
             queue: 64,
             lease: Duration::from_secs(30),
+            decoded_cache: DecodedCacheSettings::default(),
         }
     }
 }
@@ -115,6 +121,9 @@ struct Inner {
     origin_secret: SharedSecret,
     flights: SingleFlight<String, Produced>,
     pool: Pool,
+    decoded: decoded::DecodedCache,
+    /// Fetches and decodes of originals in progress, by image.
+    fetches: SingleFlight<uuid::Uuid, Result<Fetched, Arc<TransformerError>>>,
 }
 
 impl std::fmt::Debug for Transformer {
@@ -123,6 +132,15 @@ impl std::fmt::Debug for Transformer {
             .field("settings", &self.0.settings)
             .finish_non_exhaustive()
     }
+}
+
+/// An original fetched for the renders of its image waiting at once, and its decode when
+/// it is worth keeping.
+#[derive(Clone)]
+struct Fetched {
+    bytes: Bytes,
+    decoded: Option<Decoded>,
+    fetch: Duration,
 }
 
 /// A variant ready to send.
@@ -198,6 +216,8 @@ impl Transformer {
             limiter: RateLimiter::new(parts.redis.clone()),
             pool: Pool::new(workers, parts.settings.queue, cores),
             flights: SingleFlight::new(),
+            decoded: decoded::DecodedCache::new(parts.settings.decoded_cache),
+            fetches: SingleFlight::new(),
             settings: parts.settings,
             db: parts.db,
             store: parts.store,
@@ -373,35 +393,10 @@ impl Transformer {
             return Err(TransformerError::RateLimited(decision));
         }
 
-        // A place in the queue, then a worker; the original is fetched only once a worker is
-        // free, so waiting renders hold no image in memory.
+        // A place in the queue; workers are taken for the decode and the render only, so the
+        // store below overlaps the next renders.
         let _ticket = self.0.pool.admit()?;
-        let _worker = self
-            .0
-            .pool
-            .running
-            .acquire()
-            .await
-            .map_err(|_| TransformerError::Internal("render pool closed".into()))?;
-        let fetch_started = Instant::now();
-        let original = self
-            .0
-            .store
-            .get(&request.image_id().original_key())
-            .await?
-            .ok_or(TransformerError::ImageGone)?;
-        let fetch = fetch_started.elapsed();
-        let engine = self.0.engine.clone();
-        engine.set_threads_per_render(self.0.pool.threads_for_next());
-        let spec = request.spec().clone();
-        metrics::counter!("imgedge_transformer_renders_total").increment(1);
-        let rendered = tokio::task::spawn_blocking(move || engine.render(&original.bytes, &spec))
-            .await
-            .map_err(|e| TransformerError::Internal(format!("render task: {e}")))?
-            .inspect_err(|e| {
-                metrics::counter!("imgedge_transformer_render_failures_total", "code" => e.code())
-                    .increment(1);
-            })?;
+        let (rendered, fetch, from_kept) = self.render(request, image).await?;
         metrics::histogram!("imgedge_transformer_render_seconds")
             .record(rendered.timings.total().as_secs_f64());
 
@@ -451,8 +446,135 @@ impl Transformer {
             etag: variant_etag(&bytes),
             bytes,
             content_type,
-            timing: server_timing(fetch, &rendered.timings, store),
+            timing: server_timing(fetch, from_kept, &rendered.timings, store),
         })
+    }
+
+    /// Renders the request's variant: from the original decoded moments ago for another
+    /// variant when there is one that serves it, else from the original, fetched and
+    /// decoded once for all the renders of that image waiting at the same time (the widths of
+    /// a `srcset`). Returns the render, the fetch's time (zero when this request did not
+    /// fetch) and whether it started from a decode made for another variant.
+    async fn render(
+        &self,
+        request: &TransformRequest,
+        image: uuid::Uuid,
+    ) -> Result<(Rendered, Duration, bool), TransformerError> {
+        let spec = request.spec().clone();
+        if let Some(decoded) = self.0.decoded.get(image, &spec) {
+            let rendered = self
+                .on_worker(move |engine| engine.render_decoded(&decoded, &spec))
+                .await?;
+            return Ok((rendered, Duration::ZERO, true));
+        }
+        let this = self.clone();
+        let key = request.image_id().original_key();
+        let first = spec.clone();
+        let (fetched, role) = self
+            .0
+            .fetches
+            .run(image, async move {
+                this.fetch_and_decode(image, &key, first)
+                    .await
+                    .map_err(Arc::new)
+            })
+            .await;
+        let fetched = fetched
+            .map_err(|_| TransformerError::Internal("the decode task panicked".into()))?
+            .map_err(TransformerError::Shared)?;
+        let fetch = match role {
+            Role::Leader => fetched.fetch,
+            Role::Follower => Duration::ZERO,
+        };
+        if let Some(decoded) = fetched.decoded.filter(|decoded| decoded.serves(&spec)) {
+            let leader = role == Role::Leader;
+            let took = decoded.decode_time();
+            let mut rendered = self
+                .on_worker(move |engine| engine.render_decoded(&decoded, &spec))
+                .await?;
+            if leader {
+                rendered.timings.decode += took;
+            }
+            return Ok((rendered, fetch, !leader));
+        }
+        // Not keepable, or decoded at another size: from the bytes already fetched.
+        let keep_up_to = self.0.decoded.entry_limit();
+        let bytes = fetched.bytes;
+        let (rendered, kept) = self
+            .on_worker(move |engine| engine.render_keeping(&bytes, &spec, keep_up_to))
+            .await?;
+        if let Some(decoded) = kept {
+            self.0.decoded.keep(image, decoded);
+        }
+        Ok((rendered, fetch, false))
+    }
+
+    /// The leader's part of [`Transformer::render`]: the original from S3 and, on a worker,
+    /// its decode for `spec`, kept for the next variants.
+    async fn fetch_and_decode(
+        &self,
+        image: uuid::Uuid,
+        key: &str,
+        spec: crate::url::TransformSpec,
+    ) -> Result<Fetched, TransformerError> {
+        // The original is fetched only once a worker is free, so that waiting renders hold
+        // no image in memory.
+        let worker = self.worker().await?;
+        let started = Instant::now();
+        let bytes = self
+            .0
+            .store
+            .get(key)
+            .await?
+            .ok_or(TransformerError::ImageGone)?
+            .bytes;
+        let fetch = started.elapsed();
+        let engine = self.0.engine.clone();
+        engine.set_threads_per_render(self.0.pool.threads_for_next());
+        let keep_up_to = self.0.decoded.entry_limit();
+        let original = bytes.clone();
+        let decoded =
+            tokio::task::spawn_blocking(move || engine.decode(&original, &spec, keep_up_to))
+                .await
+                .map_err(|e| TransformerError::Internal(format!("decode task: {e}")))??;
+        drop(worker);
+        if let Some(decoded) = &decoded {
+            self.0.decoded.keep(image, decoded.clone());
+        }
+        Ok(Fetched {
+            bytes,
+            decoded,
+            fetch,
+        })
+    }
+
+    async fn worker(&self) -> Result<tokio::sync::SemaphorePermit<'_>, TransformerError> {
+        self.0
+            .pool
+            .running
+            .acquire()
+            .await
+            .map_err(|_| TransformerError::Internal("render pool closed".into()))
+    }
+
+    /// Runs `render` on the blocking pool once a worker is free, with the threads the pool's
+    /// load leaves it.
+    async fn on_worker<T: Send + 'static>(
+        &self,
+        render: impl FnOnce(&Engine) -> Result<T, EngineError> + Send + 'static,
+    ) -> Result<T, TransformerError> {
+        let _worker = self.worker().await?;
+        let engine = self.0.engine.clone();
+        engine.set_threads_per_render(self.0.pool.threads_for_next());
+        metrics::counter!("imgedge_transformer_renders_total").increment(1);
+        let rendered = tokio::task::spawn_blocking(move || render(&engine))
+            .await
+            .map_err(|e| TransformerError::Internal(format!("render task: {e}")))?
+            .inspect_err(|e| {
+                metrics::counter!("imgedge_transformer_render_failures_total", "code" => e.code())
+                    .increment(1);
+            })?;
+        Ok(rendered)
     }
 
     /// Removes a variant object that has no row, retrying briefly; what is left is logged,
@@ -548,10 +670,13 @@ fn millis(d: Duration) -> String {
     format!("{:.1}", d.as_secs_f64() * 1000.0)
 }
 
-fn server_timing(fetch: Duration, render: &Timings, store: Duration) -> String {
+/// The phases of a render, for `Server-Timing`; `kept` marks a render from an original
+/// decoded for an earlier variant (no fetch, no decode of the original).
+fn server_timing(fetch: Duration, kept: bool, render: &Timings, store: Duration) -> String {
     format!(
-        "fetch;dur={}, decode;dur={}, transform;dur={}, encode;dur={}, store;dur={}",
+        "fetch;dur={}, {}decode;dur={}, transform;dur={}, encode;dur={}, store;dur={}",
         millis(fetch),
+        if kept { "kept, " } else { "" },
         millis(render.decode),
         millis(render.transform),
         millis(render.encode),

@@ -265,6 +265,71 @@ async fn the_transformer_answers_only_edges(pool: PgPool) {
 }
 
 #[sqlx::test]
+async fn the_widths_of_a_srcset_share_one_decode_and_render_as_the_original_would(pool: PgPool) {
+    let stack = Stack::spawn(pool).await;
+    let token = stack.user("owner@example.com").await;
+    let original = photo("detail.jpg");
+    let image = stack.upload(&token, "detail.jpg", original.clone()).await;
+    let id = image["id"].as_str().expect("id");
+    // detail.jpg is 1024 pixels wide: widths 129 to 256 shrink on load alike, 100 does not.
+    let cases = [
+        ("width=200&format=webp", false),
+        ("width=180&format=webp", true),
+        ("width=256&grayscale=1&format=png", true),
+        ("width=100&format=webp", false),
+    ];
+    for (query, kept) in cases {
+        let path = stack.mint(&token, id, query).await;
+        let response = stack.get(&path).await;
+        assert_eq!(response.status(), 200, "{query}");
+        assert_eq!(header(&response, "x-edge-origin"), "transformer", "{query}");
+        let timing = header(&response, "server-timing").to_owned();
+        assert_eq!(timing.contains("kept"), kept, "{query}: {timing}");
+        let body = response.bytes().await.expect("body");
+        let direct = crate::support::render(&original, query);
+        assert!(
+            body == direct.bytes,
+            "{query}: not what the original renders to"
+        );
+    }
+}
+
+#[sqlx::test]
+async fn concurrent_widths_of_one_image_share_one_fetch_and_decode(pool: PgPool) {
+    let stack = Stack::spawn(pool).await;
+    let token = stack.user("owner@example.com").await;
+    let original = photo("detail.jpg");
+    let image = stack.upload(&token, "detail.jpg", original.clone()).await;
+    let id = image["id"].as_str().expect("id");
+    let queries: Vec<String> = [140, 160, 190, 220, 250]
+        .iter()
+        .map(|w| format!("width={w}&format=webp"))
+        .collect();
+    let mut paths = Vec::new();
+    for query in &queries {
+        paths.push(stack.mint(&token, id, query).await);
+    }
+    let responses = futures::future::join_all(paths.iter().map(|path| stack.get(path))).await;
+    let mut decoded_here = 0;
+    for (query, response) in queries.iter().zip(responses) {
+        assert_eq!(response.status(), 200, "{query}");
+        if !header(&response, "server-timing").contains("kept") {
+            decoded_here += 1;
+        }
+        let body = response.bytes().await.expect("body");
+        let direct = crate::support::render(&original, query);
+        assert!(
+            body == direct.bytes,
+            "{query}: not what the original renders to"
+        );
+    }
+    assert_eq!(
+        decoded_here, 1,
+        "one request fetches and decodes; the others use it"
+    );
+}
+
+#[sqlx::test]
 async fn variants_per_image_are_capped(pool: PgPool) {
     let stack = Stack::spawn_with(
         pool,

@@ -974,3 +974,138 @@ fn an_output_over_the_pixel_limit_is_output_too_large() {
     let e = render_err(&engine, &photo(LIGHT), "width=200&height=200&fit=contain");
     assert_eq!(e.code(), "output_too_large", "{e}");
 }
+
+// ---------------------------------------------------------------------------------------
+// Kept intermediates: the several widths of a srcset from one decode.
+
+/// A budget every test image fits in.
+const KEEP: u64 = 64 << 20;
+
+#[test]
+fn a_kept_intermediate_renders_the_same_bytes_as_the_original() {
+    let engine = engine();
+    let sources = [
+        (DETAIL, photo(DETAIL)),
+        (ORIENTED, photo(ORIENTED)),
+        ("png", render(&photo(LIGHT), "format=png").bytes),
+        ("gif", gif(300, 200, true)),
+    ];
+    // Every JPEG shrink-on-load factor (1, 2, 4, 8 for detail.jpg's 1024 pixels), each fit,
+    // and the steps after the resize.
+    let queries = [
+        "",
+        "width=40",
+        "width=100",
+        "width=200",
+        "width=300",
+        "width=2000",
+        "height=90",
+        "width=120&height=120&fit=cover",
+        "width=300&height=50&fit=fill",
+        "width=200&height=200&fit=contain&format=png",
+        "width=100&height=300&fit=outside",
+        "width=256&rotate=90&grayscale=1&format=webp",
+        "width=150&mirror=1&blur=1.5&watermarkText=kept&format=png",
+    ];
+    for (name, bytes) in &sources {
+        for query in queries {
+            let spec = spec(query);
+            let direct = engine.render(bytes, &spec).expect("renders");
+            let (first, kept) = engine
+                .render_keeping(bytes, &spec, KEEP)
+                .expect("renders keeping");
+            let kept = kept.unwrap_or_else(|| panic!("{name} {query:?}: an intermediate"));
+            assert!(
+                first.bytes == direct.bytes,
+                "{name} {query:?}: first render"
+            );
+            assert!(kept.serves(&spec), "{name} {query:?}");
+            let again = engine.render_decoded(&kept, &spec).expect("renders");
+            assert!(
+                again.bytes == direct.bytes,
+                "{name} {query:?}: from the intermediate"
+            );
+        }
+    }
+}
+
+#[test]
+fn one_intermediate_serves_the_widths_that_decode_alike() {
+    let engine = engine();
+    let bytes = photo(DETAIL);
+    // 1024 pixels: widths 129 to 256 shrink on load by 2, 65 to 128 by 4.
+    let (_, kept) = engine
+        .render_keeping(&bytes, &spec("width=200"), KEEP)
+        .expect("renders");
+    let kept = kept.expect("kept");
+    assert_eq!(kept.shrink(), 2);
+    for query in [
+        "width=129&format=png",
+        "width=256",
+        "width=180&grayscale=1&format=webp",
+    ] {
+        let spec = spec(query);
+        assert!(kept.serves(&spec), "{query}");
+        let from_kept = engine.render_decoded(&kept, &spec).expect("renders");
+        let direct = engine.render(&bytes, &spec).expect("renders");
+        assert!(from_kept.bytes == direct.bytes, "{query}");
+    }
+    // Another factor decodes differently (more or fewer pixels): not served.
+    for query in ["width=128", "width=300", "width=60&height=60&fit=cover"] {
+        assert!(!kept.serves(&spec(query)), "{query}");
+    }
+}
+
+#[test]
+fn intermediates_are_kept_only_where_worth_keeping() {
+    let engine = engine();
+    let jpeg = photo(DETAIL);
+    let spec = spec("width=300&format=webp");
+    let direct = engine.render(&jpeg, &spec).expect("renders");
+    // Larger than the budget, or keeping switched off: rendered as `render` does.
+    for budget in [0, 1024 * 682 * 3 - 1] {
+        let (out, kept) = engine
+            .render_keeping(&jpeg, &spec, budget)
+            .expect("renders");
+        assert!(kept.is_none(), "budget {budget}");
+        assert!(out.bytes == direct.bytes, "budget {budget}");
+    }
+    let (_, kept) = engine
+        .render_keeping(&jpeg, &spec, 1024 * 682 * 3)
+        .expect("renders");
+    assert_eq!(
+        kept.expect("kept at the budget").size_in_bytes(),
+        1024 * 682 * 3
+    );
+    // WebP decodes differently inside thumbnail: streamed, never kept.
+    let webp = render(&jpeg, "format=webp").bytes;
+    let (_, kept) = engine.render_keeping(&webp, &spec, KEEP).expect("renders");
+    assert!(kept.is_none());
+}
+
+#[test]
+fn keeping_refuses_what_render_refuses() {
+    let engine = engine();
+    let full = photo(LIGHT);
+    let half = &full[..full.len() / 2];
+    for (bytes, code) in [
+        (half, "corrupt_image"),
+        (&[][..], "empty_file"),
+        (SVG.as_bytes(), "unsupported_format"),
+        (&png_header_only(30_000, 30_000)[..], "too_many_pixels"),
+    ] {
+        let e = engine
+            .render_keeping(bytes, &spec("width=300"), KEEP)
+            .expect_err("refused");
+        assert_eq!(e.code(), code, "{e}");
+    }
+    let slow = Engine::new(EngineConfig {
+        render_timeout: Duration::from_millis(1),
+        ..EngineConfig::default()
+    })
+    .expect("starts");
+    let e = slow
+        .render_keeping(&photo(DETAIL), &spec("blur=50&format=png"), KEEP)
+        .expect_err("times out");
+    assert_eq!(e.code(), "render_timeout", "{e}");
+}
