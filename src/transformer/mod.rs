@@ -462,6 +462,7 @@ impl Transformer {
     ) -> Result<(Rendered, Duration, bool), TransformerError> {
         let spec = request.spec().clone();
         if let Some(decoded) = self.0.decoded.get(image, &spec) {
+            metrics::counter!("imgedge_transformer_renders_from_kept_total").increment(1);
             let rendered = self
                 .on_worker(move |engine| engine.render_decoded(&decoded, &spec))
                 .await?;
@@ -494,6 +495,8 @@ impl Transformer {
                 .await?;
             if leader {
                 rendered.timings.decode += took;
+            } else {
+                metrics::counter!("imgedge_transformer_renders_from_kept_total").increment(1);
             }
             return Ok((rendered, fetch, !leader));
         }
