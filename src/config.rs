@@ -175,6 +175,9 @@ pub struct ApiArgs {
     pub max_upload_bytes: u64,
     #[arg(long, env = "IMGEDGE_MAX_FRAMES", default_value_t = 1000)]
     pub max_frames: u32,
+    /// Time for an upload's body to arrive, in milliseconds; slower senders get 408.
+    #[arg(long, env = "IMGEDGE_UPLOAD_TIMEOUT_MS", default_value_t = 30_000)]
+    pub upload_timeout_ms: u64,
     /// Uploads per user, as `PER_MINUTE:BURST`.
     #[arg(long, env = "IMGEDGE_QUOTA_UPLOAD", value_parser = parse_quota, default_value = "60:20")]
     pub quota_upload: Quota,
@@ -279,6 +282,7 @@ pub async fn api_state(args: &ApiArgs) -> anyhow::Result<AppState> {
             cdn_base: args.cdn_base.trim_end_matches('/').to_owned(),
             max_upload_bytes: args.max_upload_bytes,
             max_frames: args.max_frames,
+            upload_timeout: Duration::from_millis(args.upload_timeout_ms),
             refresh_token_ttl: Duration::from_secs(args.refresh_token_ttl_secs),
             quotas: Quotas {
                 upload: args.quota_upload,
@@ -476,6 +480,9 @@ pub struct DevArgs {
     /// Uploads per user, as `PER_MINUTE:BURST`.
     #[arg(long, env = "IMGEDGE_QUOTA_UPLOAD", value_parser = parse_quota, default_value = "60:20")]
     pub quota_upload: Quota,
+    /// Time for an upload's body to arrive, in milliseconds; slower senders get 408.
+    #[arg(long, env = "IMGEDGE_UPLOAD_TIMEOUT_MS", default_value_t = 30_000)]
+    pub upload_timeout_ms: u64,
     /// MiB of originals kept decoded for a few seconds, so the variants of one image
     /// requested together share a decode (0: none).
     #[arg(long, env = "IMGEDGE_DECODED_CACHE_MB", default_value_t = 64)]
@@ -502,6 +509,7 @@ impl DevArgs {
             max_variants_per_image: self.max_variants_per_image,
             render_quota: self.quota_render,
             upload_quota: self.quota_upload,
+            upload_timeout: Duration::from_millis(self.upload_timeout_ms),
             decoded_cache: decoded_cache(self.decoded_cache_mb),
         }
     }

@@ -46,6 +46,7 @@ pub struct DevConfig {
     pub max_variants_per_image: u64,
     pub render_quota: Quota,
     pub upload_quota: Quota,
+    pub upload_timeout: std::time::Duration,
     pub decoded_cache: DecodedCacheSettings,
 }
 
@@ -289,6 +290,7 @@ fn api_state(
             trusted_proxies: vec![ipnet::IpNet::from(std::net::IpAddr::from(
                 Ipv4Addr::LOCALHOST,
             ))],
+            upload_timeout: config.upload_timeout,
             ..ApiSettings::default()
         },
         db: shared.db,

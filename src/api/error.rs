@@ -52,6 +52,8 @@ pub enum ApiError {
     MethodNotAllowed,
     #[error("the request took too long")]
     Timeout,
+    #[error("the upload did not arrive within {0:?}")]
+    UploadTimeout(std::time::Duration),
     #[error("an account with this email already exists")]
     EmailTaken,
     #[error("the upload is larger than {0} bytes")]
@@ -87,6 +89,7 @@ impl ApiError {
             ApiError::NotFound => (StatusCode::NOT_FOUND, "not_found"),
             ApiError::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
             ApiError::Timeout => (StatusCode::SERVICE_UNAVAILABLE, "timeout"),
+            ApiError::UploadTimeout(_) => (StatusCode::REQUEST_TIMEOUT, "upload_timeout"),
             ApiError::EmailTaken => (StatusCode::CONFLICT, "email_taken"),
             ApiError::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "too_large"),
             ApiError::TooManyFrames { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "too_many_frames"),

@@ -280,6 +280,7 @@ async fn verify_image(
         (status = 201, description = "Stored", body = ImageMetadata),
         (status = 400, description = "Empty file or malformed request", body = ErrorBody),
         (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 408, description = "The body did not arrive within the upload timeout", body = ErrorBody),
         (status = 413, description = "Larger than the upload limit", body = ErrorBody),
         (status = 415, description = "Not an accepted image format", body = ErrorBody),
         (status = 422, description = "Corrupt, truncated, too many pixels or frames", body = ErrorBody),
@@ -292,7 +293,10 @@ pub(super) async fn upload(
     request: Request,
 ) -> Result<Response, ApiError> {
     let decision = state.limit_user(UserClass::Upload, user).await?;
-    let (filename, bytes) = read_upload(&state, request).await?;
+    let deadline = state.0.settings.upload_timeout;
+    let (filename, bytes) = tokio::time::timeout(deadline, read_upload(&state, request))
+        .await
+        .map_err(|_| ApiError::UploadTimeout(deadline))??;
     let sniffed = sniff(&bytes)?;
     let info = verify_image(&state, sniffed, bytes.clone()).await?;
 

@@ -83,6 +83,9 @@ pub struct ApiSettings {
     pub max_frames: u32,
     pub refresh_token_ttl: Duration,
     pub request_timeout: Duration,
+    /// Time for an upload's body to arrive in full; a client that sends slower gets 408 and
+    /// loses the connection, so slow senders cannot hold connections and memory.
+    pub upload_timeout: Duration,
     pub quotas: Quotas,
     /// Proxies (the edge, a load balancer) whose `X-Forwarded-For` names the client that
     /// per-address limits count.
@@ -97,6 +100,7 @@ impl Default for ApiSettings {
             max_frames: 1000,
             refresh_token_ttl: Duration::from_hours(30 * 24),
             request_timeout: Duration::from_mins(1),
+            upload_timeout: Duration::from_secs(30),
             quotas: Quotas::default(),
             trusted_proxies: Vec::new(),
         }

@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use sqlx::PgPool;
 
 /// Kills the process when the test ends, however it ends.
-struct Process(Child);
+pub(crate) struct Process(pub(crate) Child);
 
 impl Drop for Process {
     fn drop(&mut self) {
@@ -19,7 +19,7 @@ impl Drop for Process {
     }
 }
 
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .expect("bind")
         .local_addr()
@@ -27,7 +27,7 @@ fn free_port() -> u16 {
         .port()
 }
 
-fn imgedge(args: &[&str], env: &[(&str, String)]) -> Command {
+pub(crate) fn imgedge(args: &[&str], env: &[(&str, String)]) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_imgedge"));
     cmd.args(args)
         .stdout(Stdio::null())
@@ -39,7 +39,7 @@ fn imgedge(args: &[&str], env: &[(&str, String)]) -> Command {
     cmd
 }
 
-async fn wait_ready(http: &reqwest::Client, url: &str) {
+pub(crate) async fn wait_ready(http: &reqwest::Client, url: &str) {
     let start = Instant::now();
     while start.elapsed() < Duration::from_secs(20) {
         if http.get(url).send().await.is_ok_and(|r| r.status() == 200) {
@@ -145,7 +145,7 @@ async fn sign_up_and_upload(
 }
 
 /// The URL of the test's own database (created by `#[sqlx::test]`).
-fn database_url_of(pool: &PgPool) -> String {
+pub(crate) fn database_url_of(pool: &PgPool) -> String {
     let database = pool
         .connect_options()
         .get_database()

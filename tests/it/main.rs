@@ -9,6 +9,7 @@ mod db;
 mod delivery;
 mod delivery_support;
 mod engine;
+mod hostile;
 mod ratelimit;
 mod reconcile;
 mod storage;
