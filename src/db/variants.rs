@@ -25,13 +25,45 @@ pub enum VariantRecorded {
     AlreadyPresent,
     /// The image was deleted meanwhile: the rendered object is an orphan to remove.
     ImageGone,
+    /// The image already has its cap of other variants: not recorded, the object is to be
+    /// removed.
+    CapReached,
 }
 
 impl Db {
     /// Records a rendered variant; idempotent on `(image_id, sig)`.
     pub async fn insert_variant(&self, v: &NewVariant) -> Result<VariantRecorded, DbError> {
+        self.insert_variant_within(v, u64::MAX).await
+    }
+
+    /// Records a rendered variant unless its image already has `cap` others; idempotent on
+    /// `(image_id, sig)`. Concurrent inserts for one image take turns on the image's row, so
+    /// the cap holds exactly however many renders finish at once.
+    pub async fn insert_variant_within(
+        &self,
+        v: &NewVariant,
+        cap: u64,
+    ) -> Result<VariantRecorded, DbError> {
         let bytes = i64::try_from(v.bytes)
             .map_err(|_| DbError::other(format!("size {} exceeds the schema", v.bytes)))?;
+        let mut tx = self.pool.begin().await?;
+        let image: Option<i32> =
+            sqlx::query_scalar("SELECT 1 FROM images WHERE id = $1 FOR NO KEY UPDATE")
+                .bind(v.image_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+        if image.is_none() {
+            return Ok(VariantRecorded::ImageGone);
+        }
+        let others: i64 =
+            sqlx::query_scalar("SELECT count(*) FROM variants WHERE image_id = $1 AND sig <> $2")
+                .bind(v.image_id)
+                .bind(&v.sig)
+                .fetch_one(&mut *tx)
+                .await?;
+        if u64::try_from(others).unwrap_or(0) >= cap {
+            return Ok(VariantRecorded::CapReached);
+        }
         let done = sqlx::query(
             "INSERT INTO variants (image_id, sig, canonical_query, bytes, format) \
              VALUES ($1, $2, $3, $4, $5) ON CONFLICT (image_id, sig) DO NOTHING",
@@ -41,16 +73,14 @@ impl Db {
         .bind(&v.canonical_query)
         .bind(bytes)
         .bind(&v.format)
-        .execute(&self.pool)
-        .await;
-        match done {
-            Ok(done) if done.rows_affected() > 0 => Ok(VariantRecorded::Inserted),
-            Ok(_) => Ok(VariantRecorded::AlreadyPresent),
-            Err(sqlx::Error::Database(e)) if e.is_foreign_key_violation() => {
-                Ok(VariantRecorded::ImageGone)
-            }
-            Err(e) => Err(e.into()),
-        }
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(if done.rows_affected() > 0 {
+            VariantRecorded::Inserted
+        } else {
+            VariantRecorded::AlreadyPresent
+        })
     }
 
     /// How many variants of `image_id` are recorded.

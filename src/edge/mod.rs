@@ -313,8 +313,10 @@ impl Edge {
                     origin::OriginError::Timeout(_) => {
                         (StatusCode::GATEWAY_TIMEOUT, "origin_timeout")
                     }
+                    // Down or restarting (a crash, a deploy): unavailable for a moment,
+                    // which is what a client should retry, not a broken gateway.
                     origin::OriginError::Unreachable(_) => {
-                        (StatusCode::BAD_GATEWAY, "origin_unreachable")
+                        (StatusCode::SERVICE_UNAVAILABLE, "origin_unavailable")
                     }
                 };
                 let mut answer = Answer::json(
@@ -346,7 +348,7 @@ impl Edge {
                         (StatusCode::GATEWAY_TIMEOUT, "origin_timeout")
                     }
                     origin::OriginError::Unreachable(_) => {
-                        (StatusCode::BAD_GATEWAY, "origin_unreachable")
+                        (StatusCode::SERVICE_UNAVAILABLE, "origin_unavailable")
                     }
                 };
                 let mut response =

@@ -1,6 +1,10 @@
 //! The render lock across transformer processes: a short Redis lease per variant, so that
 //! two transformers missing on the same variant render it once. Advisory: when Redis is
 //! down or slow the caller renders anyway (two renders of one variant write the same bytes).
+//!
+//! The lease lives [`LEASE_TTL`] and its holder renews it while it works, so a render that
+//! takes long keeps it, and a holder that dies (killed mid-render) loses it within seconds
+//! instead of blocking that variant for a whole render budget.
 
 use std::time::Duration;
 
@@ -16,6 +20,17 @@ end
 return 0
 ";
 
+/// Renews the lease only if it is still ours.
+const RENEW_LUA: &str = r"
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('PEXPIRE', KEYS[1], ARGV[2])
+end
+return 0
+";
+
+/// How long a lease lives unless renewed; renewed every third of it.
+pub(super) const LEASE_TTL: Duration = Duration::from_secs(6);
+
 /// The outcome of trying to take the lease.
 #[derive(Debug)]
 pub(super) enum Lease {
@@ -30,16 +45,59 @@ pub(super) struct Held {
     redis: RedisHandle,
     key: String,
     token: String,
+    /// Renews the lease until dropped.
+    renewal: Renewal,
 }
 
-/// Tries to take the lease on `name` for `ttl`.
-pub(super) async fn acquire(redis: Option<&RedisHandle>, name: &str, ttl: Duration) -> Lease {
+#[derive(Debug)]
+struct Renewal(tokio::task::JoinHandle<()>);
+
+impl Drop for Renewal {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+fn millis(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX).max(1)
+}
+
+/// Keeps the lease alive while its holder works; stops when the lease is no longer ours.
+fn renew(redis: RedisHandle, key: String, token: String) -> Renewal {
+    Renewal(tokio::spawn(async move {
+        let script = Script::new(RENEW_LUA);
+        loop {
+            tokio::time::sleep(LEASE_TTL / 3).await;
+            let renewed = redis
+                .run(|mut conn| {
+                    let (script, key, token) = (&script, &key, &token);
+                    async move {
+                        script
+                            .key(key)
+                            .arg(token)
+                            .arg(millis(LEASE_TTL))
+                            .invoke_async::<i64>(&mut conn)
+                            .await
+                    }
+                })
+                .await;
+            match renewed {
+                Ok(0) => return, // expired and taken by another: ours no more
+                Ok(_) => {}
+                Err(e) => tracing::debug!(error = %e, "render lock not renewed"),
+            }
+        }
+    }))
+}
+
+/// Tries to take the lease on `name`.
+pub(super) async fn acquire(redis: Option<&RedisHandle>, name: &str) -> Lease {
     let Some(redis) = redis else {
         return Lease::Held(None);
     };
     let key = redis.key(&["render-lock", name]);
     let token = uuid::Uuid::new_v4().simple().to_string();
-    let ttl_ms = u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1);
+    let ttl_ms = millis(LEASE_TTL);
     let outcome = redis
         .run(|mut conn| {
             let (key, token) = (&key, &token);
@@ -57,6 +115,7 @@ pub(super) async fn acquire(redis: Option<&RedisHandle>, name: &str, ttl: Durati
         .await;
     match outcome {
         Ok(Some(_)) => Lease::Held(Some(Held {
+            renewal: renew(redis.clone(), key.clone(), token.clone()),
             redis: redis.clone(),
             key,
             token,
@@ -71,9 +130,16 @@ pub(super) async fn acquire(redis: Option<&RedisHandle>, name: &str, ttl: Durati
 
 /// Gives the lease back (best effort: it expires anyway).
 pub(super) async fn release(held: Option<Held>) {
-    let Some(Held { redis, key, token }) = held else {
+    let Some(Held {
+        redis,
+        key,
+        token,
+        renewal,
+    }) = held
+    else {
         return;
     };
+    drop(renewal);
     let script = Script::new(RELEASE_LUA);
     let released = redis
         .run(|mut conn| {

@@ -66,8 +66,8 @@ pub struct TransformerSettings {
     pub workers: usize,
     /// Renders admitted to wait for the pool; beyond, 503.
     pub queue: usize,
-    /// How long a render lease lasts, and how long a request waits for another process's
-    /// render of the same variant. Longer than the engine's render timeout.
+    /// How long a request waits for another process's render of the same variant (whose
+    /// lease that process renews while it works). Longer than the engine's render timeout.
     pub lease: Duration,
     /// Originals kept decoded for more variants of them (see [`decoded`]).
     pub decoded_cache: DecodedCacheSettings,
@@ -322,7 +322,7 @@ impl Transformer {
             .await?
             .ok_or(TransformerError::ImageGone)?;
         let key = request.variant_key();
-        let mut lease = lock::acquire(self.0.redis.as_ref(), &key, self.0.settings.lease).await;
+        let mut lease = lock::acquire(self.0.redis.as_ref(), &key).await;
         if matches!(lease, lock::Lease::Busy) {
             match self.wait_for_peer(request, &key).await? {
                 Waited::Rendered(variant) => return Ok(variant),
@@ -361,9 +361,7 @@ impl Transformer {
                 let timing = format!("wait;dur={}", millis(started.elapsed()));
                 return Ok(Waited::Rendered(stored_variant(object, timing)));
             }
-            if let held @ lock::Lease::Held(_) =
-                lock::acquire(self.0.redis.as_ref(), key, self.0.settings.lease).await
-            {
+            if let held @ lock::Lease::Held(_) = lock::acquire(self.0.redis.as_ref(), key).await {
                 return Ok(Waited::Lease(held));
             }
         }
@@ -418,13 +416,16 @@ impl Transformer {
         let recorded = self
             .0
             .db
-            .insert_variant(&NewVariant {
-                image_id: image,
-                sig,
-                canonical_query,
-                bytes: bytes.len() as u64,
-                format: rendered.format.as_str().to_owned(),
-            })
+            .insert_variant_within(
+                &NewVariant {
+                    image_id: image,
+                    sig,
+                    canonical_query,
+                    bytes: bytes.len() as u64,
+                    format: rendered.format.as_str().to_owned(),
+                },
+                settings.max_variants_per_image,
+            )
             .await;
         let store = store_started.elapsed();
         match recorded {
@@ -434,6 +435,14 @@ impl Transformer {
                 // delete's own cleanup has already run.
                 self.remove_orphan(&key).await;
                 return Err(TransformerError::ImageGone);
+            }
+            Ok(VariantRecorded::CapReached) => {
+                // Other renders filled the cap while this one ran (the check before it is
+                // only a fast path): the cap holds, and this render is not kept.
+                self.remove_orphan(&key).await;
+                return Err(TransformerError::VariantCap(
+                    settings.max_variants_per_image,
+                ));
             }
             Err(e) => {
                 // Unrecorded, the variant would not count against the cap, and a delete

@@ -357,16 +357,16 @@ fn not_images(formats: &[Sample]) -> Vec<Case> {
 }
 
 /// `imgedge dev` on the test's database and a fresh data directory.
-struct Dev {
+pub(crate) struct Dev {
     process: Process,
-    base: String,
+    pub(crate) base: String,
     port: u16,
     data_dir: tempfile::TempDir,
-    http: reqwest::Client,
+    pub(crate) http: reqwest::Client,
 }
 
 impl Dev {
-    async fn start(pool: &PgPool, extra: &[(&str, &str)]) -> Dev {
+    pub(crate) async fn start(pool: &PgPool, extra: &[(&str, &str)]) -> Dev {
         let data_dir = tempfile::tempdir().expect("temp dir");
         let port = free_port();
         let mut env = vec![
@@ -394,7 +394,7 @@ impl Dev {
         }
     }
 
-    async fn user(&self, email: &str) -> String {
+    pub(crate) async fn user(&self, email: &str) -> String {
         let creds = json!({ "email": email, "password": "a long enough password" });
         let resp = self
             .http
@@ -415,6 +415,26 @@ impl Dev {
             .await
             .expect("JSON");
         session["access_token"].as_str().expect("token").to_owned()
+    }
+
+    /// The sum of a counter over its labels, from the stack's `/metrics`.
+    pub(crate) async fn counter(&self, name: &str) -> f64 {
+        let text = self
+            .http
+            .get(format!("{}/metrics", self.base))
+            .send()
+            .await
+            .expect("metrics")
+            .text()
+            .await
+            .expect("metrics text");
+        text.lines()
+            .filter(|line| {
+                line.strip_prefix(name)
+                    .is_some_and(|rest| rest.starts_with(' ') || rest.starts_with('{'))
+            })
+            .filter_map(|line| line.rsplit(' ').next()?.parse::<f64>().ok())
+            .sum()
     }
 
     /// The process's peak resident memory (`VmHWM`), in MiB.
@@ -656,6 +676,7 @@ async fn hostile_uploads_are_refused_quickly_and_leave_nothing_behind(pool: PgPo
     );
 
     let peak = dev.peak_rss_mib();
+    println!("peak resident memory of imgedge dev: {peak} MiB");
     assert!(peak < 512, "the process peaked at {peak} MiB");
 
     // And it still serves.

@@ -1,5 +1,6 @@
 //! The one integration-test binary: each module tests one capability end to end.
 
+mod abuse;
 mod api;
 mod api_support;
 mod binary;
@@ -9,6 +10,7 @@ mod db;
 mod delivery;
 mod delivery_support;
 mod engine;
+mod faults;
 mod hostile;
 mod ratelimit;
 mod reconcile;

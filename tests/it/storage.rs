@@ -193,8 +193,10 @@ async fn list_keys_and_delete_prefix_span_pages_and_stop_at_the_prefix() {
             .expect("again"),
         0
     );
+    // A guard against pathological (per-key or quadratic) behaviour, not a benchmark: it
+    // runs beside the whole suite on a shared machine.
     assert!(
-        put_time + delete_time < Duration::from_secs(10),
+        put_time + delete_time < Duration::from_secs(30),
         "1100 puts took {put_time:?}, delete_prefix {delete_time:?}"
     );
 }
