@@ -37,9 +37,16 @@ pub enum SniffError {
     Unknown,
     #[error("the file has {0} bytes after the end of the image")]
     TrailingData(usize),
+    /// The format's structure never reaches its end marker. Decoders stop once the first
+    /// image is complete, so what follows could be anything: the file is refused as
+    /// truncated rather than trusted.
+    #[error("the image has no end: it is truncated or malformed")]
+    NoEnd,
 }
 
 const PNG_MAGIC: &[u8] = b"\x89PNG\r\n\x1a\n";
+/// The largest `ftyp` box accepted; real ones hold a handful of brands.
+const FTYP_MAX: usize = 4096;
 const HEIF_BRANDS: [&[u8; 4]; 11] = [
     b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"hevm", b"hevs", b"mif1", b"avif",
     b"avis",
@@ -61,12 +68,15 @@ pub fn sniff(bytes: &[u8]) -> Result<Sniffed, SniffError> {
     } else if bytes.len() >= 12
         && &bytes[4..8] == b"ftyp"
         && HEIF_BRANDS.iter().any(|brand| &bytes[8..12] == *brand)
+        // An `ftyp` box is a few dozen bytes: another format's magic number where its size
+        // goes (`GIF8` is 1.2 GB) is not HEIF, and a decoder would read it as that format.
+        && (12..=FTYP_MAX).contains(&be32(bytes, 0))
     {
         Sniffed::Heif
     } else {
         return Err(SniffError::Unknown);
     };
-    match trailing_bytes(format, bytes) {
+    match trailing_bytes(format, bytes)? {
         0 => Ok(format),
         n => Err(SniffError::TrailingData(n)),
     }
@@ -76,7 +86,7 @@ pub fn sniff(bytes: &[u8]) -> Result<Sniffed, SniffError> {
 /// structure (chunks, blocks, segments), not by looking for an end marker at the end of the
 /// file: `<html>…</html>` followed by `FF D9` must not pass for a JPEG's tail. Zero padding
 /// is tolerated: some encoders and cameras pad files, and zeros cannot carry a second file.
-fn trailing_bytes(format: Sniffed, bytes: &[u8]) -> usize {
+fn trailing_bytes(format: Sniffed, bytes: &[u8]) -> Result<usize, SniffError> {
     let len = bytes.iter().rposition(|&b| b != 0).map_or(0, |i| i + 1);
     let end = match format {
         Sniffed::Jpeg => jpeg_end(bytes),
@@ -89,10 +99,22 @@ fn trailing_bytes(format: Sniffed, bytes: &[u8]) -> usize {
             Some(riff_end + (riff_end % 2))
         }
         // ISO-BMFF: the top-level boxes must tile the file exactly.
-        Sniffed::Heif => return bmff_trailing(&bytes[..len]),
+        Sniffed::Heif => return Ok(bmff_trailing(&bytes[..len])),
     };
-    // No end found: the file is truncated or malformed, which the full decode reports.
-    end.map_or(0, |end| len.saturating_sub(end))
+    // No end found: a JPEG, PNG or GIF decodes without its end marker, and a second file
+    // could hide after the image, unseen by both this walk and the decoder.
+    // An end past the file (a chunk or RIFF size larger than what is there) is no end
+    // either: it would otherwise swallow whatever follows.
+    end.filter(|&end| end <= bytes.len())
+        .map(|end| len.saturating_sub(end))
+        .ok_or(SniffError::NoEnd)
+}
+
+/// A big-endian u32 at `at` (0 past the end).
+fn be32(bytes: &[u8], at: usize) -> usize {
+    bytes
+        .get(at..at + 4)
+        .map_or(0, |b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]) as usize)
 }
 
 /// A big-endian u16 at `at`.
@@ -108,8 +130,10 @@ fn be16(bytes: &[u8], at: usize) -> Option<usize> {
 fn jpeg_end(bytes: &[u8]) -> Option<usize> {
     let mut at = 2;
     loop {
-        if *bytes.get(at)? != 0xff {
-            return None;
+        // Bytes where a marker should be are skipped, as libjpeg skips them (a warning, which
+        // does not fail the decode): giving up here would leave what follows the image unchecked.
+        while *bytes.get(at)? != 0xff {
+            at += 1;
         }
         while *bytes.get(at)? == 0xff {
             at += 1;
@@ -192,7 +216,13 @@ fn bmff_trailing(body: &[u8]) -> usize {
             1 if at + 16 <= body.len() => {
                 let mut large = [0u8; 8];
                 large.copy_from_slice(&body[at + 8..at + 16]);
-                usize::try_from(u64::from_be_bytes(large)).unwrap_or(usize::MAX)
+                let large = usize::try_from(u64::from_be_bytes(large)).unwrap_or(usize::MAX);
+                // Smaller than its own 16-byte header: malformed, like `s < 8` below (and a
+                // size of 0 here would never move on).
+                if large < 16 {
+                    return body.len() - at;
+                }
+                large
             }
             s if s < 8 => return body.len() - at,
             s => s,
@@ -219,7 +249,7 @@ mod tests {
         let mut png = PNG_MAGIC.to_vec();
         png.extend_from_slice(PNG_IEND);
         assert_eq!(sniff(&png), Ok(Sniffed::Png));
-        assert_eq!(sniff(b"GIF89a....;"), Ok(Sniffed::Gif));
+        assert_eq!(sniff(GIF), Ok(Sniffed::Gif));
         let mut webp = b"RIFF\x04\0\0\0WEBP".to_vec();
         webp.truncate(12);
         assert_eq!(sniff(&webp), Ok(Sniffed::Webp));
@@ -281,6 +311,62 @@ mod tests {
         png.extend_from_slice(b"<html>");
         png.extend_from_slice(PNG_IEND);
         assert!(matches!(sniff(&png), Err(SniffError::TrailingData(_))));
+    }
+
+    #[test]
+    fn stray_bytes_between_jpeg_segments_do_not_hide_a_polyglot() {
+        // libjpeg skips the stray byte and decodes the image, so the walk must go on too.
+        let dqt_end = 4 + usize::from(u16::from_be_bytes([JPEG[4], JPEG[5]]));
+        let mut jpeg = JPEG[..dqt_end].to_vec();
+        jpeg.push(0);
+        jpeg.extend_from_slice(&JPEG[dqt_end..]);
+        assert_eq!(sniff(&jpeg), Ok(Sniffed::Jpeg));
+        jpeg.extend_from_slice(b"<html>");
+        assert_eq!(sniff(&jpeg), Err(SniffError::TrailingData(6)));
+    }
+
+    #[test]
+    fn a_bmff_box_with_a_64_bit_size_below_its_header_is_malformed() {
+        // Found by fuzzing: a 64-bit size of 0 looped forever.
+        let heif = b"\0\0\0\x10ftypheic\0\0\0\0\0\0\0\x01mdat\0\0\0\0\0\0\0\0\x01";
+        assert_eq!(sniff(heif), Err(SniffError::TrailingData(17)));
+    }
+
+    #[test]
+    fn an_image_without_its_end_is_refused_whatever_follows() {
+        // Found by fuzzing: the decoders stop after the first image and never need the end
+        // marker, so what follows a missing one would pass unseen.
+        let no_eoi = &JPEG[..JPEG.len() - 2];
+        assert_eq!(sniff(no_eoi), Err(SniffError::NoEnd));
+        assert_eq!(
+            sniff(&[no_eoi, b"<html>".as_slice()].concat()),
+            Err(SniffError::NoEnd)
+        );
+        let mut png = PNG_MAGIC.to_vec();
+        png.extend_from_slice(b"\0\0\0\x0dIHDR");
+        assert_eq!(sniff(&png), Err(SniffError::NoEnd));
+        // A GIF comment block that claims 255 bytes and never ends.
+        let mut gif = GIF[..GIF.len() - 1].to_vec();
+        gif.extend_from_slice(b"!\xfe\xff<html><script>alert(1)</script></html>");
+        assert_eq!(sniff(&gif), Err(SniffError::NoEnd));
+    }
+
+    #[test]
+    fn a_heif_brand_behind_another_format_s_magic_is_not_heif() {
+        // Found by fuzzing: libvips reads this as a GIF.
+        let gif_heif = b"GIF8ftyphevm\0,\0\0\0\0\x02\0\x02\0\0\x02\0;";
+        assert_eq!(sniff(gif_heif), Err(SniffError::Unknown));
+    }
+
+    #[test]
+    fn an_end_chunk_that_claims_the_rest_of_the_file_is_no_end() {
+        // Found by fuzzing: an IEND whose length covers what follows it.
+        let mut png = PNG_MAGIC.to_vec();
+        png.extend_from_slice(b"\xff\xff\xff\xffIEND<html>");
+        assert_eq!(sniff(&png), Err(SniffError::NoEnd));
+        let mut webp = b"RIFF\xff\xff\0\0WEBP".to_vec();
+        webp.extend_from_slice(b"<html>");
+        assert_eq!(sniff(&webp), Err(SniffError::NoEnd));
     }
 
     #[test]

@@ -99,6 +99,9 @@ impl ApiError {
             ApiError::Sniff(SniffError::Unknown | SniffError::TrailingData(_)) => {
                 (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_format")
             }
+            ApiError::Sniff(SniffError::NoEnd) => {
+                (StatusCode::UNPROCESSABLE_ENTITY, "corrupt_image")
+            }
             ApiError::Image(e) => match e {
                 EngineError::Empty => (StatusCode::BAD_REQUEST, e.code()),
                 EngineError::UnsupportedFormat => (StatusCode::UNSUPPORTED_MEDIA_TYPE, e.code()),
@@ -119,7 +122,9 @@ impl ApiError {
     fn public_message(&self) -> String {
         match self {
             ApiError::BadJson(_) => "the request body is not valid JSON for this endpoint".into(),
-            ApiError::Image(EngineError::Corrupt(_)) => "the image is corrupt or truncated".into(),
+            ApiError::Image(EngineError::Corrupt(_)) | ApiError::Sniff(SniffError::NoEnd) => {
+                "the image is corrupt or truncated".into()
+            }
             ApiError::Image(EngineError::Init(_) | EngineError::Failed(_))
             | ApiError::Internal(_) => "internal error".into(),
             ApiError::Unavailable(..) => {
