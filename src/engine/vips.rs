@@ -557,20 +557,7 @@ pub(super) fn decode_to_memory<G>(
     // copy_memory below, and is dropped before returning; the memory image that copy_memory
     // makes holds its own pixels and no link to the loader.
     unsafe {
-        let raw = vips_image_new_from_buffer(
-            bytes.as_ptr().cast(),
-            bytes.len(),
-            options.as_ptr(),
-            c"access".as_ptr(),
-            ACCESS_SEQUENTIAL,
-            c"fail_on".as_ptr(),
-            FAIL_ON_ERROR,
-            END,
-        );
-        let Some(raw) = NonNull::new(raw) else {
-            return Err(last_error("load"));
-        };
-        let lazy = Image(raw);
+        let lazy = load_sequential(bytes, &options)?;
         if pixel_bytes(&lazy) > max_bytes {
             return Ok(None);
         }
@@ -1012,25 +999,37 @@ pub(super) enum Codec {
     },
 }
 
-/// Decodes an image fully (first frame), to check that the whole file is readable. Used on
-/// upload, after the header check, so that a truncated file is refused before it is stored.
-pub(super) fn decode_fully(bytes: &[u8]) -> Result<(), VipsError> {
-    // SAFETY: `bytes` outlives the image, which is evaluated and dropped inside this call.
-    unsafe {
-        let raw = vips_image_new_from_buffer(
+/// Opens `bytes` lazily for one top-to-bottom read, failing on any decode error; `options`
+/// is the loader's option string (such as `shrink=2`).
+///
+/// # Safety
+/// The image reads `bytes` whenever it is evaluated: the caller keeps `bytes` alive and
+/// unchanged until the image and everything made from it are dropped.
+unsafe fn load_sequential(bytes: &[u8], options: &CStr) -> Result<Image, VipsError> {
+    // SAFETY: valid buffer and NUL-terminated strings; the caller upholds the lifetime.
+    let raw = unsafe {
+        vips_image_new_from_buffer(
             bytes.as_ptr().cast(),
             bytes.len(),
-            c"".as_ptr(),
+            options.as_ptr(),
             c"access".as_ptr(),
             ACCESS_SEQUENTIAL,
             c"fail_on".as_ptr(),
             FAIL_ON_ERROR,
             END,
-        );
-        let Some(raw) = NonNull::new(raw) else {
-            return Err(last_error("load"));
-        };
-        let image = Image(raw);
+        )
+    };
+    NonNull::new(raw)
+        .map(Image)
+        .ok_or_else(|| last_error("load"))
+}
+
+/// Decodes an image fully (first frame), to check that the whole file is readable. Used on
+/// upload, after the header check, so that a truncated file is refused before it is stored.
+pub(super) fn decode_fully(bytes: &[u8]) -> Result<(), VipsError> {
+    // SAFETY: `bytes` outlives the image, which is evaluated and dropped inside this call.
+    unsafe {
+        let image = load_sequential(bytes, c"")?;
         // The mean of every pixel makes libvips decode the whole frame, with no output to
         // encode; a truncated or corrupt file fails here.
         let mut mean: c_double = 0.0;

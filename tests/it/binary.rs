@@ -101,14 +101,8 @@ async fn migrate_then_serve_then_stop_gracefully(pool: PgPool) {
     terminate(&mut api, "the API").await;
 }
 
-/// Registers `email`, signs in and uploads `photo` (from `testdata/photos/`) as a raw JPEG
-/// body: the access token and the image's metadata.
-async fn sign_up_and_upload(
-    http: &reqwest::Client,
-    base: &str,
-    email: &str,
-    photo: &str,
-) -> (String, Value) {
+/// Registers `email` and signs in: the access token.
+pub(crate) async fn sign_up(http: &reqwest::Client, base: &str, email: &str) -> String {
     let creds = json!({ "email": email, "password": "a long enough password" });
     let resp = http
         .post(format!("{base}/v1/auth/register"))
@@ -126,7 +120,18 @@ async fn sign_up_and_upload(
         .json()
         .await
         .expect("JSON");
-    let token = session["access_token"].as_str().expect("token").to_owned();
+    session["access_token"].as_str().expect("token").to_owned()
+}
+
+/// Registers `email`, signs in and uploads `photo` (from `testdata/photos/`) as a raw JPEG
+/// body: the access token and the image's metadata.
+pub(crate) async fn sign_up_and_upload(
+    http: &reqwest::Client,
+    base: &str,
+    email: &str,
+    photo: &str,
+) -> (String, Value) {
+    let token = sign_up(http, base, email).await;
     let bytes = std::fs::read(format!(
         "{}/testdata/photos/{photo}",
         env!("CARGO_MANIFEST_DIR")

@@ -14,9 +14,9 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use serde_json::{Value, json};
+use serde_json::Value;
 
-use crate::binary::{free_port, imgedge, wait_ready};
+use crate::binary::{free_port, imgedge, sign_up_and_upload, wait_ready};
 use crate::support::{engine, photo};
 
 /// A dependency the test owns: started, stopped and restarted on the same port and data.
@@ -296,6 +296,20 @@ fn settled(started: &str, ended: &str) -> String {
     }
 }
 
+/// A signed URL for `query` of image `id`, minted by the API as a frontend would.
+async fn mint(http: &reqwest::Client, base: &str, token: &str, id: &str, query: &str) -> String {
+    let minted: Value = http
+        .get(format!("{base}/v1/images/{id}/url?{query}"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .expect("mint")
+        .json()
+        .await
+        .expect("JSON");
+    minted["url"].as_str().expect("url").to_owned()
+}
+
 /// Files under `dir`, recursively.
 fn files(dir: &Path) -> Vec<PathBuf> {
     std::fs::read_dir(dir).map_or_else(
@@ -448,48 +462,11 @@ async fn outages_degrade_and_recover_and_lose_nothing() {
     wait_ready(&http, &format!("{base}/healthz")).await;
 
     // A user, an image and a warm set of variants in the edge's cache.
-    let creds = json!({ "email": "faults@example.com", "password": "a long enough password" });
-    let resp = http
-        .post(format!("{base}/v1/auth/register"))
-        .json(&creds)
-        .send()
-        .await
-        .expect("register");
-    assert_eq!(resp.status(), 201);
-    let session: Value = http
-        .post(format!("{base}/v1/auth/login"))
-        .json(&creds)
-        .send()
-        .await
-        .expect("login")
-        .json()
-        .await
-        .expect("JSON");
-    let token = session["access_token"].as_str().expect("token").to_owned();
-    let image: Value = http
-        .post(format!("{base}/v1/images"))
-        .bearer_auth(&token)
-        .header("content-type", "image/jpeg")
-        .body(photo("detail.jpg"))
-        .send()
-        .await
-        .expect("upload")
-        .json()
-        .await
-        .expect("JSON");
+    let (token, image) = sign_up_and_upload(&http, &base, "faults@example.com", "detail.jpg").await;
     let image_id = image["id"].as_str().expect("id").to_owned();
     let mut warm = Vec::new();
     for width in [60, 70, 80, 90] {
-        let minted: Value = http
-            .get(format!("{base}/v1/images/{image_id}/url?width={width}"))
-            .bearer_auth(&token)
-            .send()
-            .await
-            .expect("mint")
-            .json()
-            .await
-            .expect("JSON");
-        let url = minted["url"].as_str().expect("url").to_owned();
+        let url = mint(&http, &base, &token, &image_id, &format!("width={width}")).await;
         assert_eq!(http.get(&url).send().await.expect("render").status(), 200);
         warm.push(url);
     }
@@ -544,18 +521,14 @@ async fn outages_degrade_and_recover_and_lose_nothing() {
 
     // The transformer killed in the middle of a render (a large AVIF takes a while).
     set_phase("transformer killed");
-    let minted: Value = http
-        .get(format!(
-            "{base}/v1/images/{image_id}/url?width=1000&format=avif&blur=20"
-        ))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .expect("mint")
-        .json()
-        .await
-        .expect("JSON");
-    let slow = minted["url"].as_str().expect("url").to_owned();
+    let slow = mint(
+        &http,
+        &base,
+        &token,
+        &image_id,
+        "width=1000&format=avif&blur=20",
+    )
+    .await;
     let pending = tokio::spawn({
         let http = http.clone();
         let slow = slow.clone();

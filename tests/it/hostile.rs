@@ -10,7 +10,7 @@ use std::io::Write as _;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use serde_json::{Value, json};
+use serde_json::Value;
 use sqlx::PgPool;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::TcpStream;
@@ -395,26 +395,7 @@ impl Dev {
     }
 
     pub(crate) async fn user(&self, email: &str) -> String {
-        let creds = json!({ "email": email, "password": "a long enough password" });
-        let resp = self
-            .http
-            .post(format!("{}/v1/auth/register", self.base))
-            .json(&creds)
-            .send()
-            .await
-            .expect("register");
-        assert_eq!(resp.status(), 201);
-        let session: Value = self
-            .http
-            .post(format!("{}/v1/auth/login", self.base))
-            .json(&creds)
-            .send()
-            .await
-            .expect("login")
-            .json()
-            .await
-            .expect("JSON");
-        session["access_token"].as_str().expect("token").to_owned()
+        crate::binary::sign_up(&self.http, &self.base, email).await
     }
 
     /// The sum of a counter over its labels, from the stack's `/metrics`.
