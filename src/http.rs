@@ -46,6 +46,23 @@ pub fn empty() -> Body {
 
 /// A JSON error response: `{"error": code, "message": message}`, with `Cache-Control:
 /// no-store` (a caller whose answer may be kept replaces it).
+/// 405 for a resource that answers only GET and HEAD, with the `Allow` header RFC 9110 asks
+/// a 405 to carry.
+pub fn only_get_and_head() -> Response<Body> {
+    let mut response = json_error(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "only GET and HEAD",
+    );
+    response
+        .headers_mut()
+        .insert(header::ALLOW, HeaderValue::from_static(GET_AND_HEAD));
+    response
+}
+
+/// The `Allow` header of resources that answer only GET and HEAD.
+pub const GET_AND_HEAD: &str = "GET, HEAD";
+
 pub fn json_error(status: StatusCode, code: &str, message: &str) -> Response<Body> {
     let body = serde_json::json!({ "error": code, "message": message }).to_string();
     let mut response = Response::new(full(body));

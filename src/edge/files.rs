@@ -20,11 +20,7 @@ The web client is not built yet (<code>web/dist</code>).</p>";
 
 pub(super) async fn serve(dir: &Path, request: Request<Incoming>) -> Response<Body> {
     if !matches!(*request.method(), Method::GET | Method::HEAD) {
-        return json_error(
-            StatusCode::METHOD_NOT_ALLOWED,
-            "method_not_allowed",
-            "only GET and HEAD",
-        );
+        return crate::http::only_get_and_head();
     }
     let path = request.uri().path().to_owned();
     let index = dir.join("index.html");

@@ -155,6 +155,11 @@ impl Edge {
             Behaviour::Images => self.image(&request).await,
             Behaviour::Api => self.api(request, client).await,
             Behaviour::Purge => self.purge(request).await,
+            Behaviour::Health | Behaviour::Metrics
+                if !matches!(*request.method(), Method::GET | Method::HEAD) =>
+            {
+                crate::http::only_get_and_head()
+            }
             Behaviour::Health => text(StatusCode::OK, "ok"),
             Behaviour::Metrics => text(StatusCode::OK, crate::telemetry::render_metrics()),
             Behaviour::Static => files::serve(&self.0.settings.web_dir, request).await,
@@ -169,11 +174,7 @@ impl Edge {
             Method::GET => false,
             Method::HEAD => true,
             _ => {
-                return json_error(
-                    StatusCode::METHOD_NOT_ALLOWED,
-                    "method_not_allowed",
-                    "only GET and HEAD",
-                );
+                return crate::http::only_get_and_head();
             }
         };
         // Phase 1.

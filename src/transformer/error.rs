@@ -153,6 +153,10 @@ impl TransformerError {
             }
             // Waiting does not lift a cap.
             TransformerError::VariantCap(_) => {}
+            TransformerError::MethodNotAllowed => headers.push((
+                header::ALLOW,
+                HeaderValue::from_static(crate::http::GET_AND_HEAD),
+            )),
             _ if status == StatusCode::SERVICE_UNAVAILABLE
                 || status == StatusCode::TOO_MANY_REQUESTS =>
             {

@@ -532,6 +532,31 @@ async fn purging_requires_the_token_and_cloudfront_paths(pool: PgPool) {
     assert_eq!(get.status(), 405);
 }
 
+/// A method a resource does not take is 405 with the `Allow` header that lists those it does.
+#[sqlx::test]
+async fn methods_not_taken_are_405_with_allow(pool: PgPool) {
+    let stack = Stack::spawn(pool).await;
+    for path in [
+        "/i/00000000-0000-0000-0000-000000000000/x?width=10",
+        "/",
+        "/healthz",
+    ] {
+        for method in [
+            reqwest::Method::POST,
+            reqwest::Method::from_bytes(b"TRACE").expect("method"),
+        ] {
+            let response = stack
+                .http
+                .request(method.clone(), stack.url(path))
+                .send()
+                .await
+                .expect("request");
+            assert_eq!(response.status(), 405, "{method} {path}");
+            assert_eq!(header(&response, "allow"), "GET, HEAD", "{method} {path}");
+        }
+    }
+}
+
 /// Past the render pool and its queue, the transformer answers 503 with `Retry-After` rather
 /// than queueing without bound; the edge does not keep that answer, and nothing partial is
 /// stored.
