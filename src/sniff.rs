@@ -5,6 +5,8 @@
 //! after the image's own end marker (a JPEG with a ZIP appended, a PNG followed by HTML):
 //! such polyglots are a classic way to smuggle content through an image host.
 
+use crate::engine::SourceFormat;
+
 /// An accepted upload format, as sniffed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Sniffed {
@@ -17,6 +19,19 @@ pub enum Sniffed {
 }
 
 impl Sniffed {
+    /// Whether libvips decoding the file as `decoded` agrees with what its bytes say it is:
+    /// a file that is one thing to the sniffer and another to the decoder is refused.
+    pub fn agrees_with(self, decoded: SourceFormat) -> bool {
+        matches!(
+            (self, decoded),
+            (Sniffed::Jpeg, SourceFormat::Jpeg)
+                | (Sniffed::Png, SourceFormat::Png)
+                | (Sniffed::Gif, SourceFormat::Gif)
+                | (Sniffed::Webp, SourceFormat::Webp)
+                | (Sniffed::Heif, SourceFormat::Heic | SourceFormat::Avif)
+        )
+    }
+
     /// The Content-Type stored with the original.
     pub fn mime(self) -> &'static str {
         match self {

@@ -9,7 +9,7 @@
 //! - a refusal is the documented 4xx with its stable code (`EngineError::code` for the
 //!   engine's), never a 5xx, and its message never carries libvips' own error text;
 //! - when the sniffer and libvips both recognise the file, they agree on its format (the
-//!   API's `formats_agree` refusal is a second line, never the first);
+//!   API's `Sniffed::agrees_with` refusal is a second line, never the first);
 //! - an accepted file has a sane size, at most the frame limit, the same header on both
 //!   reads, and nothing after its end: the sniffer found where it ends, so a byte appended
 //!   after it is refused as trailing data (a polyglot).
@@ -20,7 +20,7 @@ use std::sync::OnceLock;
 use axum::http::StatusCode;
 use axum::response::IntoResponse as _;
 use imgedge::api::{ApiError, ApiSettings};
-use imgedge::engine::{Engine, EngineConfig, EngineError, SourceFormat, SourceInfo};
+use imgedge::engine::{Engine, EngineConfig, EngineError, SourceInfo};
 use imgedge::sniff::{SniffError, Sniffed, sniff};
 use libfuzzer_sys::fuzz_target;
 
@@ -45,18 +45,6 @@ fn engine() -> &'static Engine {
     })
 }
 
-/// `formats_agree` of `src/api/images.rs`.
-fn formats_agree(sniffed: Sniffed, decoded: SourceFormat) -> bool {
-    matches!(
-        (sniffed, decoded),
-        (Sniffed::Jpeg, SourceFormat::Jpeg)
-            | (Sniffed::Png, SourceFormat::Png)
-            | (Sniffed::Gif, SourceFormat::Gif)
-            | (Sniffed::Webp, SourceFormat::Webp)
-            | (Sniffed::Heif, SourceFormat::Heic | SourceFormat::Avif)
-    )
-}
-
 /// What the checks saw on the way, besides their verdict.
 struct Checked {
     sniffed: Option<Sniffed>,
@@ -72,7 +60,7 @@ fn upload_checks(engine: &Engine, bytes: &[u8]) -> Checked {
         sniffed_as = Some(sniffed);
         let info = engine.inspect(bytes)?;
         header = Some(info);
-        if !formats_agree(sniffed, info.format) {
+        if !sniffed.agrees_with(info.format) {
             return Err(ApiError::Sniff(SniffError::Unknown));
         }
         if info.frames > MAX_FRAMES {
@@ -134,7 +122,7 @@ fuzz_target!(|data: &[u8]| {
 
     if let (Some(sniffed), Some(header)) = (checked.sniffed, checked.header) {
         assert!(
-            formats_agree(sniffed, header.format),
+            sniffed.agrees_with(header.format),
             "sniffed {sniffed:?}, libvips read {:?}",
             header.format
         );

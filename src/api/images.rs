@@ -17,7 +17,7 @@ use super::error::{ApiError, ErrorBody};
 use super::{AppState, UserClass, with_limit_headers};
 use crate::cache::MetaCache;
 use crate::db::{Image, NewImage, PageCursor};
-use crate::engine::{SourceFormat, SourceInfo};
+use crate::engine::SourceInfo;
 use crate::sniff::{Sniffed, sniff};
 use crate::url::{ImageId, Sig, TransformSpec, UrlKey, path_with_query};
 
@@ -226,17 +226,6 @@ fn multipart_error(e: &axum::extract::multipart::MultipartError, limit: u64) -> 
     }
 }
 
-fn formats_agree(sniffed: Sniffed, decoded: SourceFormat) -> bool {
-    matches!(
-        (sniffed, decoded),
-        (Sniffed::Jpeg, SourceFormat::Jpeg)
-            | (Sniffed::Png, SourceFormat::Png)
-            | (Sniffed::Gif, SourceFormat::Gif)
-            | (Sniffed::Webp, SourceFormat::Webp)
-            | (Sniffed::Heif, SourceFormat::Heic | SourceFormat::Avif)
-    )
-}
-
 /// The upload's checks that need libvips, cheapest first: the header (format, pixel limit,
 /// frame count) before any pixel is decoded, then a full decode as proof the file is whole.
 /// Off the async threads, and bounded to one per core.
@@ -255,7 +244,7 @@ async fn verify_image(
     let max_frames = state.0.settings.max_frames;
     tokio::task::spawn_blocking(move || {
         let info = engine.inspect(&bytes)?;
-        if !formats_agree(sniffed, info.format) {
+        if !sniffed.agrees_with(info.format) {
             return Err(ApiError::Sniff(crate::sniff::SniffError::Unknown));
         }
         if info.frames > max_frames {

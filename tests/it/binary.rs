@@ -149,6 +149,26 @@ pub(crate) async fn sign_up_and_upload(
     (token, resp.json().await.expect("JSON"))
 }
 
+/// A signed URL for `query` of image `id`, minted by the API as a frontend would.
+pub(crate) async fn mint(
+    http: &reqwest::Client,
+    base: &str,
+    token: &str,
+    id: &str,
+    query: &str,
+) -> String {
+    let minted: Value = http
+        .get(format!("{base}/v1/images/{id}/url?{query}"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .expect("mint")
+        .json()
+        .await
+        .expect("JSON");
+    minted["url"].as_str().expect("url").to_owned()
+}
+
 /// The URL of the test's own database (created by `#[sqlx::test]`).
 pub(crate) fn database_url_of(pool: &PgPool) -> String {
     let database = pool
@@ -229,16 +249,7 @@ async fn dev_stack_renders_once_under_100_concurrent_first_requests(pool: PgPool
     let (token, image) = sign_up_and_upload(&http, &base, "dev@example.com", "detail.jpg").await;
     let token = token.as_str();
     let id = image["id"].as_str().expect("id");
-    let minted: Value = http
-        .get(format!("{base}/v1/images/{id}/url?width=640&format=webp"))
-        .bearer_auth(token)
-        .send()
-        .await
-        .expect("mint")
-        .json()
-        .await
-        .expect("JSON");
-    let url = minted["url"].as_str().expect("url").to_owned();
+    let url = mint(&http, &base, token, id, "width=640&format=webp").await;
     assert!(url.starts_with(&format!("{base}/i/{id}/")), "{url}");
 
     let before = http

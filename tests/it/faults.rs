@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::binary::{free_port, imgedge, sign_up_and_upload, wait_ready};
+use crate::binary::{free_port, imgedge, mint, sign_up_and_upload, wait_ready};
 use crate::support::{engine, photo};
 
 /// A dependency the test owns: started, stopped and restarted on the same port and data.
@@ -294,20 +294,6 @@ fn settled(started: &str, ended: &str) -> String {
     } else {
         format!("{started} → {ended}")
     }
-}
-
-/// A signed URL for `query` of image `id`, minted by the API as a frontend would.
-async fn mint(http: &reqwest::Client, base: &str, token: &str, id: &str, query: &str) -> String {
-    let minted: Value = http
-        .get(format!("{base}/v1/images/{id}/url?{query}"))
-        .bearer_auth(token)
-        .send()
-        .await
-        .expect("mint")
-        .json()
-        .await
-        .expect("JSON");
-    minted["url"].as_str().expect("url").to_owned()
 }
 
 /// Files under `dir`, recursively.
