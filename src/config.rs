@@ -146,6 +146,46 @@ pub fn parse_secret(hex: &str) -> Result<UrlSecret, String> {
     UrlSecret::from_hex(hex).map_err(|_| "expected 64 hexadecimal characters".to_owned())
 }
 
+/// The API's request quotas, each as `PER_MINUTE:BURST`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct QuotaArgs {
+    /// Uploads per user.
+    #[arg(long, env = "IMGEDGE_QUOTA_UPLOAD", value_parser = parse_quota, default_value = "60:20")]
+    pub quota_upload: Quota,
+    /// Metadata reads (get, list) per user.
+    #[arg(long, env = "IMGEDGE_QUOTA_READ", value_parser = parse_quota, default_value = "1200:200")]
+    pub quota_read: Quota,
+    /// URL mints per user.
+    #[arg(long, env = "IMGEDGE_QUOTA_MINT", value_parser = parse_quota, default_value = "1200:200")]
+    pub quota_mint: Quota,
+    /// Deletes per user.
+    #[arg(long, env = "IMGEDGE_QUOTA_WRITE", value_parser = parse_quota, default_value = "120:30")]
+    pub quota_write: Quota,
+    /// Logins and refreshes per client network (an IPv4 address, an IPv6 /64).
+    #[arg(long, env = "IMGEDGE_QUOTA_LOGIN_IP", value_parser = parse_quota, default_value = "60:20")]
+    pub quota_login_ip: Quota,
+    /// Logins per account email.
+    #[arg(long, env = "IMGEDGE_QUOTA_LOGIN_EMAIL", value_parser = parse_quota, default_value = "10:5")]
+    pub quota_login_email: Quota,
+    /// Registrations per client network.
+    #[arg(long, env = "IMGEDGE_QUOTA_REGISTER_IP", value_parser = parse_quota, default_value = "20:10")]
+    pub quota_register_ip: Quota,
+}
+
+impl QuotaArgs {
+    pub fn quotas(&self) -> Quotas {
+        Quotas {
+            upload: self.quota_upload,
+            read: self.quota_read,
+            mint: self.quota_mint,
+            write: self.quota_write,
+            login_ip: self.quota_login_ip,
+            login_email: self.quota_login_email,
+            register_ip: self.quota_register_ip,
+        }
+    }
+}
+
 #[derive(Debug, Clone, clap::Args)]
 pub struct ApiArgs {
     /// Address to listen on.
@@ -178,18 +218,8 @@ pub struct ApiArgs {
     /// Time for an upload's body to arrive, in milliseconds; slower senders get 408.
     #[arg(long, env = "IMGEDGE_UPLOAD_TIMEOUT_MS", default_value_t = 30_000)]
     pub upload_timeout_ms: u64,
-    /// Uploads per user, as `PER_MINUTE:BURST`.
-    #[arg(long, env = "IMGEDGE_QUOTA_UPLOAD", value_parser = parse_quota, default_value = "60:20")]
-    pub quota_upload: Quota,
-    /// Metadata reads (get, list) per user, as `PER_MINUTE:BURST`.
-    #[arg(long, env = "IMGEDGE_QUOTA_READ", value_parser = parse_quota, default_value = "1200:200")]
-    pub quota_read: Quota,
-    /// URL mints per user, as `PER_MINUTE:BURST`.
-    #[arg(long, env = "IMGEDGE_QUOTA_MINT", value_parser = parse_quota, default_value = "1200:200")]
-    pub quota_mint: Quota,
-    /// Deletes per user, as `PER_MINUTE:BURST`.
-    #[arg(long, env = "IMGEDGE_QUOTA_WRITE", value_parser = parse_quota, default_value = "120:30")]
-    pub quota_write: Quota,
+    #[command(flatten)]
+    pub quotas: QuotaArgs,
     /// How long image metadata stays in the Redis cache.
     #[arg(long, env = "IMGEDGE_CACHE_TTL_SECS", default_value_t = 300)]
     pub cache_ttl_secs: u64,
@@ -284,13 +314,7 @@ pub async fn api_state(args: &ApiArgs) -> anyhow::Result<AppState> {
             max_frames: args.max_frames,
             upload_timeout: Duration::from_millis(args.upload_timeout_ms),
             refresh_token_ttl: Duration::from_secs(args.refresh_token_ttl_secs),
-            quotas: Quotas {
-                upload: args.quota_upload,
-                read: args.quota_read,
-                mint: args.quota_mint,
-                write: args.quota_write,
-                ..Quotas::default()
-            },
+            quotas: args.quotas.quotas(),
             trusted_proxies: args.trusted_proxies.clone(),
             ..ApiSettings::default()
         },
@@ -477,9 +501,8 @@ pub struct DevArgs {
     /// New renders per image owner, as `PER_MINUTE:BURST`.
     #[arg(long, env = "IMGEDGE_QUOTA_RENDER", value_parser = parse_quota, default_value = "600:120")]
     pub quota_render: Quota,
-    /// Uploads per user, as `PER_MINUTE:BURST`.
-    #[arg(long, env = "IMGEDGE_QUOTA_UPLOAD", value_parser = parse_quota, default_value = "60:20")]
-    pub quota_upload: Quota,
+    #[command(flatten)]
+    pub quotas: QuotaArgs,
     /// Time for an upload's body to arrive, in milliseconds; slower senders get 408.
     #[arg(long, env = "IMGEDGE_UPLOAD_TIMEOUT_MS", default_value_t = 30_000)]
     pub upload_timeout_ms: u64,
@@ -508,7 +531,7 @@ impl DevArgs {
             engine: self.engine.config(),
             max_variants_per_image: self.max_variants_per_image,
             render_quota: self.quota_render,
-            upload_quota: self.quota_upload,
+            quotas: self.quotas.quotas(),
             upload_timeout: Duration::from_millis(self.upload_timeout_ms),
             decoded_cache: decoded_cache(self.decoded_cache_mb),
         }

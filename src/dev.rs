@@ -45,7 +45,7 @@ pub struct DevConfig {
     pub engine: EngineConfig,
     pub max_variants_per_image: u64,
     pub render_quota: Quota,
-    pub upload_quota: Quota,
+    pub quotas: crate::api::Quotas,
     pub upload_timeout: std::time::Duration,
     pub decoded_cache: DecodedCacheSettings,
 }
@@ -283,10 +283,7 @@ fn api_state(
     Ok(AppState::new(crate::api::Parts {
         settings: ApiSettings {
             cdn_base: edge_url.to_owned(),
-            quotas: crate::api::Quotas {
-                upload: config.upload_quota,
-                ..crate::api::Quotas::default()
-            },
+            quotas: config.quotas,
             trusted_proxies: vec![ipnet::IpNet::from(std::net::IpAddr::from(
                 Ipv4Addr::LOCALHOST,
             ))],

@@ -26,10 +26,14 @@ use crate::db::{NewRefreshToken, Rotation};
 #[derive(Deserialize, utoipa::ToSchema)]
 pub struct Credentials {
     /// Compared case-insensitively.
-    #[schema(example = "ada@example.com")]
+    #[schema(example = "ada@example.com", format = Email, max_length = 254)]
     pub email: String,
     /// 10 to 256 characters.
-    #[schema(example = "correct horse battery staple")]
+    #[schema(
+        example = "correct horse battery staple",
+        min_length = 10,
+        max_length = 256
+    )]
     pub password: String,
 }
 
@@ -298,6 +302,7 @@ fn refresh_row(state: &AppState, user: Uuid, family: Uuid, hash: [u8; 32]) -> Ne
         (status = 201, description = "Account created", body = Registered),
         (status = 400, description = "Invalid email or password, or malformed JSON", body = ErrorBody),
         (status = 409, description = "Email already registered", body = ErrorBody),
+        (status = 415, description = "The body is not `application/json`", body = ErrorBody),
         (status = 429, description = "Too many registrations from this address", body = ErrorBody),
     ))]
 pub(super) async fn register(
@@ -331,7 +336,9 @@ pub(super) async fn register(
     request_body = Credentials,
     responses(
         (status = 200, description = "A new session", body = Session),
+        (status = 400, description = "Malformed JSON", body = ErrorBody),
         (status = 401, description = "Wrong email or password", body = ErrorBody),
+        (status = 415, description = "The body is not `application/json`", body = ErrorBody),
         (status = 429, description = "Too many attempts for this address or email", body = ErrorBody),
     ))]
 pub(super) async fn login(
@@ -374,7 +381,9 @@ pub(super) async fn login(
     request_body = RefreshRequest,
     responses(
         (status = 200, description = "A new session; the presented refresh token is spent", body = Session),
+        (status = 400, description = "Malformed JSON", body = ErrorBody),
         (status = 401, description = "Invalid, expired or reused refresh token (reuse revokes the session)", body = ErrorBody),
+        (status = 415, description = "The body is not `application/json`", body = ErrorBody),
     ))]
 pub(super) async fn refresh(
     State(state): State<AppState>,

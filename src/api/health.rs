@@ -13,8 +13,7 @@ use super::AppState;
 /// How long readiness waits for each dependency.
 const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
 
-#[utoipa::path(get, path = "/healthz", tag = "operations",
-    responses((status = 200, description = "The process is alive")))]
+/// Alive: the process answers.
 pub(super) async fn healthz() -> Json<serde_json::Value> {
     Json(json!({ "status": "ok" }))
 }
@@ -31,11 +30,6 @@ async fn probe<E: std::fmt::Display>(
 
 /// Ready when PostgreSQL and S3 answer. Redis is reported but does not make the API
 /// unready: without it the API keeps serving, with in-process rate limits and no cache.
-#[utoipa::path(get, path = "/readyz", tag = "operations",
-    responses(
-        (status = 200, description = "PostgreSQL and S3 reachable (Redis may be degraded)"),
-        (status = 503, description = "PostgreSQL or S3 unreachable"),
-    ))]
 pub(super) async fn readyz(State(state): State<AppState>) -> Response {
     let (db, s3, redis) = tokio::join!(
         probe(state.0.db.ping()),
@@ -68,8 +62,7 @@ pub(super) async fn readyz(State(state): State<AppState>) -> Response {
     (code, Json(body)).into_response()
 }
 
-#[utoipa::path(get, path = "/metrics", tag = "operations",
-    responses((status = 200, description = "Prometheus text format", content_type = "text/plain")))]
+/// Prometheus text format.
 pub(super) async fn metrics() -> Response {
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],

@@ -57,8 +57,10 @@ pub struct ImageList {
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(super) struct ListParams {
-    /// 1 to 100 (default 20).
+    /// Page size (default 20).
+    #[param(minimum = 1, maximum = 100)]
     limit: Option<u32>,
     /// `next_cursor` of the previous page.
     cursor: Option<String>,
@@ -139,6 +141,16 @@ fn clean_filename(raw: Option<&str>) -> Option<String> {
     (!cleaned.is_empty()).then(|| cleaned.to_owned())
 }
 
+/// The multipart form of an upload, for the OpenAPI document: [`read_upload`] reads it.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+pub(super) struct UploadForm {
+    /// The image; its bytes decide its format, whatever its Content-Type says.
+    #[schema(value_type = String, format = Binary)]
+    file: Vec<u8>,
+}
+
 #[derive(Debug, Deserialize)]
 struct RawUploadParams {
     filename: Option<String>,
@@ -161,13 +173,19 @@ async fn read_upload(
         let mut multipart = Multipart::from_request(request, state)
             .await
             .map_err(|e| ApiError::Invalid("bad_multipart", e.body_text()))?;
+        // The form is exactly one field, `file`: anything else is a client's mistake worth
+        // hearing about (a misspelt field would otherwise read as a missing file).
+        let mut upload = None;
         while let Some(mut field) = multipart
             .next_field()
             .await
             .map_err(|e| multipart_error(&e, limit))?
         {
-            if field.name() != Some("file") {
-                continue;
+            if field.name() != Some("file") || upload.is_some() {
+                return Err(ApiError::Invalid(
+                    "unexpected_field",
+                    "the form takes one field, `file`".into(),
+                ));
             }
             let filename = clean_filename(field.file_name());
             let mut body = Vec::new();
@@ -178,12 +196,11 @@ async fn read_upload(
             {
                 append_within(&mut body, &chunk, limit)?;
             }
-            return Ok((filename, Bytes::from(body)));
+            upload = Some((filename, Bytes::from(body)));
         }
-        Err(ApiError::Invalid(
-            "missing_file",
-            "multipart field `file` is required".into(),
-        ))
+        upload.ok_or_else(|| {
+            ApiError::Invalid("missing_file", "multipart field `file` is required".into())
+        })
     } else if content_type.starts_with("image/") {
         let filename = request
             .uri()
@@ -264,9 +281,15 @@ async fn verify_image(
     security(("bearer" = [])),
     params(("filename" = Option<String>, Query, description = "File name, for a raw `image/*` body")),
     request_body(description = "`multipart/form-data` with the file in field `file`, or the raw file with an `image/*` Content-Type",
-        content(("multipart/form-data"), ("image/jpeg"), ("image/png"), ("image/webp"), ("image/gif"), ("image/heif"), ("image/avif"))),
+        content((UploadForm = "multipart/form-data"), ("image/jpeg"), ("image/png"), ("image/webp"), ("image/gif"), ("image/heif"), ("image/avif"))),
     responses(
-        (status = 201, description = "Stored", body = ImageMetadata),
+        (status = 201, description = "Stored", body = ImageMetadata,
+            headers(("Location" = String, description = "The image's `/v1/images/{id}`")),
+            links(
+                ("GetImage" = (operation_id = "get", parameters(("id" = "$response.body#/id")))),
+                ("MintUrl" = (operation_id = "mint_url", parameters(("id" = "$response.body#/id")))),
+                ("DeleteImage" = (operation_id = "delete", parameters(("id" = "$response.body#/id")))),
+            )),
         (status = 400, description = "Empty file or malformed request", body = ErrorBody),
         (status = 401, description = "Not signed in", body = ErrorBody),
         (status = 408, description = "The body did not arrive within the upload timeout", body = ErrorBody),
@@ -399,7 +422,11 @@ pub(super) async fn list(
     security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Image id")),
     responses(
-        (status = 200, description = "The image's metadata", body = ImageMetadata),
+        (status = 200, description = "The image's metadata", body = ImageMetadata,
+            links(
+                ("MintUrl" = (operation_id = "mint_url", parameters(("id" = "$response.body#/id")))),
+                ("DeleteImage" = (operation_id = "delete", parameters(("id" = "$response.body#/id")))),
+            )),
         (status = 400, description = "Malformed id", body = ErrorBody),
         (status = 401, description = "Not signed in", body = ErrorBody),
         (status = 404, description = "No such image for this user", body = ErrorBody),
@@ -417,13 +444,54 @@ pub(super) async fn get(
     ))
 }
 
+/// The transform parameters of `transform-url-v1`, for the OpenAPI document only: the handler
+/// reads the raw query with [`TransformSpec::parse`], the one parser of transform queries.
+/// Each schema accepts exactly what that parser accepts, so that generated requests (the
+/// schemathesis run) can tell a valid query from an invalid one.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code, non_snake_case)]
+struct TransformParams {
+    /// Output width in pixels.
+    #[param(minimum = 1, maximum = 8192)]
+    width: Option<u32>,
+    /// Output height in pixels.
+    #[param(minimum = 1, maximum = 8192)]
+    height: Option<u32>,
+    /// How `width` and `height` together are met (default `cover`).
+    #[param(pattern = "^(cover|contain|fill|inside|outside)$")]
+    fit: Option<String>,
+    /// Degrees, clockwise; any integer, taken modulo 360.
+    rotate: Option<i64>,
+    /// Top-bottom.
+    #[param(pattern = "^(1|true|0|false)$")]
+    flip: Option<String>,
+    /// Left-right.
+    #[param(pattern = "^(1|true|0|false)$")]
+    mirror: Option<String>,
+    #[param(pattern = "^(1|true|0|false)$")]
+    grayscale: Option<String>,
+    /// Gaussian sigma, 0 (none) or 0.3 to 100 once rounded half-up to tenths. The pattern:
+    /// leading zeros allowed; below 1, what rounds to 0 or to 0.3 and more; 1 to 99 with any
+    /// fraction; 100 with a fraction that rounds to 100.0.
+    #[param(
+        pattern = r"^(0+(\.(0([0-4][0-9]*)?|2[5-9][0-9]*|[3-9][0-9]*))?|0*[1-9][0-9]?(\.[0-9]+)?|0*100(\.0([0-4][0-9]*)?)?)$"
+    )]
+    blur: Option<String>,
+    /// Encoder quality (default 80).
+    #[param(minimum = 1, maximum = 100)]
+    quality: Option<u8>,
+    /// Output format (default: the original's, or `png`/`jpeg` for other formats).
+    #[param(pattern = "^(jpeg|jpg|png|webp|avif)$")]
+    format: Option<String>,
+    /// Text drawn on the image: at most 64 characters after NFC, no control characters.
+    #[param(max_length = 64, pattern = r"^[^\x00-\x1f\x7f-\x9f]*$")]
+    watermarkText: Option<String>,
+}
+
 #[utoipa::path(get, path = "/v1/images/{id}/url", tag = "images",
     security(("bearer" = [])),
-    params(("id" = Uuid, Path, description = "Image id"),
-        ("width" = Option<u32>, Query), ("height" = Option<u32>, Query), ("fit" = Option<String>, Query),
-        ("rotate" = Option<i64>, Query), ("flip" = Option<String>, Query), ("mirror" = Option<String>, Query),
-        ("grayscale" = Option<String>, Query), ("blur" = Option<String>, Query), ("quality" = Option<u32>, Query),
-        ("format" = Option<String>, Query), ("watermarkText" = Option<String>, Query)),
+    params(("id" = Uuid, Path, description = "Image id"), TransformParams),
     responses(
         (status = 200, description = "The signed canonical URL for these parameters", body = MintedUrl),
         (status = 400, description = "A parameter outside the spec (its code says which rule)", body = ErrorBody),
@@ -459,6 +527,7 @@ pub(super) async fn mint_url(
     params(("id" = Uuid, Path, description = "Image id")),
     responses(
         (status = 204, description = "Deleted: metadata, original, every variant, and the CDN's copies"),
+        (status = 400, description = "Malformed id", body = ErrorBody),
         (status = 401, description = "Not signed in", body = ErrorBody),
         (status = 404, description = "No such image for this user", body = ErrorBody),
     ))]

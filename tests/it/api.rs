@@ -363,6 +363,55 @@ async fn bad_uploads_are_refused_and_nothing_is_stored(pool: PgPool) {
 }
 
 #[sqlx::test(migrations = "./migrations")]
+async fn the_upload_form_is_one_file_field(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let token = app.user("form@example.com").await;
+    // Another field, beside `file` or instead of it, or two files: refused whole, nothing
+    // kept. So is a form with no field at all.
+    let part = || reqwest::multipart::Part::bytes(photo("dark.jpg")).file_name("a.jpg");
+    let forms = [
+        (
+            reqwest::multipart::Form::new().text("title", "no file"),
+            "unexpected_field",
+        ),
+        (
+            reqwest::multipart::Form::new()
+                .part("file", part())
+                .text("title", "a cat"),
+            "unexpected_field",
+        ),
+        (
+            reqwest::multipart::Form::new()
+                .part("file", part())
+                .part("file", part()),
+            "unexpected_field",
+        ),
+    ];
+    for (form, code) in forms {
+        let resp = app
+            .http
+            .post(app.url("/v1/images"))
+            .bearer_auth(&token)
+            .multipart(form)
+            .send()
+            .await
+            .expect("request");
+        assert_error(resp, 400, code).await;
+    }
+    let resp = app
+        .http
+        .post(app.url("/v1/images"))
+        .bearer_auth(&token)
+        .header("content-type", "multipart/form-data; boundary=b")
+        .body("--b--\r\n")
+        .send()
+        .await
+        .expect("request");
+    assert_error(resp, 400, "missing_file").await;
+    assert!(app.objects().await.is_empty(), "nothing in S3");
+}
+
+#[sqlx::test(migrations = "./migrations")]
 async fn bad_json_and_bad_credentials(pool: PgPool) {
     let app = TestApp::spawn(pool).await;
     assert_eq!(app.register("dup@example.com").await.status(), 201);
@@ -581,16 +630,22 @@ async fn openapi_health_and_metrics(pool: PgPool) {
         ("/v1/images/{id}", "get"),
         ("/v1/images/{id}", "delete"),
         ("/v1/images/{id}/url", "get"),
-        ("/healthz", "get"),
-        ("/readyz", "get"),
-        ("/metrics", "get"),
     ] {
         assert!(
             doc["paths"][path][method].is_object(),
             "{method} {path} documented"
         );
     }
+    // The document describes the public base URL; the operator's endpoints are not there.
+    for path in ["/healthz", "/readyz", "/metrics"] {
+        assert!(doc["paths"][path].is_null(), "{path} is not public");
+    }
     assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
+    // Links in the specification's spelling, so tools can follow upload → get → delete.
+    assert_eq!(
+        doc["paths"]["/v1/images"]["post"]["responses"]["201"]["links"]["GetImage"]["operationId"],
+        "get"
+    );
 
     let health = app
         .http
