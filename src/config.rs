@@ -439,6 +439,10 @@ pub struct EdgeArgs {
     /// Memory for cached responses, in MiB.
     #[arg(long, env = "IMGEDGE_EDGE_CACHE_MB", default_value_t = 512)]
     pub cache_mb: u64,
+    /// The largest request body forwarded to the API, in bytes; larger declared bodies get
+    /// 413 at the edge. Keep it above the API's upload limit.
+    #[arg(long, env = "IMGEDGE_EDGE_MAX_API_BODY", default_value_t = crate::edge::DEFAULT_MAX_API_BODY)]
+    pub max_api_body: u64,
     /// Shortest time a response is cached, in seconds (the cache policy's minimum TTL).
     #[arg(long, env = "IMGEDGE_EDGE_MIN_TTL_SECS", default_value_t = 0)]
     pub min_ttl_secs: u64,
@@ -478,6 +482,7 @@ pub async fn edge(args: &EdgeArgs) -> Edge {
                 error: Duration::from_secs(args.error_ttl_secs),
             },
             purge_token: args.purge_token.clone(),
+            max_api_body: args.max_api_body,
         },
         origins,
     )

@@ -55,7 +55,14 @@ pub struct EdgeSettings {
     pub ttl: TtlPolicy,
     /// The bearer token of the purge endpoint; `None` disables it.
     pub purge_token: Option<SharedSecret>,
+    /// The largest request body forwarded to the API. A request declaring more is answered
+    /// 413 here, as a proxy's body limit does: forwarding it would only have the API refuse
+    /// it mid-stream, and a connection closed under an unread body can lose that answer.
+    pub max_api_body: u64,
 }
+
+/// The API's default upload limit, 25 MiB, and room for a multipart form's framing.
+pub const DEFAULT_MAX_API_BODY: u64 = 26 * 1024 * 1024;
 
 impl Default for EdgeSettings {
     fn default() -> Self {
@@ -64,6 +71,7 @@ impl Default for EdgeSettings {
             cache_bytes: 512 * 1024 * 1024,
             ttl: TtlPolicy::default(),
             purge_token: None,
+            max_api_body: DEFAULT_MAX_API_BODY,
         }
     }
 }
@@ -334,6 +342,24 @@ impl Edge {
 
     /// `/v1/*`: the API, never cached.
     async fn api(&self, request: Request<Incoming>, client: SocketAddr) -> Response<Body> {
+        let declared = request
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+        if declared.is_some_and(|length| length > self.0.settings.max_api_body) {
+            let mut response = json_error(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "too_large",
+                &format!(
+                    "the body is larger than {} bytes",
+                    self.0.settings.max_api_body
+                ),
+            );
+            response
+                .headers_mut()
+                .insert(header::CONNECTION, HeaderValue::from_static("close"));
+            return response;
+        }
         match self.0.origins.api(request, client).await {
             Ok(mut response) => {
                 response.headers_mut().insert(

@@ -606,8 +606,7 @@ async fn hostile_uploads_are_refused_quickly_and_leave_nothing_behind(pool: PgPo
         "1 GiB fast: ended after {ended:?}"
     );
 
-    // The same body trickled at 64 KiB every 100 ms: 408 at the upload timeout (2 s here),
-    // and the connection is released.
+    // The same body trickled at 64 KiB every 100 ms: refused as soon as its size is read.
     let (answer, ended) = dev
         .raw_upload(
             &huge_head,
@@ -618,10 +617,33 @@ async fn hostile_uploads_are_refused_quickly_and_leave_nothing_behind(pool: PgPo
         .await;
     report.push(format!("1 GiB body, slow: {answer:?} after {ended:?}"));
     let answer = answer.unwrap_or_default();
-    assert!(answer.contains(" 408 "), "1 GiB slow: {answer}");
+    assert!(answer.contains(" 413 "), "1 GiB slow: {answer}");
+    assert!(
+        ended < Duration::from_secs(3),
+        "1 GiB slow: ended after {ended:?}"
+    );
+
+    // A body within the limit, sent slowly: 408 at the upload timeout (2 s here), and the
+    // connection is released.
+    let slow_head = format!(
+        "POST /v1/images HTTP/1.1\r\nhost: x\r\nauthorization: Bearer {token}\r\n\
+         content-type: image/jpeg\r\ncontent-length: {}\r\n\r\n",
+        16 << 20
+    );
+    let (answer, ended) = dev
+        .raw_upload(
+            &slow_head,
+            &chunk[..64 * 1024],
+            Duration::from_millis(100),
+            Duration::from_secs(20),
+        )
+        .await;
+    report.push(format!("16 MiB body, slow: {answer:?} after {ended:?}"));
+    let answer = answer.unwrap_or_default();
+    assert!(answer.contains(" 408 "), "16 MiB slow: {answer}");
     assert!(
         ended < Duration::from_secs(5),
-        "1 GiB slow: ended after {ended:?}"
+        "16 MiB slow: ended after {ended:?}"
     );
 
     // Headers that never end, a byte a second: the connection is closed at the header
