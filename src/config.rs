@@ -13,7 +13,7 @@ use anyhow::Context as _;
 use crate::api::{ApiSettings, AppState, JwtKeys, Parts, Quotas};
 use crate::db::Db;
 use crate::edge::{Edge, EdgeSettings, Origins, TtlPolicy};
-use crate::engine::{Engine, EngineConfig};
+use crate::engine::{Engine, EngineConfig, ShrinkOnLoad};
 use crate::http::SharedSecret;
 use crate::invalidate::{CloudFrontInvalidator, Invalidator, LocalInvalidator};
 use crate::ratelimit::Quota;
@@ -37,6 +37,26 @@ pub struct EngineArgs {
     /// libvips threads per render (0: the number of cores).
     #[arg(long, env = "IMGEDGE_VIPS_CONCURRENCY", default_value_t = 0)]
     pub vips_concurrency: u32,
+    /// How far a JPEG shrinks while it is decoded: `fast` (the largest factor the resize
+    /// allows, as Sharp does) or `margin` (libvips thumbnail's: a factor of two less).
+    #[arg(long, env = "IMGEDGE_SHRINK_ON_LOAD", value_enum, default_value_t = ShrinkOnLoadArg::Fast)]
+    pub shrink_on_load: ShrinkOnLoadArg,
+}
+
+/// [`ShrinkOnLoad`] as a flag's value.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum ShrinkOnLoadArg {
+    Fast,
+    Margin,
+}
+
+impl From<ShrinkOnLoadArg> for ShrinkOnLoad {
+    fn from(arg: ShrinkOnLoadArg) -> Self {
+        match arg {
+            ShrinkOnLoadArg::Fast => ShrinkOnLoad::Fast,
+            ShrinkOnLoadArg::Margin => ShrinkOnLoad::Margin,
+        }
+    }
 }
 
 impl EngineArgs {
@@ -46,6 +66,7 @@ impl EngineArgs {
             max_output_pixels: self.max_output_pixels,
             render_timeout: Duration::from_millis(self.render_timeout_ms),
             vips_concurrency: self.vips_concurrency,
+            shrink_on_load: self.shrink_on_load.into(),
             ..EngineConfig::default()
         }
     }

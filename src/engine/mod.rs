@@ -79,6 +79,24 @@ pub struct EngineConfig {
     pub avif_effort: u8,
     /// Font for text watermarks (a fontconfig name).
     pub watermark_font: String,
+    /// How far a JPEG is shrunk while it is decoded.
+    pub shrink_on_load: ShrinkOnLoad,
+}
+
+/// How far a JPEG is shrunk while it is decoded (its DCT scaling: 1/2, 1/4 or 1/8), before
+/// the Lanczos resize does the rest. The decode is most of a render's time, and its cost
+/// falls with the factor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ShrinkOnLoad {
+    /// The largest factor the resize allows, as Sharp's default (`fastShrinkOnLoad`) and
+    /// imgproxy do: 6000 → 800 pixels decodes at 1/4, a quarter of the pixels of `Margin`.
+    /// Against a resize from the whole image it adds less error than WebP at quality 80
+    /// does (docs/performance.md has the figures).
+    #[default]
+    Fast,
+    /// libvips' `thumbnail` choice: leave at least a factor of two to the resize
+    /// (6000 → 800 decodes at 1/2), for the least aliasing, at up to twice the decode work.
+    Margin,
 }
 
 impl Default for EngineConfig {
@@ -90,6 +108,7 @@ impl Default for EngineConfig {
             vips_concurrency: 0,
             avif_effort: 4,
             watermark_font: "DejaVu Sans Bold".to_owned(),
+            shrink_on_load: ShrinkOnLoad::default(),
         }
     }
 }
@@ -202,6 +221,7 @@ pub struct Decoded(Arc<DecodedParts>);
 struct DecodedParts {
     image: vips::MemoryImage,
     info: SourceInfo,
+    policy: ShrinkOnLoad,
     shrink: u32,
     /// How long the decode took.
     took: Duration,
@@ -233,7 +253,7 @@ impl Decoded {
     /// would be as sharp, but its rounding of the other side can differ by a pixel, and a
     /// URL's output must not depend on what happened to be kept.)
     pub fn serves(&self, spec: &TransformSpec) -> bool {
-        self.0.shrink == pipeline::shrink_on_load(spec, &self.0.info)
+        self.0.shrink == pipeline::shrink_on_load(spec, &self.0.info, self.0.policy)
     }
 }
 
@@ -345,7 +365,8 @@ impl Engine {
         if keep_up_to == 0 || !keepable {
             return Ok(None);
         }
-        let shrink = pipeline::shrink_on_load(spec, &info);
+        let policy = self.config.shrink_on_load;
+        let shrink = pipeline::shrink_on_load(spec, &info, policy);
         let image = vips::decode_to_memory(bytes, shrink, keep_up_to, |image| deadline.arm(image))
             .map_err(|e| {
                 if deadline.expired() {
@@ -358,6 +379,7 @@ impl Engine {
             Decoded(Arc::new(DecodedParts {
                 image,
                 info,
+                policy,
                 shrink,
                 took: started.elapsed(),
             }))

@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use super::deadline::Deadline;
 use super::vips::{self, Codec, Flip, Image, MemoryImage, Resize as VipsResize};
-use super::{EngineConfig, EngineError, Rendered, SourceFormat, SourceInfo, Timings};
+use super::{EngineConfig, EngineError, Rendered, ShrinkOnLoad, SourceFormat, SourceInfo, Timings};
 use crate::url::{Fit, Format, Resize, TransformSpec, WatermarkText};
 
 /// A target dimension large enough to mean "no limit" to libvips' thumbnail.
@@ -50,12 +50,13 @@ fn sizing(resize: Resize, source: (u32, u32)) -> (VipsResize, Option<(u32, u32)>
     }
 }
 
-/// The JPEG shrink-on-load factor libvips' thumbnail picks for `spec` on a source of
-/// `info`'s size: the largest of 8, 4 and 2 that leaves at least a factor of two for the
-/// resize after it, so the block shrink adds no aliasing. Other formats decode whole (1).
-/// A render from an intermediate decoded at this factor is byte-identical to thumbnail's
-/// own (tested in the engine's tests, on the libvips linked).
-pub(super) fn shrink_on_load(spec: &TransformSpec, info: &SourceInfo) -> u32 {
+/// The JPEG shrink-on-load factor for `spec` on a source of `info`'s size under `policy`:
+/// the largest of 8, 4 and 2 that the resize's common shrink allows, leaving it a factor of
+/// two more under [`ShrinkOnLoad::Margin`] (which is libvips' thumbnail's own rule). Other
+/// formats decode whole (1). A render from an intermediate decoded at this factor is
+/// byte-identical to the render from the original (tested in the engine's tests, on the
+/// libvips linked).
+pub(super) fn shrink_on_load(spec: &TransformSpec, info: &SourceInfo, policy: ShrinkOnLoad) -> u32 {
     if info.format != SourceFormat::Jpeg {
         return 1;
     }
@@ -74,12 +75,14 @@ pub(super) fn shrink_on_load(spec: &TransformSpec, info: &SourceInfo) -> u32 {
             h.min(v)
         }
     };
-    match shrink {
-        s if s >= 16.0 => 8,
-        s if s >= 8.0 => 4,
-        s if s >= 4.0 => 2,
-        _ => 1,
-    }
+    let margin = match policy {
+        ShrinkOnLoad::Fast => 1.0,
+        ShrinkOnLoad::Margin => 2.0,
+    };
+    [8, 4, 2]
+        .into_iter()
+        .find(|&factor| shrink >= f64::from(factor) * margin)
+        .unwrap_or(1)
 }
 
 /// Where a render's pixels come from.
@@ -159,7 +162,14 @@ pub(super) fn run(
         .unwrap_or_else(|| info.format.default_output(info.has_alpha));
     let (resize, pad) = sizing(spec.resize, (info.width, info.height));
     let mut image = match source {
-        Source::Encoded(bytes) => vips::thumbnail(bytes, resize),
+        // libvips' thumbnail picks its own factor, the `Margin` one; any other is asked of
+        // the loader, and thumbnail_image resizes what it decodes, as from a kept decode.
+        Source::Encoded(bytes) => match shrink_on_load(spec, info, config.shrink_on_load) {
+            factor if factor > 1 && factor != shrink_on_load(spec, info, ShrinkOnLoad::Margin) => {
+                vips::thumbnail_shrunk(bytes, factor, resize)
+            }
+            _ => vips::thumbnail(bytes, resize),
+        },
         Source::Decoded(image) => image.thumbnail(resize),
     }
     .map_err(|e| EngineError::Corrupt(e.to_string()))?;

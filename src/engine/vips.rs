@@ -510,23 +510,50 @@ impl MemoryImage {
     /// What [`thumbnail`] does after shrink-on-load: EXIF orientation, sRGB, resize. A new
     /// pipeline that reads this image and leaves it as it is.
     pub(super) fn thumbnail(&self, resize: Resize) -> Result<Image, VipsError> {
-        let (width, height, size, crop) = thumbnail_args(resize);
-        // SAFETY: valid input and out pointers; NULL-terminated options. The operation takes
-        // its own reference to the input.
-        image_op("thumbnail_image", |out| unsafe {
-            vips_thumbnail_image(
-                self.0.ptr(),
-                out,
-                width,
-                c"height".as_ptr(),
-                height,
-                c"size".as_ptr(),
-                size,
-                c"crop".as_ptr(),
-                crop,
-                END,
-            )
-        })
+        thumbnail_image(&self.0, resize)
+    }
+}
+
+/// [`thumbnail`] with the JPEG shrink-on-load factor (2, 4 or 8) chosen by the caller: the
+/// loader decodes at 1/`shrink`, and the rest is what a [`MemoryImage`] decoded at that
+/// factor gets, so the two give the same bytes.
+pub(super) fn thumbnail_shrunk(
+    bytes: &[u8],
+    shrink: u32,
+    resize: Resize,
+) -> Result<Image, VipsError> {
+    // SAFETY: as for `thumbnail`: callers keep `bytes` alive for the whole render.
+    let loaded = unsafe { load_sequential(bytes, &shrink_option(shrink))? };
+    thumbnail_image(&loaded, resize)
+}
+
+/// libvips' `thumbnail_image`: EXIF orientation, sRGB, resize, in a new pipeline on `image`.
+fn thumbnail_image(image: &Image, resize: Resize) -> Result<Image, VipsError> {
+    let (width, height, size, crop) = thumbnail_args(resize);
+    // SAFETY: valid input and out pointers; NULL-terminated options. The operation takes
+    // its own reference to the input.
+    image_op("thumbnail_image", |out| unsafe {
+        vips_thumbnail_image(
+            image.ptr(),
+            out,
+            width,
+            c"height".as_ptr(),
+            height,
+            c"size".as_ptr(),
+            size,
+            c"crop".as_ptr(),
+            crop,
+            END,
+        )
+    })
+}
+
+/// The JPEG loader's option string for a shrink-on-load factor (none for 1).
+fn shrink_option(shrink: u32) -> CString {
+    if shrink > 1 {
+        CString::new(format!("shrink={shrink}")).unwrap_or_default()
+    } else {
+        CString::default()
     }
 }
 
@@ -548,11 +575,7 @@ pub(super) fn decode_to_memory<G>(
     max_bytes: u64,
     watch: impl FnOnce(&Image) -> G,
 ) -> Result<Option<MemoryImage>, VipsError> {
-    let options = if shrink > 1 {
-        CString::new(format!("shrink={shrink}")).unwrap_or_default()
-    } else {
-        CString::default()
-    };
+    let options = shrink_option(shrink);
     // SAFETY: the lazily loaded image reads `bytes` only while it is evaluated, inside
     // copy_memory below, and is dropped before returning; the memory image that copy_memory
     // makes holds its own pixels and no link to the loader.
