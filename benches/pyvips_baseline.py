@@ -1,8 +1,12 @@
 """libvips called directly, in process: the baseline for benches/engine.rs.
 
-Does exactly what imgedge's engine does for `width=800&format=webp` on a JPEG: thumbnail
-from the buffer (shrink-on-load, EXIF orientation), then WebP at quality 80 with metadata
-stripped. Prints one JSON line: the median and mean time per render in milliseconds.
+Does exactly what imgedge's engine does for `width=800&format=webp` on a JPEG: decode with
+shrink-on-load at the engine's factor (its default policy, `fast`, or `margin`, thumbnail's
+own; see `ShrinkOnLoad` in src/engine/mod.rs), EXIF orientation and resize by
+thumbnail, then WebP at quality 80 with metadata stripped. Prints one JSON line: the median
+and mean time per render in milliseconds.
+
+    pyvips_baseline.py PHOTO WIDTH [ITERATIONS] [fast|margin]
 """
 
 import json
@@ -16,14 +20,23 @@ import pyvips
 def main() -> None:
     path, width = sys.argv[1], int(sys.argv[2])
     iterations = int(sys.argv[3]) if len(sys.argv) > 3 else 30
+    policy = sys.argv[4] if len(sys.argv) > 4 else "fast"
     data = open(path, "rb").read()
+    source_width = pyvips.Image.new_from_buffer(data, "").width
+    # Each factor with the least shrink that takes it, as src/engine/pipeline.rs has them.
+    thresholds = [(8, 16), (4, 4), (2, 2)] if policy == "fast" else [(8, 16), (4, 8), (2, 4)]
+    shrink = next((f for f, least in thresholds if source_width / width >= least), 1)
     # Same libvips settings as the engine: no operation cache, default concurrency.
     pyvips.cache_set_max(0)
     pyvips.cache_set_max_mem(0)
     pyvips.cache_set_max_files(0)
 
     def render() -> bytes:
-        image = pyvips.Image.thumbnail_buffer(data, width, height=10_000_000, size="down", fail_on="error")
+        if policy == "fast" and shrink > 1:
+            loaded = pyvips.Image.new_from_buffer(data, "", shrink=shrink, access="sequential", fail_on="error")
+            image = loaded.thumbnail_image(width, height=10_000_000, size="down")
+        else:
+            image = pyvips.Image.thumbnail_buffer(data, width, height=10_000_000, size="down", fail_on="error")
         return image.webpsave_buffer(Q=80, strip=True)
 
     for _ in range(3):
@@ -37,6 +50,7 @@ def main() -> None:
         "median_ms": round(statistics.median(times), 2),
         "mean_ms": round(statistics.mean(times), 2),
         "iterations": iterations,
+        "shrink_on_load": policy,
         "libvips": pyvips.version(0) and f"{pyvips.version(0)}.{pyvips.version(1)}.{pyvips.version(2)}",
     }))
 

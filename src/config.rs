@@ -37,8 +37,9 @@ pub struct EngineArgs {
     /// libvips threads per render (0: the number of cores).
     #[arg(long, env = "IMGEDGE_VIPS_CONCURRENCY", default_value_t = 0)]
     pub vips_concurrency: u32,
-    /// How far a JPEG shrinks while it is decoded: `fast` (the largest factor the resize
-    /// allows, as Sharp does) or `margin` (libvips thumbnail's: a factor of two less).
+    /// How far a JPEG shrinks while it is decoded: `fast` (1/4 as soon as the resize shrinks
+    /// by 4, as Sharp does) or `margin` (libvips thumbnail's, leaving the resize a factor of
+    /// two).
     #[arg(long, env = "IMGEDGE_SHRINK_ON_LOAD", value_enum, default_value_t = ShrinkOnLoadArg::Fast)]
     pub shrink_on_load: ShrinkOnLoadArg,
 }

@@ -95,6 +95,7 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    limit_malloc_arenas();
     let cli = Cli::parse();
     telemetry::init_tracing(cli.log_json);
     match cli.command {
@@ -229,6 +230,23 @@ fn serve(role: impl Future<Output = anyhow::Result<()>>) -> ExitCode {
         Err(err) => {
             tracing::error!(error = format!("{err:#}"), "exiting");
             ExitCode::FAILURE
+        }
+    }
+}
+
+/// Caps glibc's malloc at two arenas unless `MALLOC_ARENA_MAX` says otherwise. By default
+/// glibc gives each thread that allocates concurrently an arena of its own, up to eight per
+/// core, and libvips' worker threads allocate tile buffers on all of them: freed memory
+/// stays spread over arenas that are not reused, and resident memory grows with the number of
+/// threads, not with the work. Two arenas cut the peak of eight concurrent 20 MP renders by
+/// about 30 % with no loss of throughput (docs/performance.md). Called before any thread
+/// starts, as mallopt requires.
+fn limit_malloc_arenas() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    if std::env::var_os("MALLOC_ARENA_MAX").is_none() {
+        // SAFETY: mallopt only sets an allocator parameter; no other thread exists yet.
+        unsafe {
+            libc::mallopt(libc::M_ARENA_MAX, 2);
         }
     }
 }

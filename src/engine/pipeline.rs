@@ -50,12 +50,10 @@ fn sizing(resize: Resize, source: (u32, u32)) -> (VipsResize, Option<(u32, u32)>
     }
 }
 
-/// The JPEG shrink-on-load factor for `spec` on a source of `info`'s size under `policy`:
-/// the largest of 8, 4 and 2 that the resize's common shrink allows, leaving it a factor of
-/// two more under [`ShrinkOnLoad::Margin`] (which is libvips' thumbnail's own rule). Other
-/// formats decode whole (1). A render from an intermediate decoded at this factor is
-/// byte-identical to the render from the original (tested in the engine's tests, on the
-/// libvips linked).
+/// The JPEG shrink-on-load factor for `spec` on a source of `info`'s size under `policy`
+/// (see [`ShrinkOnLoad`]); other formats decode whole (1). A render from an intermediate
+/// decoded at this factor is byte-identical to the render from the original (tested in the
+/// engine's tests, on the libvips linked).
 pub(super) fn shrink_on_load(spec: &TransformSpec, info: &SourceInfo, policy: ShrinkOnLoad) -> u32 {
     if info.format != SourceFormat::Jpeg {
         return 1;
@@ -75,14 +73,15 @@ pub(super) fn shrink_on_load(spec: &TransformSpec, info: &SourceInfo, policy: Sh
             h.min(v)
         }
     };
-    let margin = match policy {
-        ShrinkOnLoad::Fast => 1.0,
-        ShrinkOnLoad::Margin => 2.0,
+    // Each factor with the least common shrink that takes it.
+    let thresholds = match policy {
+        ShrinkOnLoad::Fast => [(8, 16.0), (4, 4.0), (2, 2.0)],
+        ShrinkOnLoad::Margin => [(8, 16.0), (4, 8.0), (2, 4.0)],
     };
-    [8, 4, 2]
+    thresholds
         .into_iter()
-        .find(|&factor| shrink >= f64::from(factor) * margin)
-        .unwrap_or(1)
+        .find(|&(_, least)| shrink >= least)
+        .map_or(1, |(factor, _)| factor)
 }
 
 /// Where a render's pixels come from.

@@ -1045,20 +1045,38 @@ fn a_kept_intermediate_renders_the_same_bytes_as_the_original() {
 #[test]
 fn one_intermediate_serves_the_widths_that_decode_alike() {
     let bytes = photo(DETAIL);
-    // 1024 pixels: widths 129 to 256 shrink on load by 4 (`Fast`: a factor of 4 to 8 is
-    // left to the resize) or by 2 (`Margin`: at least a factor of 2 is left).
-    for (policy, factor) in [(ShrinkOnLoad::Fast, 4), (ShrinkOnLoad::Margin, 2)] {
+    // detail.jpg is 1024 pixels wide. `Fast` decodes widths 65 to 256 at 1/4; `Margin`
+    // decodes 129 to 256 at 1/2 and 65 to 128 at 1/4.
+    let cases = [
+        (
+            ShrinkOnLoad::Fast,
+            4,
+            [
+                "width=100&format=png",
+                "width=256",
+                "width=180&grayscale=1&format=webp",
+            ],
+            ["width=300", "width=60", "width=40&height=40&fit=cover"],
+        ),
+        (
+            ShrinkOnLoad::Margin,
+            2,
+            [
+                "width=129&format=png",
+                "width=256",
+                "width=180&grayscale=1&format=webp",
+            ],
+            ["width=128", "width=300", "width=60&height=60&fit=cover"],
+        ),
+    ];
+    for (policy, factor, served, not_served) in cases {
         let engine = engine_with(policy);
         let (_, kept) = engine
             .render_keeping(&bytes, &spec("width=200"), KEEP)
             .expect("renders");
         let kept = kept.expect("kept");
         assert_eq!(kept.shrink(), factor, "{policy:?}");
-        for query in [
-            "width=129&format=png",
-            "width=256",
-            "width=180&grayscale=1&format=webp",
-        ] {
+        for query in served {
             let spec = spec(query);
             assert!(kept.serves(&spec), "{policy:?} {query}");
             let from_kept = engine.render_decoded(&kept, &spec).expect("renders");
@@ -1066,7 +1084,7 @@ fn one_intermediate_serves_the_widths_that_decode_alike() {
             assert!(from_kept.bytes == direct.bytes, "{policy:?} {query}");
         }
         // Another factor decodes differently (more or fewer pixels): not served.
-        for query in ["width=128", "width=300", "width=60&height=60&fit=cover"] {
+        for query in not_served {
             assert!(!kept.serves(&spec(query)), "{policy:?} {query}");
         }
     }
@@ -1085,7 +1103,7 @@ fn a_fast_shrink_on_load_looks_like_the_careful_one() {
         for query in [
             "width=300&format=png",
             "width=200&format=png",
-            "width=100&format=png",
+            "width=150&format=png",
         ] {
             let spec = spec(query);
             let (a, b) = (
