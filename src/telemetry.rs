@@ -15,6 +15,14 @@ pub fn install_metrics() -> &'static PrometheusHandle {
             .expect("no other metrics recorder is installed in this process");
         crate::ratelimit::describe_metrics();
         crate::cache::describe_metrics();
+        // Which build answers, and which libvips it renders with: a variant's bytes depend
+        // on both.
+        metrics::gauge!(
+            "imgedge_build_info",
+            "version" => env!("CARGO_PKG_VERSION"),
+            "libvips" => crate::engine::Engine::vips_version(),
+        )
+        .set(1.0);
         handle
     })
 }
