@@ -350,15 +350,7 @@ async fn bad_uploads_are_refused_and_nothing_is_stored(pool: PgPool) {
         .expect("JSON");
     assert_eq!(list["items"], json!([]), "nothing in PostgreSQL");
 
-    let resp = app
-        .http
-        .post(app.url("/v1/images"))
-        .bearer_auth(&token)
-        .header("content-type", "text/plain")
-        .body("hi")
-        .send()
-        .await
-        .expect("request");
+    let resp = app.upload_raw(&token, "text/plain", b"hi".to_vec()).await;
     assert_error(resp, 415, "unsupported_media_type").await;
 }
 
@@ -398,15 +390,10 @@ async fn the_upload_form_is_one_file_field(pool: PgPool) {
             .expect("request");
         assert_error(resp, 400, code).await;
     }
+    let empty = b"--b--\r\n".to_vec();
     let resp = app
-        .http
-        .post(app.url("/v1/images"))
-        .bearer_auth(&token)
-        .header("content-type", "multipart/form-data; boundary=b")
-        .body("--b--\r\n")
-        .send()
-        .await
-        .expect("request");
+        .upload_raw(&token, "multipart/form-data; boundary=b", empty)
+        .await;
     assert_error(resp, 400, "missing_file").await;
     assert!(app.objects().await.is_empty(), "nothing in S3");
 }
