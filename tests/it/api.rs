@@ -66,12 +66,7 @@ async fn register_login_upload_list_get_url_delete(pool: PgPool) {
     );
 
     // List and get.
-    let list: Value = app
-        .get(&token, "/v1/images")
-        .await
-        .json()
-        .await
-        .expect("JSON");
+    let list = app.list(&token).await;
     assert_eq!(list["items"].as_array().map(Vec::len), Some(1));
     assert_eq!(list["items"][0]["id"], id.as_str());
     assert!(list["next_cursor"].is_null());
@@ -121,12 +116,7 @@ async fn register_login_upload_list_get_url_delete(pool: PgPool) {
         app.objects().await
     );
     assert_eq!(*app.invalidated.0.lock().expect("lock"), vec![id.clone()]);
-    let list: Value = app
-        .get(&token, "/v1/images")
-        .await
-        .json()
-        .await
-        .expect("JSON");
+    let list = app.list(&token).await;
     assert_eq!(
         list["items"].as_array().map(Vec::len),
         Some(0),
@@ -259,12 +249,7 @@ async fn users_cannot_see_or_touch_each_others_images(pool: PgPool) {
     // An id that does not exist answers the same.
     let missing = format!("/v1/images/{}", uuid::Uuid::new_v4());
     assert_error(app.get(&bob, &missing).await, 404, "not_found").await;
-    let list: Value = app
-        .get(&bob, "/v1/images")
-        .await
-        .json()
-        .await
-        .expect("JSON");
+    let list = app.list(&bob).await;
     assert_eq!(list["items"], json!([]));
     // Alice still has everything, in the database and in S3.
     assert_eq!(app.get(&alice, &path).await.status(), 200);
@@ -342,12 +327,7 @@ async fn bad_uploads_are_refused_and_nothing_is_stored(pool: PgPool) {
         }
     }
     assert!(app.objects().await.is_empty(), "nothing in S3");
-    let list: Value = app
-        .get(&token, "/v1/images")
-        .await
-        .json()
-        .await
-        .expect("JSON");
+    let list = app.list(&token).await;
     assert_eq!(list["items"], json!([]), "nothing in PostgreSQL");
 
     let resp = app.upload_raw(&token, "text/plain", b"hi".to_vec()).await;
@@ -811,12 +791,7 @@ async fn injection_and_traversal_strings_are_refused_everywhere(pool: PgPool) {
         .await
         .expect("users table");
     assert!(users >= 1);
-    let list: Value = app
-        .get(&token, "/v1/images")
-        .await
-        .json()
-        .await
-        .expect("JSON");
+    let list = app.list(&token).await;
     assert_eq!(list["items"].as_array().map(Vec::len), Some(1), "{list}");
     assert_eq!(list["items"][0]["id"], id.as_str());
 }

@@ -211,6 +211,15 @@ impl TestApp {
             .expect("request")
     }
 
+    /// The first page of the caller's images.
+    pub(crate) async fn list(&self, token: &str) -> Value {
+        self.get(token, "/v1/images")
+            .await
+            .json()
+            .await
+            .expect("JSON")
+    }
+
     pub(crate) async fn get(&self, token: &str, path: &str) -> reqwest::Response {
         self.http
             .get(self.url(path))

@@ -549,22 +549,10 @@ async fn hostile_uploads_are_refused_quickly_and_leave_nothing_behind(pool: PgPo
 
     // What was accepted goes through the real transformer: a variant, or a clean error.
     for (what, id) in &accepted {
-        let minted: Value = dev
-            .http
-            .get(format!(
-                "{}/v1/images/{id}/url?width=100&format=webp",
-                dev.base
-            ))
-            .bearer_auth(&token)
-            .send()
-            .await
-            .expect("mint")
-            .json()
-            .await
-            .expect("JSON");
-        let url = minted["url"].as_str().expect("url");
+        let url =
+            crate::binary::mint(&dev.http, &dev.base, &token, id, "width=100&format=webp").await;
         let started = Instant::now();
-        let resp = dev.http.get(url).send().await.expect("variant");
+        let resp = dev.http.get(&url).send().await.expect("variant");
         let elapsed = started.elapsed();
         let status = resp.status().as_u16();
         let body = resp.bytes().await.expect("body");
