@@ -8,8 +8,8 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use imgedge::engine::{Engine, EngineConfig};
-use imgedge::url::TransformSpec;
+use imgedge_engine::{Engine, EngineConfig};
+use imgedge_url::TransformSpec;
 
 fn corpus_dir() -> PathBuf {
     if let Some(dir) = std::env::var_os("IMGEDGE_CORPUS_DIR") {

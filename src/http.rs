@@ -72,7 +72,10 @@ pub fn json_error(status: StatusCode, code: &str, message: &str) -> Response<Bod
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/json"),
     );
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static(crate::protocol::NO_STORE),
+    );
     response
 }
 

@@ -23,7 +23,7 @@ use hyper_util::rt::TokioExecutor;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::storage::{Timeouts, http_client, timeout_config};
-use crate::url::ImageId;
+use imgedge_url::ImageId;
 
 /// An invalidation that did not happen.
 #[derive(Debug, Clone, thiserror::Error)]

@@ -9,9 +9,11 @@ use clap::{Parser, Subcommand};
 use imgedge::config::{
     ApiArgs, DatabaseArgs, DevArgs, EdgeArgs, EngineArgs, S3Args, TransformerArgs, parse_secret,
 };
-use imgedge::engine::Engine;
-use imgedge::url::UrlSecret;
+use imgedge::settings::LOCAL_S3_ADDR;
+use imgedge::startup::{self, Connections};
 use imgedge::{api, db, shutdown, telemetry, tools};
+use imgedge_engine::Engine;
+use imgedge_url::UrlSecret;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -56,7 +58,7 @@ enum Command {
     /// Run the embedded S3-compatible server (development and tests).
     #[cfg(feature = "embedded-s3")]
     S3 {
-        #[arg(long, env = "IMGEDGE_S3_LISTEN", default_value = "127.0.0.1:9000")]
+        #[arg(long, env = "IMGEDGE_S3_LISTEN", default_value = LOCAL_S3_ADDR)]
         listen: std::net::SocketAddr,
         /// Where objects are kept.
         #[arg(long, env = "IMGEDGE_S3_DIR")]
@@ -100,23 +102,24 @@ fn main() -> ExitCode {
     telemetry::init_tracing(cli.log_json);
     match cli.command {
         Command::Api(args) => serve(async move {
-            let state = imgedge::config::api_state(&args).await?;
-            let listener = tokio::net::TcpListener::bind(args.listen)
-                .await
-                .with_context(|| format!("binding {}", args.listen))?;
+            let connections = Connections::open(&args.backend()).await?;
+            let state = startup::api(args.role(), &connections).await?;
+            let listener = bind(args.listen).await?;
             tracing::info!(addr = %listener.local_addr()?, "api listening");
             api::run(listener, state, shutdown::signal()).await?;
             Ok(())
         }),
         Command::Transformer(args) => serve(async move {
-            let transformer = imgedge::config::transformer(&args).await?;
+            let connections = Connections::open(&args.backend()).await?;
+            let transformer = startup::transformer(args.role(), &connections);
             let listener = bind(args.listen).await?;
             tracing::info!(addr = %listener.local_addr()?, "transformer listening");
             imgedge::transformer::run(listener, transformer, shutdown::signal()).await;
             Ok(())
         }),
         Command::Edge(args) => serve(async move {
-            let edge = imgedge::config::edge(&args).await;
+            let store = imgedge::storage::ObjectStore::connect(&args.s3.config()).await;
+            let edge = startup::edge(args.role(), store);
             let listener = bind(args.listen).await?;
             tracing::info!(addr = %listener.local_addr()?, "edge listening");
             imgedge::edge::run(listener, edge, shutdown::signal()).await;
@@ -124,14 +127,15 @@ fn main() -> ExitCode {
         }),
         #[cfg(feature = "embedded-s3")]
         Command::Dev(args) => serve(async move {
-            imgedge::dev::run(args.config(), shutdown::signal(), |url| {
+            // Boxed: the whole stack's start-up is a large future.
+            Box::pin(imgedge::dev::run(args.settings(), shutdown::signal(), |url| {
                 println!("imgedge is running at {url}/");
-            })
+            }))
             .await
         }),
         Command::Migrate(args) => serve(async move {
             // Waits for a database that is still starting (containers, dev stacks).
-            db::migrate_command(&args.database_url, std::time::Duration::from_secs(30)).await?;
+            db::migrate_command(&args.settings(), std::time::Duration::from_secs(30)).await?;
             tracing::info!("migrations applied");
             Ok(())
         }),
@@ -141,7 +145,7 @@ fn main() -> ExitCode {
             min_age_secs,
             dry_run,
         } => serve(async move {
-            let db = db::Db::connect(&database.database_url, 4).await?;
+            let db = db::Db::connect(&database.settings()).await?;
             let store = imgedge::storage::ObjectStore::connect(&s3.config()).await;
             let min_age = std::time::Duration::from_secs(min_age_secs);
             let report = imgedge::reconcile::reconcile(&db, &store, min_age, dry_run).await?;
@@ -155,9 +159,7 @@ fn main() -> ExitCode {
             access_key_id,
             secret_access_key,
         } => serve(async move {
-            let listener = tokio::net::TcpListener::bind(listen)
-                .await
-                .with_context(|| format!("binding {listen}"))?;
+            let listener = bind(listen).await?;
             tracing::info!(addr = %listener.local_addr()?, dir = %dir.display(), "embedded S3 listening");
             imgedge::storage::embedded::serve(
                 listener,

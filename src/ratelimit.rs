@@ -45,9 +45,40 @@ impl Quota {
         }
     }
 
+    /// The average rate per minute.
+    pub fn per_minute_rate(&self) -> u64 {
+        let period = self.period.as_millis().max(1);
+        (u128::from(self.per_period) * 60_000 / period) as u64
+    }
+
     /// The steady-state spacing of requests (the emission interval).
     pub fn interval(&self) -> Duration {
         Duration::from_micros(Gcra::from_quota(self).interval_us)
+    }
+}
+
+/// `PER_MINUTE:BURST`, as the command line takes quotas: `1200:200`.
+impl std::fmt::Display for Quota {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}", self.per_minute_rate(), self.burst)
+    }
+}
+
+/// A quota's text was not `PER_MINUTE:BURST` with two positive integers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("expected two positive integers, PER_MINUTE:BURST")]
+pub struct BadQuota;
+
+impl std::str::FromStr for Quota {
+    type Err = BadQuota;
+
+    fn from_str(text: &str) -> Result<Quota, BadQuota> {
+        let (rate, burst) = text.split_once(':').ok_or(BadQuota)?;
+        let number = |s: &str| s.trim().parse::<u32>().ok().filter(|n| *n > 0);
+        match (number(rate), number(burst)) {
+            (Some(per_minute), Some(burst)) => Ok(Quota::per_minute(per_minute, burst)),
+            _ => Err(BadQuota),
+        }
     }
 }
 

@@ -40,6 +40,31 @@ pub enum RedisError {
     Unexpected(String),
 }
 
+/// Which Redis, and the prefix of every key this deployment uses there.
+#[derive(Clone)]
+pub struct RedisSettings {
+    /// `redis://[user:password@]host:port[/db]` (`rediss://` for TLS); `Debug` hides it.
+    pub url: String,
+    pub prefix: String,
+}
+
+impl Default for RedisSettings {
+    fn default() -> Self {
+        RedisSettings {
+            url: "redis://127.0.0.1:6379".into(),
+            prefix: "imgedge:".into(),
+        }
+    }
+}
+
+impl fmt::Debug for RedisSettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RedisSettings")
+            .field("prefix", &self.prefix)
+            .finish_non_exhaustive()
+    }
+}
+
 /// Timing of a [`RedisHandle`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RedisOptions {

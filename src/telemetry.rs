@@ -20,7 +20,7 @@ pub fn install_metrics() -> &'static PrometheusHandle {
         metrics::gauge!(
             "imgedge_build_info",
             "version" => env!("CARGO_PKG_VERSION"),
-            "libvips" => crate::engine::Engine::vips_version(),
+            "libvips" => imgedge_engine::Engine::vips_version(),
         )
         .set(1.0);
         handle

@@ -5,8 +5,8 @@ use std::path::Path;
 
 use serde_json::{Value, json};
 
-use crate::engine::{Engine, EngineError, Rendered};
-use crate::url::{ImageId, Sig, TransformSpec, UrlError, UrlKey, UrlSecret, path_with_query};
+use imgedge_engine::{Engine, EngineError, Rendered};
+use imgedge_url::{ImageId, Sig, TransformSpec, UrlError, UrlKey, UrlSecret, path_with_query};
 
 /// Failure of `imgedge render`.
 #[derive(Debug, thiserror::Error)]

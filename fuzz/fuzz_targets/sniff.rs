@@ -1,4 +1,4 @@
-//! Feeds arbitrary bytes to the upload type sniffer, `imgedge::sniff::sniff`.
+//! Feeds arbitrary bytes to the upload type sniffer, `imgedge_upload::sniff`.
 //!
 //! The sniffer walks each format's structure by offsets and lengths read from the file, so
 //! besides never panicking (no slice out of range, no overflow: the fuzz build has overflow
@@ -14,7 +14,7 @@
 //!   end (`NoEnd`); taking trailing zeros away may only make a file `NoEnd`.
 #![no_main]
 
-use imgedge::sniff::{SniffError, Sniffed, sniff};
+use imgedge_upload::{SniffError, Sniffed, sniff};
 use libfuzzer_sys::fuzz_target;
 
 /// The format whose magic number `bytes` starts with, written from the formats' own

@@ -6,7 +6,7 @@
 //! canonical to the same spec, and its redirect location must parse as canonical too.
 #![no_main]
 
-use imgedge::url::{TransformRequest, TransformSpec};
+use imgedge_url::{TransformRequest, TransformSpec};
 use libfuzzer_sys::fuzz_target;
 
 const PATH: &str = "/i/7b2c7c1e-0f6a-4b9e-9d3e-2f1a5c8b9e01/AAAAAAAAAAAAAAAAAAAAAA";

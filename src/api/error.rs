@@ -7,12 +7,12 @@ use std::time::Duration;
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use imgedge_engine::EngineError;
+use imgedge_upload::{Refusal, SniffError};
+use imgedge_url::UrlError;
 use serde::Serialize;
 
-use crate::engine::EngineError;
 use crate::ratelimit::Decision;
-use crate::sniff::SniffError;
-use crate::url::UrlError;
 
 /// The JSON body of every error response.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -58,14 +58,12 @@ pub enum ApiError {
     EmailTaken,
     #[error("the upload is larger than {0} bytes")]
     TooLarge(u64),
-    #[error("the upload has {frames} frames; the limit is {limit}")]
-    TooManyFrames { frames: u32, limit: u32 },
     #[error("too many requests")]
     RateLimited(Decision),
     #[error(transparent)]
     Url(#[from] UrlError),
     #[error(transparent)]
-    Sniff(#[from] SniffError),
+    Upload(#[from] Refusal),
     #[error(transparent)]
     Image(#[from] EngineError),
     #[error("{0:?} unavailable: {1}")]
@@ -92,29 +90,40 @@ impl ApiError {
             ApiError::UploadTimeout(_) => (StatusCode::REQUEST_TIMEOUT, "upload_timeout"),
             ApiError::EmailTaken => (StatusCode::CONFLICT, "email_taken"),
             ApiError::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "too_large"),
-            ApiError::TooManyFrames { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "too_many_frames"),
             ApiError::RateLimited(_) => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
             ApiError::Url(e) => (StatusCode::BAD_REQUEST, e.code()),
-            ApiError::Sniff(SniffError::Empty) => (StatusCode::BAD_REQUEST, "empty_file"),
-            ApiError::Sniff(SniffError::Unknown | SniffError::TrailingData(_)) => {
-                (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_format")
+            ApiError::Upload(Refusal::Sniff(SniffError::Empty)) => {
+                (StatusCode::BAD_REQUEST, "empty_file")
             }
-            ApiError::Sniff(SniffError::NoEnd) => {
+            ApiError::Upload(
+                Refusal::Sniff(SniffError::Unknown | SniffError::TrailingData(_))
+                | Refusal::FormatMismatch { .. },
+            ) => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_format"),
+            ApiError::Upload(Refusal::Sniff(SniffError::NoEnd)) => {
                 (StatusCode::UNPROCESSABLE_ENTITY, "corrupt_image")
             }
-            ApiError::Image(e) => match e {
-                EngineError::Empty => (StatusCode::BAD_REQUEST, e.code()),
-                EngineError::UnsupportedFormat => (StatusCode::UNSUPPORTED_MEDIA_TYPE, e.code()),
-                EngineError::TooManyPixels { .. }
-                | EngineError::OutputTooLarge { .. }
-                | EngineError::Corrupt(_) => (StatusCode::UNPROCESSABLE_ENTITY, e.code()),
-                EngineError::Timeout(_) => (StatusCode::SERVICE_UNAVAILABLE, e.code()),
-                EngineError::Init(_) | EngineError::Failed(_) => {
-                    (StatusCode::INTERNAL_SERVER_ERROR, "internal")
-                }
-            },
+            ApiError::Upload(Refusal::TooManyFrames { .. }) => {
+                (StatusCode::UNPROCESSABLE_ENTITY, "too_many_frames")
+            }
+            ApiError::Upload(Refusal::Image(e)) | ApiError::Image(e) => {
+                ApiError::image_status_and_code(e)
+            }
             ApiError::Unavailable(..) => (StatusCode::SERVICE_UNAVAILABLE, "service_unavailable"),
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
+        }
+    }
+
+    fn image_status_and_code(e: &EngineError) -> (StatusCode, &'static str) {
+        match e {
+            EngineError::Empty => (StatusCode::BAD_REQUEST, e.code()),
+            EngineError::UnsupportedFormat => (StatusCode::UNSUPPORTED_MEDIA_TYPE, e.code()),
+            EngineError::TooManyPixels { .. }
+            | EngineError::OutputTooLarge { .. }
+            | EngineError::Corrupt(_) => (StatusCode::UNPROCESSABLE_ENTITY, e.code()),
+            EngineError::Timeout(_) => (StatusCode::SERVICE_UNAVAILABLE, e.code()),
+            EngineError::Init(_) | EngineError::Failed(_) => {
+                (StatusCode::INTERNAL_SERVER_ERROR, "internal")
+            }
         }
     }
 
@@ -122,10 +131,13 @@ impl ApiError {
     fn public_message(&self) -> String {
         match self {
             ApiError::BadJson(_) => "the request body is not valid JSON for this endpoint".into(),
-            ApiError::Image(EngineError::Corrupt(_)) | ApiError::Sniff(SniffError::NoEnd) => {
-                "the image is corrupt or truncated".into()
-            }
+            ApiError::Image(EngineError::Corrupt(_))
+            | ApiError::Upload(
+                Refusal::Image(EngineError::Corrupt(_)) | Refusal::Sniff(SniffError::NoEnd),
+            ) => "the image is corrupt or truncated".into(),
+            ApiError::Upload(Refusal::FormatMismatch { .. }) => SniffError::Unknown.to_string(),
             ApiError::Image(EngineError::Init(_) | EngineError::Failed(_))
+            | ApiError::Upload(Refusal::Image(EngineError::Init(_) | EngineError::Failed(_)))
             | ApiError::Internal(_) => "internal error".into(),
             ApiError::Unavailable(..) => {
                 "a service this request needs is unavailable; retry shortly".into()

@@ -8,6 +8,8 @@ use axum::extract::{FromRequest, Multipart, Path, Query, RawQuery, Request, Stat
 use axum::http::{StatusCode, header};
 use axum::response::Response;
 use futures::StreamExt as _;
+use imgedge_upload::{Accepted, UploadLimits};
+use imgedge_url::{ImageId, Sig, TransformSpec, UrlKey, path_with_query};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -17,9 +19,6 @@ use super::error::{ApiError, ErrorBody};
 use super::{AppState, UserClass, with_limit_headers};
 use crate::cache::MetaCache;
 use crate::db::{Image, NewImage, PageCursor};
-use crate::engine::SourceInfo;
-use crate::sniff::{Sniffed, sniff};
-use crate::url::{ImageId, Sig, TransformSpec, UrlKey, path_with_query};
 
 const DEFAULT_PAGE: u32 = 20;
 const MAX_PAGE: u32 = 100;
@@ -243,14 +242,10 @@ fn multipart_error(e: &axum::extract::multipart::MultipartError, limit: u64) -> 
     }
 }
 
-/// The upload's checks that need libvips, cheapest first: the header (format, pixel limit,
-/// frame count) before any pixel is decoded, then a full decode as proof the file is whole.
-/// Off the async threads, and bounded to one per core.
-async fn verify_image(
-    state: &AppState,
-    sniffed: Sniffed,
-    bytes: Bytes,
-) -> Result<SourceInfo, ApiError> {
+/// The upload's checks ([`imgedge_upload::check`]): its type from its bytes, then libvips'
+/// header (format, pixel limit, frame count) before any pixel is decoded, then a full decode
+/// as proof the file is whole. Off the async threads, and bounded to one per core.
+async fn check_upload(state: &AppState, bytes: Bytes) -> Result<Accepted, ApiError> {
     let _slot = state
         .0
         .decode_slots
@@ -258,23 +253,13 @@ async fn verify_image(
         .await
         .map_err(|e| ApiError::Internal(e.to_string()))?;
     let engine = state.0.engine.clone();
-    let max_frames = state.0.settings.max_frames;
-    tokio::task::spawn_blocking(move || {
-        let info = engine.inspect(&bytes)?;
-        if !sniffed.agrees_with(info.format) {
-            return Err(ApiError::Sniff(crate::sniff::SniffError::Unknown));
-        }
-        if info.frames > max_frames {
-            return Err(ApiError::TooManyFrames {
-                frames: info.frames,
-                limit: max_frames,
-            });
-        }
-        engine.verify(&bytes)?;
-        Ok(info)
-    })
-    .await
-    .map_err(|e| ApiError::Internal(e.to_string()))?
+    let limits = UploadLimits {
+        max_frames: state.0.settings.max_frames,
+    };
+    tokio::task::spawn_blocking(move || imgedge_upload::check(&engine, &bytes, limits))
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?
+        .map_err(ApiError::from)
 }
 
 #[utoipa::path(post, path = "/v1/images", tag = "images",
@@ -309,8 +294,7 @@ pub(super) async fn upload(
     let (filename, bytes) = tokio::time::timeout(deadline, read_upload(&state, request))
         .await
         .map_err(|_| ApiError::UploadTimeout(deadline))??;
-    let sniffed = sniff(&bytes)?;
-    let info = verify_image(&state, sniffed, bytes.clone()).await?;
+    let Accepted { sniffed, info } = check_upload(&state, bytes.clone()).await?;
 
     let id = Uuid::new_v4();
     let key = ImageId::from_uuid(id).original_key();

@@ -36,12 +36,12 @@ pub use jwt::JwtKeys;
 
 use crate::cache::MetaCache;
 use crate::db::Db;
-use crate::engine::Engine;
 use crate::invalidate::Invalidator;
 use crate::ratelimit::{Quota, RateLimiter};
 use crate::redis::RedisHandle;
 use crate::storage::ObjectStore;
-use crate::url::UrlSecret;
+use imgedge_engine::Engine;
+use imgedge_url::UrlSecret;
 
 /// Per-class request quotas.
 #[derive(Debug, Clone, Copy)]
@@ -57,19 +57,14 @@ pub struct Quotas {
 
 impl Default for Quotas {
     fn default() -> Self {
-        let per_minute = |per_period, burst| Quota {
-            per_period,
-            period: Duration::from_mins(1),
-            burst,
-        };
         Quotas {
-            upload: per_minute(60, 20),
-            read: per_minute(1200, 200),
-            mint: per_minute(1200, 200),
-            write: per_minute(120, 30),
-            login_ip: per_minute(60, 20),
-            login_email: per_minute(10, 5),
-            register_ip: per_minute(20, 10),
+            upload: Quota::per_minute(60, 20),
+            read: Quota::per_minute(1200, 200),
+            mint: Quota::per_minute(1200, 200),
+            write: Quota::per_minute(120, 30),
+            login_ip: Quota::per_minute(60, 20),
+            login_email: Quota::per_minute(10, 5),
+            register_ip: Quota::per_minute(20, 10),
         }
     }
 }
@@ -79,6 +74,8 @@ impl Default for Quotas {
 pub struct ApiSettings {
     /// Base URL of the CDN that serves `/i/...` (no trailing slash).
     pub cdn_base: String,
+    /// How long access tokens live.
+    pub access_token_ttl: Duration,
     pub max_upload_bytes: u64,
     pub max_frames: u32,
     pub refresh_token_ttl: Duration,
@@ -87,6 +84,8 @@ pub struct ApiSettings {
     /// loses the connection, so slow senders cannot hold connections and memory.
     pub upload_timeout: Duration,
     pub quotas: Quotas,
+    /// How long image metadata stays in the Redis cache.
+    pub cache_ttl: Duration,
     /// Proxies (the edge, a load balancer) whose `X-Forwarded-For` names the client that
     /// per-address limits count.
     pub trusted_proxies: Vec<ipnet::IpNet>,
@@ -95,13 +94,15 @@ pub struct ApiSettings {
 impl Default for ApiSettings {
     fn default() -> Self {
         ApiSettings {
-            cdn_base: "http://127.0.0.1:8000".into(),
+            cdn_base: format!("http://{}", crate::settings::LOCAL_EDGE_ADDR),
+            access_token_ttl: Duration::from_mins(15),
             max_upload_bytes: 25 * 1024 * 1024,
             max_frames: 1000,
             refresh_token_ttl: Duration::from_hours(30 * 24),
             request_timeout: Duration::from_mins(1),
             upload_timeout: Duration::from_secs(30),
             quotas: Quotas::default(),
+            cache_ttl: Duration::from_mins(5),
             trusted_proxies: Vec::new(),
         }
     }
@@ -146,7 +147,6 @@ pub struct Parts {
     pub jwt: JwtKeys,
     pub url_secret: UrlSecret,
     pub invalidator: Arc<dyn Invalidator>,
-    pub cache_ttl: Duration,
 }
 
 impl AppState {
@@ -154,7 +154,7 @@ impl AppState {
         let cores = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
         AppState(Arc::new(Inner {
             limiter: RateLimiter::new(parts.redis.clone()),
-            cache: MetaCache::new(parts.redis.clone(), parts.cache_ttl),
+            cache: MetaCache::new(parts.redis.clone(), parts.settings.cache_ttl),
             settings: parts.settings,
             db: parts.db,
             store: parts.store,

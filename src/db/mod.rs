@@ -95,6 +95,35 @@ fn unavailable_code(code: &str) -> bool {
     code.starts_with("08") || code.starts_with("53") || code.starts_with("57P") || code == "57014"
 }
 
+/// How to reach PostgreSQL: what every role that uses the database is given.
+#[derive(Clone)]
+pub struct DatabaseSettings {
+    /// The connection URL (it may hold a password: `Debug` does not show it).
+    pub url: String,
+    /// The most connections the pool opens.
+    pub max_connections: u32,
+}
+
+impl DatabaseSettings {
+    pub const DEFAULT_MAX_CONNECTIONS: u32 = 16;
+
+    /// `url` with the default pool size.
+    pub fn new(url: impl Into<String>) -> DatabaseSettings {
+        DatabaseSettings {
+            url: url.into(),
+            max_connections: Self::DEFAULT_MAX_CONNECTIONS,
+        }
+    }
+}
+
+impl std::fmt::Debug for DatabaseSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DatabaseSettings")
+            .field("max_connections", &self.max_connections)
+            .finish_non_exhaustive()
+    }
+}
+
 /// The database: a Postgres connection pool and the operations on it.
 #[derive(Clone, Debug)]
 pub struct Db {
@@ -108,17 +137,24 @@ impl Db {
         clippy::unused_async,
         reason = "async in the interface, so an eager connect can replace the lazy one"
     )]
-    pub async fn connect(url: &str, max_connections: u32) -> Result<Db, DbError> {
+    pub async fn connect(settings: &DatabaseSettings) -> Result<Db, DbError> {
         // A statement that hangs (locks, a stalled server) fails instead of holding the
         // request until its deadline; it maps to `Unavailable` (SQLSTATE 57014).
-        let options = PgConnectOptions::from_str(url)?
+        let options = PgConnectOptions::from_str(&settings.url)?
             .application_name("imgedge")
             .options([("statement_timeout", "10s")]);
+        let max_connections = settings.max_connections.max(1);
         let pool = PgPoolOptions::new()
-            .max_connections(max_connections.max(1))
+            .max_connections(max_connections)
             .acquire_timeout(ACQUIRE_TIMEOUT)
             .connect_lazy_with(options);
+        tracing::info!(max_connections, "database pool");
         Ok(Db { pool })
+    }
+
+    /// The most connections the pool opens.
+    pub fn max_connections(&self) -> u32 {
+        self.pool.options().get_max_connections()
     }
 
     /// Wraps an existing pool (tests get one per database from `#[sqlx::test]`).
@@ -145,11 +181,11 @@ impl Db {
     }
 }
 
-/// `imgedge migrate`: connects to `database_url` and applies the migrations, retrying for
+/// `imgedge migrate`: connects to the database and applies the migrations, retrying for
 /// up to `wait` while the database is unavailable (a container that starts with its
 /// database); `Duration::ZERO` tries once.
-pub async fn migrate_command(database_url: &str, wait: Duration) -> Result<(), DbError> {
-    let db = Db::connect(database_url, 2).await?;
+pub async fn migrate_command(settings: &DatabaseSettings, wait: Duration) -> Result<(), DbError> {
+    let db = Db::connect(settings).await?;
     let started = Instant::now();
     let result = loop {
         match db.migrate().await {

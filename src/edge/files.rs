@@ -55,7 +55,7 @@ pub(super) async fn serve(dir: &Path, request: Request<Incoming>) -> Response<Bo
     // Vite names built assets by content hash: they never change. The page itself must be
     // revalidated so that a new build is picked up.
     let cache_control = if path.starts_with("/assets/") && !route {
-        "public, max-age=31536000, immutable"
+        crate::protocol::IMMUTABLE_CACHE_CONTROL
     } else {
         "no-cache"
     };

@@ -22,7 +22,7 @@ mod origin;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use bytes::Bytes;
 use http_body_util::BodyExt as _;
@@ -35,9 +35,11 @@ pub use cache::{EdgeCache, Entry, Origin, PathPattern, TtlPolicy};
 pub use origin::Origins;
 
 use crate::http::{Body, SharedSecret, full, json_error};
+use crate::protocol::{
+    IMMUTABLE_CACHE_CONTROL, REDIRECT_CACHE_CONTROL, REFUSAL_CACHE_CONTROL, variant_etag,
+};
 use crate::singleflight::{Role, SingleFlight};
-use crate::transformer::{VARIANT_CACHE_CONTROL, variant_etag};
-use crate::url::{TransformRequest, known_query};
+use imgedge_url::{TransformRequest, known_query};
 
 /// The purge endpoint's path.
 pub const PURGE_PATH: &str = "/_edge/purge";
@@ -267,7 +269,7 @@ impl Edge {
                 let mut answer = Answer::json(StatusCode::BAD_REQUEST, e.code(), &e.to_string());
                 answer.headers.insert(
                     header::CACHE_CONTROL,
-                    HeaderValue::from_static("public, max-age=10"),
+                    HeaderValue::from_static(REFUSAL_CACHE_CONTROL),
                 );
                 return answer;
             }
@@ -279,7 +281,7 @@ impl Edge {
             }
             answer.headers.insert(
                 header::CACHE_CONTROL,
-                HeaderValue::from_static("public, max-age=86400"),
+                HeaderValue::from_static(REDIRECT_CACHE_CONTROL),
             );
             return answer;
         }
@@ -508,7 +510,7 @@ impl Answer {
             .cache_control
             .as_deref()
             .and_then(|cc| HeaderValue::from_str(cc).ok())
-            .unwrap_or(HeaderValue::from_static(VARIANT_CACHE_CONTROL));
+            .unwrap_or(HeaderValue::from_static(IMMUTABLE_CACHE_CONTROL));
         answer.headers.insert(header::CACHE_CONTROL, cache_control);
         if let Ok(etag) = HeaderValue::from_str(&variant_etag(&object.bytes)) {
             answer.headers.insert(header::ETAG, etag);
@@ -637,12 +639,6 @@ pub async fn run(listener: TcpListener, edge: Edge, shutdown: impl Future<Output
     )
     .await;
 }
-
-/// How long the transformer may take to answer the edge by default: longer than its worst
-/// case with default settings (a wait for another process's render lease, 30 s, then a
-/// render's own budget, 20 s, plus S3), so the edge does not give up on a render that will
-/// complete.
-pub const DEFAULT_ORIGIN_TIMEOUT: Duration = Duration::from_secs(75);
 
 #[cfg(test)]
 mod tests {

@@ -14,8 +14,8 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 
 use crate::http::{Body, BoxError, SharedSecret};
+use crate::protocol::ORIGIN_SECRET_HEADER;
 use crate::storage::{Object, ObjectStore, StorageError};
-use crate::transformer::ORIGIN_SECRET_HEADER;
 
 /// Largest response the edge takes from the transformer (a variant is far smaller).
 const MAX_VARIANT_BYTES: usize = 128 * 1024 * 1024;

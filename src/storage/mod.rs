@@ -47,6 +47,20 @@ pub struct S3Config {
     pub force_path_style: bool,
 }
 
+impl Default for S3Config {
+    /// AWS S3 in `us-east-1`, bucket `imgedge`, credentials from the default chain.
+    fn default() -> Self {
+        S3Config {
+            endpoint: None,
+            region: "us-east-1".into(),
+            bucket: "imgedge".into(),
+            access_key_id: String::new(),
+            secret_access_key: String::new(),
+            force_path_style: false,
+        }
+    }
+}
+
 impl fmt::Debug for S3Config {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("S3Config")

@@ -15,8 +15,8 @@ use std::time::Duration;
 
 use uuid::Uuid;
 
-use crate::engine::Decoded;
-use crate::url::TransformSpec;
+use imgedge_engine::Decoded;
+use imgedge_url::TransformSpec;
 
 /// Size and lifetime of the cache.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -6,15 +6,12 @@ use hyper::header::{self, HeaderName, HeaderValue};
 use hyper::{Response, StatusCode};
 
 use crate::db::DbError;
-use crate::engine::EngineError;
 use crate::http::{Body, json_error};
+use crate::protocol::{NO_STORE, REFUSAL_CACHE_CONTROL};
 use crate::ratelimit::Decision;
 use crate::storage::StorageError;
-use crate::url::UrlError;
-
-/// How long a shared cache may keep a refusal that depends only on the URL (400, 403): long
-/// enough that a burst of bad requests stops at the edge, short enough to forget a mistake.
-pub const REFUSAL_MAX_AGE: u32 = 10;
+use imgedge_engine::EngineError;
+use imgedge_url::UrlError;
 
 /// Why a request got no variant.
 #[derive(Debug, thiserror::Error)]
@@ -147,8 +144,7 @@ impl TransformerError {
                 // Answers that depend on the URL alone: an edge may keep them briefly.
                 headers.push((
                     header::CACHE_CONTROL,
-                    HeaderValue::from_str(&format!("public, max-age={REFUSAL_MAX_AGE}"))
-                        .unwrap_or(HeaderValue::from_static("no-store")),
+                    HeaderValue::from_static(REFUSAL_CACHE_CONTROL),
                 ));
             }
             // Waiting does not lift a cap.
@@ -168,7 +164,7 @@ impl TransformerError {
             .iter()
             .any(|(name, _)| name == header::CACHE_CONTROL)
         {
-            headers.push((header::CACHE_CONTROL, HeaderValue::from_static("no-store")));
+            headers.push((header::CACHE_CONTROL, HeaderValue::from_static(NO_STORE)));
         }
         PublicError {
             status,

@@ -32,28 +32,20 @@ use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 
 pub use decoded::DecodedCacheSettings;
-pub use error::{PublicError, REFUSAL_MAX_AGE, TransformerError};
+pub use error::{PublicError, TransformerError};
 
 use crate::db::{Db, NewVariant, VariantRecorded};
-use crate::engine::{Decoded, Engine, EngineError, Rendered, Timings};
 use crate::http::{Body, SharedSecret, full};
+use crate::protocol::{
+    IMMUTABLE_CACHE_CONTROL, ORIGIN_SECRET_HEADER, REDIRECT_CACHE_CONTROL, RenderBudget,
+    variant_etag,
+};
 use crate::ratelimit::{Quota, RateLimiter};
 use crate::redis::RedisHandle;
 use crate::singleflight::{Role, SingleFlight};
 use crate::storage::{Object, ObjectStore};
-use crate::url::{Format, TransformRequest, UrlSecret};
-
-/// The header through which an edge proves it is one (`CloudFront`'s origin custom header).
-pub const ORIGIN_SECRET_HEADER: &str = "x-imgedge-origin-secret";
-
-/// The lifetime of every variant: its URL names its content, so it never changes.
-pub const VARIANT_CACHE_CONTROL: &str = "public, max-age=31536000, immutable";
-
-/// The strong `ETag` of a variant's bytes: the same whichever origin serves them.
-pub fn variant_etag(bytes: &[u8]) -> String {
-    let hash = blake3::hash(bytes);
-    format!("\"{}\"", &hash.to_hex()[..32])
-}
+use imgedge_engine::{Decoded, Engine, EngineError, Rendered, Timings};
+use imgedge_url::{Format, TransformRequest, UrlSecret};
 
 /// Limits and sizes of the role.
 #[derive(Debug, Clone)]
@@ -66,19 +58,8 @@ pub struct TransformerSettings {
     pub workers: usize,
     /// Renders admitted to wait for the pool; beyond, 503.
     pub queue: usize,
-    /// How long a request waits for another process's render of the same variant (whose
-    /// lease that process renews while it works). Longer than the engine's render timeout.
-    pub lease: Duration,
     /// Originals kept decoded for more variants of them (see [`decoded`]).
     pub decoded_cache: DecodedCacheSettings,
-}
-
-impl TransformerSettings {
-    /// The lease that suits a render budget: the decode of the original and the render are
-    /// each bounded by it, plus the fetch and the store.
-    pub fn lease_for(render_timeout: Duration) -> Duration {
-        render_timeout.max(Duration::from_secs(5)) * 2 + Duration::from_secs(10)
-    }
 }
 
 impl Default for TransformerSettings {
@@ -88,7 +69,6 @@ impl Default for TransformerSettings {
             render_quota: Quota::per_minute(600, 120),
             workers: 0,
             queue: 64,
-            lease: Duration::from_secs(30),
             decoded_cache: DecodedCacheSettings::default(),
         }
     }
@@ -112,6 +92,8 @@ pub struct Transformer(Arc<Inner>);
 
 struct Inner {
     settings: TransformerSettings,
+    /// How long a variant's production may take, from the engine's render timeout.
+    budget: RenderBudget,
     db: Db,
     store: ObjectStore,
     redis: Option<RedisHandle>,
@@ -213,6 +195,7 @@ impl Transformer {
             n => n,
         };
         Transformer(Arc::new(Inner {
+            budget: RenderBudget::new(parts.engine.config().render_timeout),
             limiter: RateLimiter::new(parts.redis.clone()),
             pool: Pool::new(workers, parts.settings.queue, cores),
             flights: SingleFlight::new(),
@@ -348,7 +331,7 @@ impl Transformer {
         let image = *request.image_id().as_uuid();
         let sig = &request.sig().to_string();
         let started = Instant::now();
-        let deadline = started + self.0.settings.lease;
+        let deadline = started + self.0.budget.peer_wait();
         let mut pause = Duration::from_millis(50);
         while Instant::now() < deadline {
             tokio::time::sleep(pause).await;
@@ -409,7 +392,7 @@ impl Transformer {
                 &key,
                 bytes.clone(),
                 content_type,
-                VARIANT_CACHE_CONTROL,
+                IMMUTABLE_CACHE_CONTROL,
                 &canonical_query,
             )
             .await?;
@@ -500,7 +483,13 @@ impl Transformer {
             let leader = role == Role::Leader;
             let took = decoded.decode_time();
             let mut rendered = self
-                .on_worker(move |engine| engine.render_decoded(&decoded, &spec))
+                .on_worker(move |engine| {
+                    if leader {
+                        engine.render_first(&decoded, &spec)
+                    } else {
+                        engine.render_decoded(&decoded, &spec)
+                    }
+                })
                 .await?;
             if leader {
                 rendered.timings.decode += took;
@@ -527,7 +516,7 @@ impl Transformer {
         &self,
         image: uuid::Uuid,
         key: &str,
-        spec: crate::url::TransformSpec,
+        spec: imgedge_url::TransformSpec,
     ) -> Result<Fetched, TransformerError> {
         // The original is fetched only once a worker is free, so that waiting renders hold
         // no image in memory.
@@ -658,7 +647,8 @@ pub async fn run(
     )
     .await;
     let started = Instant::now();
-    while !transformer.0.flights.is_empty() && started.elapsed() < transformer.0.settings.lease {
+    while !transformer.0.flights.is_empty() && started.elapsed() < transformer.0.budget.production()
+    {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
@@ -705,7 +695,7 @@ fn variant_response(variant: &Variant, role: Role) -> Response<Body> {
     );
     headers.insert(
         header::CACHE_CONTROL,
-        HeaderValue::from_static(VARIANT_CACHE_CONTROL),
+        HeaderValue::from_static(IMMUTABLE_CACHE_CONTROL),
     );
     if let Ok(etag) = HeaderValue::from_str(&variant.etag) {
         headers.insert(header::ETAG, etag);
@@ -729,7 +719,7 @@ fn redirect(location: &str) -> Response<Body> {
     }
     response.headers_mut().insert(
         header::CACHE_CONTROL,
-        HeaderValue::from_static("public, max-age=86400"),
+        HeaderValue::from_static(REDIRECT_CACHE_CONTROL),
     );
     response
 }

@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 
 use futures::StreamExt as _;
-use imgedge::url::{ImageId, TransformSpec, UrlKey, signed_path};
+use imgedge_url::{ImageId, TransformSpec, UrlKey, signed_path};
 use serde_json::Value;
 use sqlx::PgPool;
 

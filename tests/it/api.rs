@@ -3,7 +3,7 @@
 use base64::Engine as _;
 use imgedge::api::ApiSettings;
 use imgedge::ratelimit::Quota;
-use imgedge::url::{ImageId, Sig, UrlKey};
+use imgedge_url::{ImageId, Sig, UrlKey};
 use serde_json::{Value, json};
 use sqlx::PgPool;
 

@@ -6,14 +6,15 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use base64::Engine as _;
-use imgedge::api::{self, ApiSettings, AppState, JwtKeys, Parts};
+use imgedge::api::{self, ApiSettings};
 use imgedge::db::Db;
-use imgedge::engine::{Engine, EngineConfig};
 use imgedge::invalidate::{InvalidateError, Invalidator};
 use imgedge::redis::RedisHandle;
+use imgedge::startup::{self, ApiRole, Connections, Invalidation};
 use imgedge::storage::embedded::EmbeddedS3;
 use imgedge::storage::{ObjectStore, S3Config};
-use imgedge::url::{ImageId, UrlSecret};
+use imgedge_engine::{Engine, EngineConfig};
+use imgedge_url::{ImageId, UrlSecret};
 use reqwest::multipart;
 use serde_json::{Value, json};
 use sqlx::PgPool;
@@ -45,7 +46,10 @@ impl Default for Options {
     fn default() -> Self {
         Options {
             redis_url: "redis://127.0.0.1:6379".into(),
-            settings: ApiSettings::default(),
+            settings: ApiSettings {
+                cache_ttl: Duration::from_mins(1),
+                ..ApiSettings::default()
+            },
         }
     }
 }
@@ -69,9 +73,10 @@ impl Drop for TestApp {
     }
 }
 
-pub(crate) fn jwt_keys() -> JwtKeys {
+/// The tests' JWT key list: one key, `test`, of [`JWT_SECRET`].
+pub(crate) fn jwt_key_list() -> String {
     let secret = base64::engine::general_purpose::STANDARD.encode(JWT_SECRET);
-    JwtKeys::parse(&format!("test={secret}"), "test", Duration::from_mins(15)).expect("keys")
+    format!("test={secret}")
 }
 
 /// An embedded S3 server in a temporary directory, and a client of its bucket (created).
@@ -109,17 +114,24 @@ impl TestApp {
         let redis = RedisHandle::new(&options.redis_url, &prefix).expect("redis url");
         let invalidated = Arc::new(RecordingInvalidator::default());
         let url_secret = UrlSecret::from_bytes([9; 32]);
-        let state = AppState::new(Parts {
-            settings: options.settings,
+        let connections = Connections {
             db: Db::from_pool(pool),
             store: store.clone(),
             redis: Some(redis),
             engine: Engine::new(EngineConfig::default()).expect("libvips"),
-            jwt: jwt_keys(),
-            url_secret: UrlSecret::from_bytes([9; 32]),
-            invalidator: invalidated.clone(),
-            cache_ttl: Duration::from_mins(1),
-        });
+        };
+        let state = startup::api(
+            ApiRole {
+                settings: options.settings,
+                jwt_keys: jwt_key_list(),
+                jwt_active_kid: "test".into(),
+                url_secret: url_secret.clone(),
+                invalidation: Invalidation::Custom(invalidated.clone()),
+            },
+            &connections,
+        )
+        .await
+        .expect("the API assembles");
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind api");
         let base = format!("http://{}", listener.local_addr().expect("addr"));
         let (stop, stopped) = oneshot::channel::<()>();

@@ -5,8 +5,8 @@ use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
 use imgedge::db::{
-    Db, DbError, Image, NewImage, NewRefreshToken, NewVariant, PageCursor, Rotation,
-    VariantRecorded,
+    DatabaseSettings, Db, DbError, Image, NewImage, NewRefreshToken, NewVariant, PageCursor,
+    Rotation, VariantRecorded,
 };
 use sqlx::PgPool;
 use time::OffsetDateTime;
@@ -553,9 +553,8 @@ async fn migrate_is_idempotent(pool: PgPool) {
 #[tokio::test]
 async fn an_unreachable_database_is_unavailable_within_seconds() {
     // Nothing listens on port 1; the lazy pool lets `connect` itself succeed.
-    let db = Db::connect("postgres://postgres@127.0.0.1:1/postgres", 4)
-        .await
-        .expect("a lazy pool");
+    let unreachable = DatabaseSettings::new("postgres://postgres@127.0.0.1:1/postgres");
+    let db = Db::connect(&unreachable).await.expect("a lazy pool");
     let started = Instant::now();
     let ping = db.ping().await;
     assert!(matches!(ping, Err(DbError::Unavailable(_))), "{ping:?}");
@@ -567,9 +566,7 @@ async fn an_unreachable_database_is_unavailable_within_seconds() {
         started.elapsed()
     );
 
-    let migrated =
-        imgedge::db::migrate_command("postgres://postgres@127.0.0.1:1/postgres", Duration::ZERO)
-            .await;
+    let migrated = imgedge::db::migrate_command(&unreachable, Duration::ZERO).await;
     assert!(
         matches!(migrated, Err(DbError::Unavailable(_))),
         "{migrated:?}"
@@ -578,6 +575,6 @@ async fn an_unreachable_database_is_unavailable_within_seconds() {
 
 #[tokio::test]
 async fn a_malformed_url_is_an_error_not_a_panic() {
-    let result = Db::connect("not a url", 1).await;
+    let result = Db::connect(&DatabaseSettings::new("not a url")).await;
     assert!(matches!(result, Err(DbError::Other(_))), "{result:?}");
 }

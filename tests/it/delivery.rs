@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use imgedge::transformer::TransformerSettings;
-use imgedge::url::UrlSecret;
+use imgedge_url::UrlSecret;
 use serde_json::Value;
 use sqlx::PgPool;
 
@@ -681,4 +681,68 @@ async fn two_transformers_render_a_variant_once(pool: PgPool) {
     assert_eq!((rendered, waited), (1, 1), "{first} | {second}");
     let image_id: uuid::Uuid = image["id"].as_str().expect("id").parse().expect("uuid");
     assert_eq!(stack.db.variant_count(image_id).await.expect("count"), 1);
+}
+
+/// Every operation of the spec on every input format, unshrunk and slightly shrunk, through
+/// the edge: each answers 200 with the variant the engine's own test expects (see
+/// `operations.rs`). An unshrunk rotation or flip of a JPEG or PNG once answered 500.
+#[sqlx::test]
+async fn every_operation_on_every_format_renders_through_the_edge(pool: PgPool) {
+    use crate::operations::{OPERATIONS, Size, check, input};
+    let stack = Stack::spawn_with(
+        pool,
+        StackOptions {
+            transformer: TransformerSettings {
+                render_quota: imgedge::ratelimit::Quota::per_minute(600, 600),
+                ..TransformerSettings::default()
+            },
+            ..StackOptions::default()
+        },
+    )
+    .await;
+    let token = stack.user("owner@example.com").await;
+    let engine = crate::support::engine();
+    let mut failures = Vec::new();
+    for format in [
+        "jpeg",
+        "jpeg-oriented",
+        "png",
+        "webp",
+        "avif",
+        "gif",
+        "heic",
+    ] {
+        let input = input(format);
+        let image = stack.upload(&token, input.name, input.bytes.clone()).await;
+        let id = image["id"].as_str().expect("id");
+        for operation in OPERATIONS {
+            for size in [Size::Unchanged, Size::SmallShrink] {
+                let query = size.query(operation, &input);
+                let response = stack.get(&stack.mint(&token, id, &query).await).await;
+                let status = response.status();
+                let body = response.bytes().await.expect("body");
+                if status != 200 {
+                    let text = String::from_utf8_lossy(&body);
+                    failures.push(format!("{} {query}: {status} {text}", input.name));
+                    continue;
+                }
+                let info = engine.inspect(&body).expect("the variant is an image");
+                let out = imgedge_engine::Rendered {
+                    bytes: body.to_vec(),
+                    format: match info.format {
+                        imgedge_engine::SourceFormat::Jpeg => imgedge_url::Format::Jpeg,
+                        imgedge_engine::SourceFormat::Png => imgedge_url::Format::Png,
+                        imgedge_engine::SourceFormat::Webp => imgedge_url::Format::Webp,
+                        imgedge_engine::SourceFormat::Avif => imgedge_url::Format::Avif,
+                        other => panic!("{query}: a variant in {other:?}"),
+                    },
+                    width: info.width,
+                    height: info.height,
+                    timings: imgedge_engine::Timings::default(),
+                };
+                check(&input, operation, size, &out);
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }

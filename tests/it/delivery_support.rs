@@ -3,27 +3,23 @@
 //! on its own port-0 listener and talking over real HTTP; a fresh PostgreSQL database per
 //! test and Redis under a prefix of its own.
 
-use std::sync::Arc;
-use std::time::Duration;
-
-use imgedge::api::{self, ApiSettings, AppState};
+use imgedge::api::ApiSettings;
 use imgedge::db::Db;
-use imgedge::edge::{self, Edge, EdgeSettings, Origins};
-use imgedge::engine::{Engine, EngineConfig};
+use imgedge::edge::{self, EdgeSettings};
 use imgedge::http::SharedSecret;
-use imgedge::invalidate::LocalInvalidator;
 use imgedge::redis::RedisHandle;
+use imgedge::startup::{self, Connections, StackSettings, TransformerRole};
 use imgedge::storage::ObjectStore;
 use imgedge::storage::embedded::EmbeddedS3;
-use imgedge::transformer::{self, Transformer, TransformerSettings};
-use imgedge::url::UrlSecret;
+use imgedge::transformer::{self, TransformerSettings};
+use imgedge_engine::{Engine, EngineConfig};
+use imgedge_url::UrlSecret;
 use reqwest::multipart;
 use serde_json::{Value, json};
 use sqlx::PgPool;
-use tokio::net::TcpListener;
 use tokio::sync::watch;
 
-use crate::api_support::{PASSWORD, jwt_keys, start_s3};
+use crate::api_support::{PASSWORD, jwt_key_list, start_s3};
 
 pub(crate) const ORIGIN_SECRET: &str = "test-origin-secret";
 pub(crate) const PURGE_TOKEN: &str = "test-purge-token";
@@ -53,7 +49,7 @@ pub(crate) struct Stack {
     pub(crate) http: reqwest::Client,
     pub(crate) store: ObjectStore,
     pub(crate) db: Db,
-    redis: RedisHandle,
+    connections: Connections,
     url_secret: UrlSecret,
     _s3: EmbeddedS3,
     _s3_dir: tempfile::TempDir,
@@ -66,10 +62,12 @@ impl Drop for Stack {
     }
 }
 
-async fn loopback() -> (TcpListener, String) {
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let url = format!("http://{}", listener.local_addr().expect("addr"));
-    (listener, url)
+/// Completes when the stack is dropped.
+fn until_stopped(stop: &watch::Sender<bool>) -> impl Future<Output = ()> + Send + 'static {
+    let mut stopped = stop.subscribe();
+    async move {
+        let _ = stopped.wait_for(|s| *s).await;
+    }
 }
 
 impl Stack {
@@ -77,89 +75,56 @@ impl Stack {
         Self::spawn_with(pool, StackOptions::default()).await
     }
 
+    /// The stack as `imgedge dev` assembles it ([`startup::start_stack`]), over the test's
+    /// database, an embedded S3 server and a Redis prefix of its own.
     pub(crate) async fn spawn_with(pool: PgPool, options: StackOptions) -> Stack {
         let (s3, s3_dir, store) = start_s3().await;
-        let db = Db::from_pool(pool);
-        let redis = RedisHandle::new(
-            "redis://127.0.0.1:6379",
-            &format!("test:{}:", uuid::Uuid::new_v4()),
-        )
-        .expect("redis url");
-        let engine = Engine::new(EngineConfig::default()).expect("libvips");
-        let origin_secret = SharedSecret::new(ORIGIN_SECRET).expect("secret");
-        let (stop, stopped) = watch::channel(false);
-        let until_stopped = move || {
-            let mut stopped = stopped.clone();
-            async move {
-                let _ = stopped.wait_for(|s| *s).await;
-            }
-        };
-
-        let (edge_listener, edge_url) = loopback().await;
-        let (api_listener, api_url) = loopback().await;
-        let (transformer_listener, transformer_url) = loopback().await;
-
-        let api = AppState::new(api::Parts {
-            settings: ApiSettings {
-                cdn_base: edge_url.clone(),
-                trusted_proxies: vec!["127.0.0.1/32".parse().expect("net")],
-                ..ApiSettings::default()
-            },
-            db: db.clone(),
-            store: store.clone(),
-            redis: Some(redis.clone()),
-            engine: engine.clone(),
-            jwt: jwt_keys(),
-            url_secret: options.url_secret.clone(),
-            invalidator: Arc::new(LocalInvalidator::new(
-                Some(format!("{edge_url}{}", edge::PURGE_PATH)),
-                Some(PURGE_TOKEN.to_owned()),
-            )),
-            cache_ttl: Duration::from_mins(1),
-        });
-        tokio::spawn(api::run(api_listener, api, until_stopped()));
-
-        let transformer = Transformer::new(transformer::Parts {
-            settings: options.transformer,
-            db: db.clone(),
-            store: store.clone(),
-            redis: Some(redis.clone()),
-            engine,
-            url_secret: options.url_secret.clone(),
-            origin_secret: origin_secret.clone(),
-        });
-        tokio::spawn(transformer::run(
-            transformer_listener,
-            transformer,
-            until_stopped(),
-        ));
-
-        let edge = Edge::new(
-            EdgeSettings {
-                web_dir: options.web_dir,
-                purge_token: SharedSecret::new(PURGE_TOKEN),
-                ..EdgeSettings::default()
-            },
-            Origins::new(
-                store.clone(),
-                &transformer_url,
-                &api_url,
-                origin_secret,
-                edge::DEFAULT_ORIGIN_TIMEOUT,
+        let connections = Connections {
+            db: Db::from_pool(pool),
+            store,
+            redis: Some(
+                RedisHandle::new(
+                    "redis://127.0.0.1:6379",
+                    &format!("test:{}:", uuid::Uuid::new_v4()),
+                )
+                .expect("redis url"),
             ),
-        );
-        tokio::spawn(edge::run(edge_listener, edge, until_stopped()));
+            engine: Engine::new(EngineConfig::default()).expect("libvips"),
+        };
+        let (stop, stopped) = watch::channel(false);
+        let (edge_listener, _) = startup::loopback().await.expect("bind");
+        let running = startup::start_stack(
+            StackSettings {
+                api: ApiSettings::default(),
+                transformer: options.transformer,
+                edge: EdgeSettings {
+                    web_dir: options.web_dir,
+                    ..EdgeSettings::default()
+                },
+                jwt_keys: jwt_key_list(),
+                jwt_active_kid: "test".into(),
+                url_secret: options.url_secret.clone(),
+                origin_secret: SharedSecret::new(ORIGIN_SECRET).expect("secret"),
+                purge_token: SharedSecret::new(PURGE_TOKEN).expect("token"),
+            },
+            &connections,
+            edge_listener,
+            until_stopped(&stop),
+        )
+        .await
+        .expect("the stack starts");
+        drop(stopped);
 
         Stack {
-            edge: edge_url,
-            transformer: transformer_url,
+            edge: running.edge_url,
+            transformer: running.transformer_url,
             http: reqwest::Client::builder()
                 .redirect(reqwest::redirect::Policy::none())
                 .build()
                 .expect("client"),
-            store,
-            db,
-            redis,
+            store: connections.store.clone(),
+            db: connections.db.clone(),
+            connections,
             url_secret: options.url_secret,
             _s3: s3,
             _s3_dir: s3_dir,
@@ -170,20 +135,23 @@ impl Stack {
     /// Another transformer on the same database, bucket and Redis: what a second process
     /// (another container) is. Returns its base URL; it stops with the stack.
     pub(crate) async fn another_transformer(&self) -> String {
-        let (listener, url) = loopback().await;
-        let transformer = Transformer::new(transformer::Parts {
-            settings: TransformerSettings::default(),
-            db: self.db.clone(),
-            store: self.store.clone(),
-            redis: Some(self.redis.clone()),
-            engine: Engine::new(EngineConfig::default()).expect("libvips"),
-            url_secret: self.url_secret.clone(),
-            origin_secret: SharedSecret::new(ORIGIN_SECRET).expect("secret"),
-        });
-        let mut stopped = self.stop.subscribe();
-        tokio::spawn(transformer::run(listener, transformer, async move {
-            let _ = stopped.wait_for(|s| *s).await;
-        }));
+        let (listener, url) = startup::loopback().await.expect("bind");
+        let transformer = startup::transformer(
+            TransformerRole {
+                settings: TransformerSettings::default(),
+                url_secret: self.url_secret.clone(),
+                origin_secret: SharedSecret::new(ORIGIN_SECRET).expect("secret"),
+            },
+            &Connections {
+                engine: Engine::new(EngineConfig::default()).expect("libvips"),
+                ..self.connections.clone()
+            },
+        );
+        tokio::spawn(transformer::run(
+            listener,
+            transformer,
+            until_stopped(&self.stop),
+        ));
         url
     }
 

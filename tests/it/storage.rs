@@ -14,7 +14,7 @@ use imgedge::invalidate::{
 };
 use imgedge::storage::embedded::EmbeddedS3;
 use imgedge::storage::{Object, ObjectStore, S3Config, StorageError};
-use imgedge::url::ImageId;
+use imgedge_url::ImageId;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 

@@ -4,8 +4,8 @@
 use std::path::PathBuf;
 
 use image::{ImageFormat, RgbaImage};
-use imgedge::engine::{Engine, EngineConfig, EngineError, Rendered};
-use imgedge::url::{Format, TransformSpec};
+use imgedge_engine::{Engine, EngineConfig, EngineError, Rendered};
+use imgedge_url::{Format, TransformSpec};
 
 /// The bytes of a photo in `testdata/photos/`.
 pub(crate) fn photo(name: &str) -> Vec<u8> {

@@ -15,11 +15,12 @@
 mod deadline;
 mod pipeline;
 mod vips;
+mod webp;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::url::{Format, TransformSpec};
+use imgedge_url::{Format, TransformSpec};
 
 /// Everything that can go wrong in the engine. [`EngineError::code`] is the stable public
 /// code; the `Display` text may carry libvips' own message and is for logs only.
@@ -399,7 +400,7 @@ impl Engine {
     ) -> Result<(Rendered, Option<Decoded>), EngineError> {
         match self.decode(bytes, spec, keep_up_to)? {
             Some(decoded) => {
-                let mut rendered = self.render_decoded(&decoded, spec)?;
+                let mut rendered = self.render_first(&decoded, spec)?;
                 rendered.timings.decode += decoded.0.took;
                 Ok((rendered, Some(decoded)))
             }
@@ -407,16 +408,36 @@ impl Engine {
         }
     }
 
-    /// Renders `spec` from an intermediate [`Engine::render_keeping`] kept. The caller checks
-    /// [`Decoded::serves`] first; an intermediate that does not serve `spec` still renders it,
-    /// but not as the original would.
+    /// Renders `spec` from an intermediate [`Engine::render_keeping`] kept, with a whole
+    /// render budget. The caller checks [`Decoded::serves`] first; an intermediate that does
+    /// not serve `spec` still renders it, but not as the original would.
     pub fn render_decoded(
         &self,
         decoded: &Decoded,
         spec: &TransformSpec,
     ) -> Result<Rendered, EngineError> {
+        self.render_from(decoded, spec, Duration::ZERO)
+    }
+
+    /// The render that `decoded` was decoded for ([`Engine::decode`] with the same `spec`):
+    /// one variant's decode and render share one budget, as in [`Engine::render`], so this
+    /// render gets what the decode left of it.
+    pub fn render_first(
+        &self,
+        decoded: &Decoded,
+        spec: &TransformSpec,
+    ) -> Result<Rendered, EngineError> {
+        self.render_from(decoded, spec, decoded.0.took)
+    }
+
+    fn render_from(
+        &self,
+        decoded: &Decoded,
+        spec: &TransformSpec,
+        spent: Duration,
+    ) -> Result<Rendered, EngineError> {
         let started = Instant::now();
-        let deadline = deadline::Deadline::after(self.config.render_timeout);
+        let deadline = deadline::Deadline::after_spending(self.config.render_timeout, spent);
         let source = pipeline::Source::Decoded(&decoded.0.image);
         pipeline::run(
             &self.config,

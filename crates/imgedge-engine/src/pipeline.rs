@@ -6,7 +6,7 @@ use std::time::Instant;
 use super::deadline::Deadline;
 use super::vips::{self, Codec, Flip, Image, MemoryImage, Resize as VipsResize};
 use super::{EngineConfig, EngineError, Rendered, ShrinkOnLoad, SourceFormat, SourceInfo, Timings};
-use crate::url::{Fit, Format, Resize, TransformSpec, WatermarkText};
+use imgedge_url::{Fit, Format, Resize, TransformSpec, WatermarkText};
 
 /// A target dimension large enough to mean "no limit" to libvips' thumbnail.
 const UNBOUNDED: u32 = 10_000_000;
@@ -105,6 +105,14 @@ enum Step<'a> {
     Watermark(&'a str),
 }
 
+impl Step<'_> {
+    /// Whether the step reads its input out of order (a rotation reads columns, a vertical
+    /// flip the last line first), which a sequential decode cannot serve.
+    fn reads_out_of_order(self) -> bool {
+        matches!(self, Step::Rotate(_) | Step::Flip)
+    }
+}
+
 fn steps(spec: &TransformSpec) -> impl Iterator<Item = Step<'_>> {
     [
         (!spec.rotate.is_none()).then_some(Step::Rotate(spec.rotate.degrees())),
@@ -172,6 +180,11 @@ pub(super) fn run(
         Source::Decoded(image) => image.thumbnail(resize),
     }
     .map_err(|e| EngineError::Corrupt(e.to_string()))?;
+    if let Source::Encoded(_) = source
+        && steps(spec).any(Step::reads_out_of_order)
+    {
+        image = in_memory(config, &image, source, deadline)?;
+    }
     let decode = started.elapsed();
 
     let transform_started = Instant::now();
@@ -209,20 +222,7 @@ pub(super) fn run(
     let armed = deadline.arm(&image);
     let saved = image.save(codec);
     drop(armed);
-    let encoded = saved.map_err(|e| {
-        if deadline.expired() {
-            EngineError::Timeout(config.render_timeout)
-        } else if let Source::Encoded(bytes) = source
-            && vips::decode_fully(bytes).is_err()
-        {
-            // libvips decodes lazily, as the encoder pulls pixels, so a corrupt source fails
-            // inside the encode. Decoding again (on this error path only) tells the two apart
-            // without trusting libvips' process-wide error text.
-            EngineError::Corrupt(e.to_string())
-        } else {
-            EngineError::Failed(e.to_string())
-        }
-    })?;
+    let encoded = saved.map_err(|e| evaluation_error(config, &e, source, deadline))?;
     Ok(Rendered {
         bytes: encoded,
         format,
@@ -234,6 +234,50 @@ pub(super) fn run(
             encode: encode_started.elapsed(),
         },
     })
+}
+
+/// What a libvips failure while pixels were computed means. libvips decodes lazily, as
+/// pixels are pulled, so a corrupt source fails there: decoding again (on this error path
+/// only) tells the two apart without trusting libvips' process-wide error text.
+fn evaluation_error(
+    config: &EngineConfig,
+    e: &vips::VipsError,
+    source: Source<'_>,
+    deadline: &Deadline,
+) -> EngineError {
+    if deadline.expired() {
+        EngineError::Timeout(config.render_timeout)
+    } else if let Source::Encoded(bytes) = source
+        && vips::decode_fully(bytes).is_err()
+    {
+        EngineError::Corrupt(e.to_string())
+    } else {
+        EngineError::Failed(e.to_string())
+    }
+}
+
+/// The decoded and resized pixels in memory, for steps that read out of order
+/// ([`Step::reads_out_of_order`]) from a sequential decode. Refused first when they are over
+/// the output limit: every later step keeps or grows the size, so the output would be too.
+fn in_memory(
+    config: &EngineConfig,
+    image: &Image,
+    source: Source<'_>,
+    deadline: &Deadline,
+) -> Result<Image, EngineError> {
+    let (width, height) = (image.width(), image.height());
+    if u64::from(width) * u64::from(height) > config.max_output_pixels {
+        return Err(EngineError::OutputTooLarge {
+            width,
+            height,
+            limit: config.max_output_pixels,
+        });
+    }
+    deadline.check()?;
+    let armed = deadline.arm(image);
+    let copied = image.copy_memory();
+    drop(armed);
+    copied.map_err(|e| evaluation_error(config, &e, source, deadline))
 }
 
 fn apply(
@@ -337,7 +381,7 @@ fn encodable(image: &Image, format: Format) -> Result<Image, vips::VipsError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::url::Dimension;
+    use imgedge_url::Dimension;
 
     fn boxed(w: u32, h: u32, fit: Fit) -> Resize {
         let dim = |v| Dimension::new(v).expect("valid dimension");

@@ -5,7 +5,7 @@
 //! after the image's own end marker (a JPEG with a ZIP appended, a PNG followed by HTML):
 //! such polyglots are a classic way to smuggle content through an image host.
 
-use crate::engine::SourceFormat;
+use imgedge_engine::SourceFormat;
 
 /// An accepted upload format, as sniffed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -255,7 +255,7 @@ fn bmff_trailing(body: &[u8]) -> usize {
 mod tests {
     use super::*;
 
-    const JPEG: &[u8] = include_bytes!("../testdata/photos/light.jpg");
+    const JPEG: &[u8] = include_bytes!("../../../testdata/photos/light.jpg");
     const PNG_IEND: &[u8] = b"\0\0\0\0IEND\xae\x42\x60\x82";
 
     #[test]
@@ -308,14 +308,14 @@ mod tests {
 
     #[test]
     fn real_files_end_where_their_structure_ends() {
-        let photo = include_bytes!("../testdata/photos/light.jpg");
+        let photo = include_bytes!("../../../testdata/photos/light.jpg");
         assert_eq!(sniff(photo), Ok(Sniffed::Jpeg));
         assert_eq!(sniff(GIF), Ok(Sniffed::Gif));
     }
 
     #[test]
     fn an_end_marker_at_the_end_does_not_hide_what_precedes_it() {
-        let mut jpeg = include_bytes!("../testdata/photos/light.jpg").to_vec();
+        let mut jpeg = include_bytes!("../../../testdata/photos/light.jpg").to_vec();
         jpeg.extend_from_slice(b"<html><script>alert(1)</script></html>PK\x03\x04\xff\xd9");
         assert!(matches!(sniff(&jpeg), Err(SniffError::TrailingData(_))));
         let mut gif = GIF.to_vec();

@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use imgedge::url::{
+use imgedge_url::{
     ImageId, Outcome, Sig, TransformRequest, TransformSpec, UrlError, UrlKey, UrlSecret,
     signed_path,
 };
@@ -48,7 +48,10 @@ struct Request {
 }
 
 fn load() -> Vectors {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/url-vectors.json");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../testdata/url-vectors.json"
+    );
     let text = std::fs::read_to_string(path)
         .unwrap_or_else(|e| panic!("cannot read testdata/url-vectors.json: {e}"));
     serde_json::from_str(&text)

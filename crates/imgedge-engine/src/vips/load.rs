@@ -1,0 +1,280 @@
+//! Opening encoded bytes: the header alone, a sequential decode with libvips' thumbnail
+//! (shrink-on-load, orientation, resize), a decode into memory kept for more renders, and
+//! the full decode that proves an upload whole.
+
+use std::ffi::{CStr, CString, c_double, c_int};
+use std::ptr::NonNull;
+
+use super::ffi::{
+    ACCESS_SEQUENTIAL, END, FAIL_ON_ERROR, INTERESTING_CENTRE, SIZE_DOWN, SIZE_FORCE, vips_avg,
+    vips_error_clear, vips_foreign_find_load_buffer, vips_format_sizeof, vips_image_copy_memory,
+    vips_image_get_format, vips_image_get_height, vips_image_get_n_pages,
+    vips_image_get_orientation, vips_image_get_width, vips_image_hasalpha,
+    vips_image_new_from_buffer, vips_thumbnail_buffer, vips_thumbnail_image,
+};
+use super::image::{Image, image_op};
+use super::setup::{ALLOWED_LOADERS, VipsError, last_error};
+
+/// What a file's header says, read without decoding pixels.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Header {
+    /// libvips' loader class for the bytes, such as `VipsForeignLoadJpegBuffer`.
+    pub(crate) loader: String,
+    /// Stored width and height (before EXIF orientation), of one frame.
+    pub(crate) width: u32,
+    pub(crate) height: u32,
+    pub(crate) pages: u32,
+    pub(crate) has_alpha: bool,
+    /// EXIF orientation, 1 to 8 (1 when absent).
+    pub(crate) orientation: u8,
+}
+
+impl Header {
+    /// Width and height as displayed, after EXIF orientation.
+    pub(crate) fn upright_size(&self) -> (u32, u32) {
+        if (5..=8).contains(&self.orientation) {
+            (self.height, self.width)
+        } else {
+            (self.width, self.height)
+        }
+    }
+}
+
+/// Reads the header of an encoded image. Only the allowed loaders can answer; any other
+/// format, or bytes no loader recognises, is `Ok(None)`.
+pub(crate) fn read_header(bytes: &[u8]) -> Result<Option<Header>, VipsError> {
+    if bytes.is_empty() {
+        return Ok(None);
+    }
+    // SAFETY: `bytes` outlives both calls: find_load only reads it, and the lazily loaded
+    // image reads it only while the header is parsed here (no pixels are requested, and the
+    // image is dropped before returning).
+    unsafe {
+        let loader = vips_foreign_find_load_buffer(bytes.as_ptr().cast(), bytes.len());
+        if loader.is_null() {
+            vips_error_clear();
+            return Ok(None);
+        }
+        let loader = CStr::from_ptr(loader).to_string_lossy().into_owned();
+        // find_load_buffer also names blocked loaders (SVG, PDF, ...): those are formats we do
+        // not accept, not corrupt files, so they are refused here without being opened.
+        if !ALLOWED_LOADERS
+            .iter()
+            .any(|allowed| loader.as_bytes().starts_with(allowed.to_bytes()))
+        {
+            return Ok(None);
+        }
+        let raw = vips_image_new_from_buffer(bytes.as_ptr().cast(), bytes.len(), c"".as_ptr(), END);
+        let Some(raw) = NonNull::new(raw) else {
+            return Err(last_error("header"));
+        };
+        let image = Image(raw);
+        let p = image.0.as_ptr();
+        let orientation = vips_image_get_orientation(p).clamp(1, 8) as u8;
+        Ok(Some(Header {
+            loader,
+            width: vips_image_get_width(p).max(0) as u32,
+            height: vips_image_get_height(p).max(0) as u32,
+            pages: vips_image_get_n_pages(p).max(1) as u32,
+            has_alpha: vips_image_hasalpha(p) != 0,
+            orientation,
+        }))
+    }
+}
+
+/// How [`thumbnail`] sizes the decoded image.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Resize {
+    /// Fit within the box, keeping the aspect ratio, never enlarging.
+    Within { width: u32, height: u32 },
+    /// Cover the box, keeping the aspect ratio and cropping the centre, never enlarging.
+    CoverCrop { width: u32, height: u32 },
+    /// Exactly this size, ignoring the aspect ratio.
+    Force { width: u32, height: u32 },
+}
+
+/// `thumbnail`'s target size, size mode and crop for a [`Resize`].
+fn thumbnail_args(resize: Resize) -> (c_int, c_int, c_int, c_int) {
+    let (width, height, size, crop) = match resize {
+        Resize::Within { width, height } => (width, height, SIZE_DOWN, 0),
+        Resize::CoverCrop { width, height } => (width, height, SIZE_DOWN, INTERESTING_CENTRE),
+        Resize::Force { width, height } => (width, height, SIZE_FORCE, 0),
+    };
+    (width as c_int, height as c_int, size, crop)
+}
+
+/// Decodes with shrink-on-load, applies EXIF orientation, converts to sRGB and resizes:
+/// libvips' `thumbnail`, which picks the cheapest decode for the target size.
+pub(crate) fn thumbnail(bytes: &[u8], resize: Resize) -> Result<Image, VipsError> {
+    let (width, height, size, crop) = thumbnail_args(resize);
+    // SAFETY: libvips reads `bytes` only while this image and its descendants are evaluated;
+    // callers keep the bytes alive for the whole render (see `Pipeline`), and thumbnail_buffer
+    // never writes to the buffer despite its `void *` parameter.
+    image_op("thumbnail", |out| unsafe {
+        vips_thumbnail_buffer(
+            bytes.as_ptr().cast_mut().cast(),
+            bytes.len(),
+            out,
+            width,
+            c"height".as_ptr(),
+            height,
+            c"size".as_ptr(),
+            size,
+            c"crop".as_ptr(),
+            crop,
+            c"fail_on".as_ptr(),
+            FAIL_ON_ERROR,
+            // libvips 8.14's thumbnail_buffer does not hand its own `fail_on` to the loader it
+            // opens, so a truncated file rendered grey instead of failing: the loader gets it
+            // through its option string too.
+            c"option_string".as_ptr(),
+            c"fail_on=error".as_ptr(),
+            END,
+        )
+    })
+}
+
+/// A decoded image held whole in memory, independent of the bytes it was decoded from.
+/// Immutable once made, so renders on several threads can read it at once.
+#[derive(Debug)]
+pub(crate) struct MemoryImage(Image);
+
+// SAFETY: a memory image is never modified after `decode_to_memory` returns it (nothing here
+// sets its metadata or kill flag); libvips allows any number of threads to read one image
+// (each pipeline makes its own regions on it, under the image's own lock), and GObject
+// reference counting is atomic.
+unsafe impl Sync for MemoryImage {}
+
+impl MemoryImage {
+    /// The pixel buffer's size.
+    pub(crate) fn size_in_bytes(&self) -> u64 {
+        pixel_bytes(&self.0)
+    }
+
+    /// What [`thumbnail`] does after shrink-on-load: EXIF orientation, sRGB, resize. A new
+    /// pipeline that reads this image and leaves it as it is.
+    pub(crate) fn thumbnail(&self, resize: Resize) -> Result<Image, VipsError> {
+        thumbnail_image(&self.0, resize)
+    }
+}
+
+/// [`thumbnail`] with the JPEG shrink-on-load factor (2, 4 or 8) chosen by the caller: the
+/// loader decodes at 1/`shrink`, and the rest is what a [`MemoryImage`] decoded at that
+/// factor gets, so the two give the same bytes.
+pub(crate) fn thumbnail_shrunk(
+    bytes: &[u8],
+    shrink: u32,
+    resize: Resize,
+) -> Result<Image, VipsError> {
+    // SAFETY: as for `thumbnail`: callers keep `bytes` alive for the whole render.
+    let loaded = unsafe { load_sequential(bytes, &shrink_option(shrink))? };
+    thumbnail_image(&loaded, resize)
+}
+
+/// libvips' `thumbnail_image`: EXIF orientation, sRGB, resize, in a new pipeline on `image`.
+fn thumbnail_image(image: &Image, resize: Resize) -> Result<Image, VipsError> {
+    let (width, height, size, crop) = thumbnail_args(resize);
+    // SAFETY: valid input and out pointers; NULL-terminated options. The operation takes
+    // its own reference to the input.
+    image_op("thumbnail_image", |out| unsafe {
+        vips_thumbnail_image(
+            image.ptr(),
+            out,
+            width,
+            c"height".as_ptr(),
+            height,
+            c"size".as_ptr(),
+            size,
+            c"crop".as_ptr(),
+            crop,
+            END,
+        )
+    })
+}
+
+/// The JPEG loader's option string for a shrink-on-load factor (none for 1).
+fn shrink_option(shrink: u32) -> CString {
+    if shrink > 1 {
+        CString::new(format!("shrink={shrink}")).unwrap_or_default()
+    } else {
+        CString::default()
+    }
+}
+
+/// Bytes of pixels in a whole image: width × height × bands × bytes per band.
+fn pixel_bytes(image: &Image) -> u64 {
+    // SAFETY: plain getters on a live image; format_sizeof maps a band format to its size.
+    let band = unsafe { vips_format_sizeof(vips_image_get_format(image.ptr())) };
+    u64::from(image.width()) * u64::from(image.height()) * u64::from(image.bands()) * band
+}
+
+/// Decodes the first frame of `bytes` into memory at 1/`shrink` of its size (the JPEG
+/// loader's shrink-on-load: 2, 4 or 8; 1 for any format), keeping the EXIF orientation as a
+/// tag. `Ok(None)` when the decoded pixels would take more than `max_bytes`, found from the
+/// header before any pixel is decoded. `watch` sees the image being decoded before its pixels
+/// are pulled, and what it returns lives until the decode ends (a deadline's watchdog).
+pub(crate) fn decode_to_memory<G>(
+    bytes: &[u8],
+    shrink: u32,
+    max_bytes: u64,
+    watch: impl FnOnce(&Image) -> G,
+) -> Result<Option<MemoryImage>, VipsError> {
+    let options = shrink_option(shrink);
+    // SAFETY: the lazily loaded image reads `bytes` only while it is evaluated, inside
+    // copy_memory below, and is dropped before returning; the memory image that copy_memory
+    // makes holds its own pixels and no link to the loader.
+    unsafe {
+        let lazy = load_sequential(bytes, &options)?;
+        if pixel_bytes(&lazy) > max_bytes {
+            return Ok(None);
+        }
+        let guard = watch(&lazy);
+        let copied = vips_image_copy_memory(lazy.ptr());
+        drop(guard);
+        match NonNull::new(copied) {
+            Some(memory) => Ok(Some(MemoryImage(Image(memory)))),
+            None => Err(last_error("decode")),
+        }
+    }
+}
+
+/// Opens `bytes` lazily for one top-to-bottom read, failing on any decode error; `options`
+/// is the loader's option string (such as `shrink=2`).
+///
+/// # Safety
+/// The image reads `bytes` whenever it is evaluated: the caller keeps `bytes` alive and
+/// unchanged until the image and everything made from it are dropped.
+unsafe fn load_sequential(bytes: &[u8], options: &CStr) -> Result<Image, VipsError> {
+    // SAFETY: valid buffer and NUL-terminated strings; the caller upholds the lifetime.
+    let raw = unsafe {
+        vips_image_new_from_buffer(
+            bytes.as_ptr().cast(),
+            bytes.len(),
+            options.as_ptr(),
+            c"access".as_ptr(),
+            ACCESS_SEQUENTIAL,
+            c"fail_on".as_ptr(),
+            FAIL_ON_ERROR,
+            END,
+        )
+    };
+    NonNull::new(raw)
+        .map(Image)
+        .ok_or_else(|| last_error("load"))
+}
+
+/// Decodes an image fully (first frame), to check that the whole file is readable. Used on
+/// upload, after the header check, so that a truncated file is refused before it is stored.
+pub(crate) fn decode_fully(bytes: &[u8]) -> Result<(), VipsError> {
+    // SAFETY: `bytes` outlives the image, which is evaluated and dropped inside this call.
+    unsafe {
+        let image = load_sequential(bytes, c"")?;
+        // The mean of every pixel makes libvips decode the whole frame, with no output to
+        // encode; a truncated or corrupt file fails here.
+        let mut mean: c_double = 0.0;
+        if vips_avg(image.ptr(), &raw mut mean, END) != 0 {
+            return Err(last_error("decode"));
+        }
+    }
+    Ok(())
+}

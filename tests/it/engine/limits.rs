@@ -1,0 +1,83 @@
+//! Limits: render timeouts and the output pixel limit.
+
+use std::time::{Duration, Instant};
+
+use imgedge_engine::{Engine, EngineConfig};
+use imgedge_url::Format;
+
+use super::{DETAIL, LIGHT};
+use crate::support::{engine, photo, render, render_err, spec};
+
+#[test]
+fn a_render_past_its_timeout_is_render_timeout() {
+    let engine = Engine::new(EngineConfig {
+        render_timeout: Duration::from_millis(1),
+        ..EngineConfig::default()
+    })
+    .expect("starts");
+    let bytes = photo(DETAIL);
+    let started = Instant::now();
+    let e = render_err(&engine, &bytes, "blur=50&format=avif");
+    let elapsed = started.elapsed();
+    assert_eq!(e.code(), "render_timeout", "{e}");
+    assert!(elapsed < Duration::from_secs(2), "took {elapsed:?}");
+}
+
+#[test]
+fn a_timeout_during_encoding_stops_the_encoder() {
+    // Enough time to decode and plan, not to blur and encode: the watchdog has to stop
+    // libvips mid-render.
+    let bytes = photo(DETAIL);
+    let slow = spec("blur=50&format=png");
+    let full = engine()
+        .render(&bytes, &slow)
+        .expect("renders with the default timeout");
+    let budget = Duration::from_millis(30);
+    assert!(
+        full.timings.encode > budget * 3,
+        "the full render should be slow enough to test with: {:?}",
+        full.timings
+    );
+    let engine = Engine::new(EngineConfig {
+        render_timeout: budget,
+        ..EngineConfig::default()
+    })
+    .expect("starts");
+    let started = Instant::now();
+    let e = engine.render(&bytes, &slow).expect_err("times out");
+    let elapsed = started.elapsed();
+    assert_eq!(e.code(), "render_timeout", "{e}");
+    assert!(
+        elapsed < full.timings.encode / 2 + budget,
+        "stopped after {elapsed:?}; the full encode takes {:?}",
+        full.timings.encode
+    );
+}
+
+#[test]
+fn a_normal_render_with_the_default_timeout_succeeds() {
+    let out = render(&photo(DETAIL), "width=800&blur=2&format=avif");
+    assert_eq!(out.format, Format::Avif);
+    assert_eq!((out.width, out.height), (800, 533));
+    let info = engine().inspect(&out.bytes).expect("reads back");
+    assert_eq!((info.width, info.height), (800, 533));
+}
+
+#[test]
+fn an_output_over_the_pixel_limit_is_output_too_large() {
+    let engine = Engine::new(EngineConfig {
+        max_output_pixels: 10_000,
+        ..EngineConfig::default()
+    })
+    .expect("starts");
+    let e = render_err(&engine, &photo(LIGHT), "width=400");
+    assert_eq!(e.code(), "output_too_large", "{e}");
+    // Within the limit it renders: 100x56 = 5600 pixels.
+    let out = engine
+        .render(&photo(LIGHT), &spec("width=100"))
+        .expect("small enough");
+    assert_eq!((out.width, out.height), (100, 56));
+    // The padded canvas counts, not just the photo in it.
+    let e = render_err(&engine, &photo(LIGHT), "width=200&height=200&fit=contain");
+    assert_eq!(e.code(), "output_too_large", "{e}");
+}
