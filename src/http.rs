@@ -11,8 +11,8 @@ use bytes::Bytes;
 use http_body_util::combinators::UnsyncBoxBody;
 use http_body_util::{BodyExt as _, Empty, Full};
 use hyper::body::Incoming;
-use hyper::header::{self, HeaderValue};
-use hyper::{Request, Response, StatusCode};
+
+use hyper::{Request, Response};
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto::Builder as ConnBuilder;
 use hyper_util::server::graceful::GracefulShutdown;
@@ -44,40 +44,8 @@ pub fn empty() -> Body {
     Empty::new().map_err(|e| match e {}).boxed_unsync()
 }
 
-/// A JSON error response: `{"error": code, "message": message}`, with `Cache-Control:
-/// no-store` (a caller whose answer may be kept replaces it).
-/// 405 for a resource that answers only GET and HEAD, with the `Allow` header RFC 9110 asks
-/// a 405 to carry.
-pub fn only_get_and_head() -> Response<Body> {
-    let mut response = json_error(
-        StatusCode::METHOD_NOT_ALLOWED,
-        "method_not_allowed",
-        "only GET and HEAD",
-    );
-    response
-        .headers_mut()
-        .insert(header::ALLOW, HeaderValue::from_static(GET_AND_HEAD));
-    response
-}
-
 /// The `Allow` header of resources that answer only GET and HEAD.
 pub const GET_AND_HEAD: &str = "GET, HEAD";
-
-pub fn json_error(status: StatusCode, code: &str, message: &str) -> Response<Body> {
-    let body = serde_json::json!({ "error": code, "message": message }).to_string();
-    let mut response = Response::new(full(body));
-    *response.status_mut() = status;
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
-    headers.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static(crate::protocol::NO_STORE),
-    );
-    response
-}
 
 /// Serves HTTP/1.1 and HTTP/2 on `listener` until `shutdown` completes, then lets open requests
 /// finish for at most [`GRACE`]. `make` builds the service of each connection from the
@@ -139,11 +107,6 @@ pub async fn serve<M, S, B>(
         );
     }
     connections.shutdown().await;
-}
-
-/// The value of a `Retry-After` header of `secs` seconds.
-pub fn retry_after(secs: u64) -> (header::HeaderName, HeaderValue) {
-    (header::RETRY_AFTER, HeaderValue::from(secs.max(1)))
 }
 
 /// A secret that one side presents in a header and the other checks: the origin secret that

@@ -10,6 +10,7 @@ pub mod db;
 #[cfg(feature = "embedded-s3")]
 pub mod dev;
 pub mod edge;
+pub mod error;
 pub mod http;
 pub mod invalidate;
 pub mod protocol;

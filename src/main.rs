@@ -9,6 +9,7 @@ use clap::{Parser, Subcommand};
 use imgedge::config::{
     ApiArgs, DatabaseArgs, DevArgs, EdgeArgs, EngineArgs, S3Args, TransformerArgs, parse_secret,
 };
+use imgedge::error::PublicError as _;
 use imgedge::settings::LOCAL_S3_ADDR;
 use imgedge::startup::{self, Connections};
 use imgedge::{api, db, shutdown, telemetry, tools};
@@ -128,9 +129,13 @@ fn main() -> ExitCode {
         #[cfg(feature = "embedded-s3")]
         Command::Dev(args) => serve(async move {
             // Boxed: the whole stack's start-up is a large future.
-            Box::pin(imgedge::dev::run(args.settings(), shutdown::signal(), |url| {
-                println!("imgedge is running at {url}/");
-            }))
+            Box::pin(imgedge::dev::run(
+                args.settings(),
+                shutdown::signal(),
+                |url| {
+                    println!("imgedge is running at {url}/");
+                },
+            ))
             .await
         }),
         Command::Migrate(args) => serve(async move {
@@ -205,8 +210,8 @@ fn render(input: &Path, output: &Path, query: &str, engine: &EngineArgs) -> Exit
             ExitCode::SUCCESS
         }
         Err(err) => {
-            let body = serde_json::json!({ "error": err.code(), "message": err.to_string() });
-            println!("{body}");
+            let body = err.to_response().body();
+            println!("{}", String::from_utf8_lossy(&body));
             ExitCode::FAILURE
         }
     }

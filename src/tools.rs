@@ -3,7 +3,11 @@
 
 use std::path::Path;
 
+use std::borrow::Cow;
+
 use serde_json::{Value, json};
+
+use crate::error::{ErrorCode, PublicError};
 
 use imgedge_engine::{Engine, EngineError, Rendered};
 use imgedge_url::{ImageId, Sig, TransformSpec, UrlError, UrlKey, UrlSecret, path_with_query};
@@ -22,13 +26,21 @@ pub enum RenderFileError {
     },
 }
 
-impl RenderFileError {
-    /// The stable code, as the services would return it.
-    pub fn code(&self) -> &'static str {
+impl PublicError for RenderFileError {
+    /// The code the services would answer with; `io_error` for the local files.
+    fn code(&self) -> ErrorCode {
         match self {
-            RenderFileError::Query(e) => e.code(),
+            RenderFileError::Query(e) => PublicError::code(e),
             RenderFileError::Engine(e) => e.code(),
-            RenderFileError::Io { .. } => "io_error",
+            RenderFileError::Io { .. } => ErrorCode::IoError,
+        }
+    }
+
+    /// The local files are the user's own: their error is worth showing.
+    fn public_message(&self) -> Cow<'static, str> {
+        match self {
+            RenderFileError::Engine(e) => e.public_message(),
+            other => Cow::Owned(other.to_string()),
         }
     }
 }
@@ -75,7 +87,8 @@ pub fn rendered_json(rendered: &Rendered, canonical_query: &str) -> Value {
 /// the path, or `{"error": code, "message": text}`. A non-canonical query is shown with its
 /// canonical form and `"canonical": false`.
 pub fn describe_url(secret: &UrlSecret, image_id: &str, query: &str) -> Result<Value, Value> {
-    let fail = |e: &UrlError| json!({ "error": e.code(), "message": e.to_string() });
+    let fail =
+        |e: &UrlError| serde_json::from_slice(&e.to_response().body()).unwrap_or(Value::Null);
     let image_id: ImageId = image_id.parse().map_err(|e| fail(&e))?;
     let parsed = TransformSpec::parse(query).map_err(|e| fail(&e))?;
     let key = UrlKey::derive(secret, &image_id);

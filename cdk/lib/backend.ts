@@ -18,6 +18,7 @@ import { Construct } from 'constructs';
 import type { Settings } from './config.js';
 import type { Data } from './data.js';
 import { ORIGIN_SECRET_HEADER } from './delivery.js';
+import type { RenderBudget } from './render-budget.js';
 import type { AppSecrets } from './secrets.js';
 import { PREFIX } from './storage.js';
 
@@ -76,6 +77,8 @@ export class Ingress extends Construct {
 
 export interface BackendProps {
   readonly settings: Settings;
+  /** The transformer's render timeout (the one the distribution's origin timeout derives from). */
+  readonly renderBudget: RenderBudget;
   readonly vpc: ec2.IVpc;
   readonly taskSubnets: ec2.SubnetSelection;
   readonly assignPublicIp: boolean;
@@ -154,7 +157,11 @@ export class Backend extends Construct {
       memoryMiB: settings.transformerMemoryMiB,
       minTasks: settings.transformerMinTasks,
       maxTasks: settings.transformerMaxTasks,
-      environment: shared.environment,
+      environment: {
+        ...shared.environment,
+        // The value the transformer origin's read timeout was computed from (Delivery).
+        IMGEDGE_RENDER_TIMEOUT_MS: String(props.renderBudget.renderTimeoutMs),
+      },
       secrets: {
         ...shared.secrets,
         IMGEDGE_ORIGIN_SECRET: ecs.Secret.fromSecretsManager(secrets.originSecret),

@@ -4,6 +4,8 @@
 import { Fn } from 'aws-cdk-lib';
 import type { Node } from 'constructs';
 
+import { DEFAULT_RENDER_TIMEOUT_MS } from './render-budget.js';
+
 export interface Settings {
   /** Fargate CPU units (1024 = 1 vCPU) and memory (MiB) per API task. */
   readonly apiCpu: number;
@@ -16,6 +18,13 @@ export interface Settings {
   readonly transformerMemoryMiB: number;
   readonly transformerMinTasks: number;
   readonly transformerMaxTasks: number;
+  /**
+   * The engine's time budget for one variant's decode and render, in milliseconds: the
+   * transformer's IMGEDGE_RENDER_TIMEOUT_MS, and what the transformer origin's read timeout
+   * derives from (lib/render-budget.ts). At most 22500 (RenderBudget.maxRenderTimeoutMs())
+   * without a CloudFront quota increase.
+   */
+  readonly renderTimeoutMs: number;
   /** RDS instance class, without the `db.` prefix. */
   readonly dbInstanceType: string;
   readonly dbAllocatedStorageGiB: number;
@@ -53,6 +62,7 @@ export const DEFAULTS: Settings = {
   transformerMemoryMiB: 1024,
   transformerMinTasks: 1,
   transformerMaxTasks: 4,
+  renderTimeoutMs: DEFAULT_RENDER_TIMEOUT_MS,
   dbInstanceType: 't4g.micro',
   dbAllocatedStorageGiB: 20,
   dbMultiAz: false,

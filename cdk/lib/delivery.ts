@@ -21,6 +21,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 
 import { TRANSFORM_PARAMETERS } from './edge-parameters.js';
+import type { RenderBudget } from './render-budget.js';
 import { PREFIX } from './storage.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -44,6 +45,8 @@ export interface DeliveryProps {
   readonly loadBalancer: elbv2.IApplicationLoadBalancer;
   readonly originSecret: secretsmanager.ISecret;
   readonly priceClass: cloudfront.PriceClass;
+  /** The transformer's render timeout, from which its origin's read timeout derives. */
+  readonly renderBudget: RenderBudget;
 }
 
 export class Delivery extends Construct {
@@ -136,9 +139,14 @@ export class Delivery extends Construct {
         customHeaders: secretHeader,
         readTimeout,
       });
-    // A render may wait for another process's lease, then render (src/edge/mod.rs,
-    // DEFAULT_ORIGIN_TIMEOUT): 60 s is the longest CloudFront waits without a quota raise.
-    const transformer = backendOrigin('transformer', Duration.seconds(60));
+    // A variant's first request may wait for another process rendering it, then render it
+    // itself: RenderBudget's origin timeout (src/protocol.rs, lib/render-budget.ts), 55 s for
+    // the default render timeout. Synthesis fails if it exceeds CloudFront's 60 s maximum.
+    const transformer = backendOrigin('transformer', props.renderBudget.originReadTimeout());
+    // The API renders no variant and waits for no peer, so RenderBudget does not bound it:
+    // its slowest request is an upload (the body within IMGEDGE_UPLOAD_TIMEOUT_MS, then a
+    // decode check and the store). It keeps the longest wait CloudFront allows without a
+    // quota increase, 60 s, rather than a figure derived from the render timeout.
     const api = backendOrigin('api', Duration.seconds(60));
 
     const images = new origins.OriginGroup({

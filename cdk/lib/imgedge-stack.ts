@@ -12,6 +12,7 @@ import { availabilityZones, type Settings } from './config.js';
 import { Data } from './data.js';
 import { Delivery } from './delivery.js';
 import { Network } from './network.js';
+import { RenderBudget } from './render-budget.js';
 import { AppSecrets } from './secrets.js';
 import { MediaBucket, PREFIX } from './storage.js';
 
@@ -36,6 +37,8 @@ export class ImgedgeStack extends Stack {
     super(scope, id, props);
     const { settings } = props;
     this.zones = availabilityZones(settings);
+    // One render timeout: the transformer renders by it, CloudFront waits for it.
+    const renderBudget = new RenderBudget(settings.renderTimeoutMs);
 
     const network = new Network(this, 'Network', { natGateways: settings.natGateways });
     this.media = new MediaBucket(this, 'Media');
@@ -56,9 +59,11 @@ export class ImgedgeStack extends Stack {
       loadBalancer: ingress.loadBalancer,
       originSecret: this.secrets.originSecret,
       priceClass: PRICE_CLASSES[settings.priceClass],
+      renderBudget,
     });
     this.backend = new Backend(this, 'Backend', {
       settings,
+      renderBudget,
       vpc: network.vpc,
       taskSubnets: network.taskSubnets,
       assignPublicIp: network.tasksNeedPublicIp,

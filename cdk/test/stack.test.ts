@@ -5,7 +5,8 @@ import { describe, test } from 'node:test';
 
 import { Match } from 'aws-cdk-lib/assertions';
 
-import { all, flat, only, parameterNamesFromVectors, synth, type Json } from './template.js';
+import { DEFAULT_RENDER_TIMEOUT_MS, RenderBudget } from '../lib/render-budget.js';
+import { all, flat, only, parameterNamesFromVectors, synth, type Json, type Synthesised } from './template.js';
 
 const s = synth();
 const bucket = only(s, 'AWS::S3::Bucket');
@@ -327,5 +328,46 @@ describe('the backend', () => {
         'DISABLED',
       );
     }
+  });
+});
+
+describe('the render budget (src/protocol.rs RenderBudget)', () => {
+  /** The origin's read timeout, in seconds, as the template gives it to CloudFront. */
+  const readTimeout = (of: Synthesised, id: string): unknown => {
+    const origins = (only(of, 'AWS::CloudFront::Distribution').props.DistributionConfig as Json).Origins as Json[];
+    const found = origins.find((o) => o.Id === id) ?? assert.fail(`origin ${id}`);
+    return (found.VpcOriginConfig as Json).OriginReadTimeout;
+  };
+  /** The transformer container's environment, values flattened. */
+  const transformerEnv = (of: Synthesised): Record<string, string> => {
+    const containers = all(of, 'AWS::ECS::TaskDefinition').flatMap(
+      ({ props }) => props.ContainerDefinitions as Json[],
+    );
+    const c = containers.find((x) => x.Name === 'transformer') ?? assert.fail('transformer');
+    return Object.fromEntries((c.Environment as Json[]).map((e) => [e.Name as string, flat(e.Value)]));
+  };
+
+  test('by default the transformer renders within 20 s and CloudFront waits 55 s for it', () => {
+    assert.equal(DEFAULT_RENDER_TIMEOUT_MS, 20_000);
+    assert.equal(readTimeout(s, 'transformer'), 55);
+    assert.equal(transformerEnv(s).IMGEDGE_RENDER_TIMEOUT_MS, '20000');
+  });
+
+  test("the API origin keeps CloudFront's 60 s: no render budget bounds it", () => {
+    assert.equal(readTimeout(s, 'api'), 60);
+  });
+
+  test('renderTimeoutMs sets both the container and the origin, rounded up to whole seconds', () => {
+    // 2 × (12.345 s + 5 s) + 5 s = 39.69 s
+    const raised = synth({ renderTimeoutMs: '12345' });
+    assert.equal(transformerEnv(raised).IMGEDGE_RENDER_TIMEOUT_MS, '12345');
+    assert.equal(readTimeout(raised, 'transformer'), 40);
+    assert.equal(readTimeout(raised, 'transformer'), Math.ceil(new RenderBudget(12_345).originTimeoutMs / 1000));
+  });
+
+  test('a render timeout whose origin timeout exceeds 60 s fails synthesis', () => {
+    // 2 × (22.501 s + 5 s) + 5 s = 60.002 s, 61 s once rounded up
+    assert.throws(() => synth({ renderTimeoutMs: '22501' }), /over CloudFront's 60 s maximum: shorten the render timeout/);
+    assert.throws(() => synth({ renderTimeoutMs: '30000' }), /renderTimeoutMs=30000 makes the transformer origin timeout 75 s/);
   });
 });

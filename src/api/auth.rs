@@ -18,9 +18,10 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use super::error::{ApiError, ErrorBody};
+use super::error::{ApiError, Invalid};
 use super::{AppState, limited, with_limit_headers};
 use crate::db::{NewRefreshToken, Rotation};
+use crate::error::ErrorBody;
 
 /// Email and password, for registration and login.
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -182,10 +183,7 @@ fn normalise_email(email: &str) -> Result<String, ApiError> {
     if valid {
         Ok(email)
     } else {
-        Err(ApiError::Invalid(
-            "invalid_email",
-            "email must be an address like name@example.com".into(),
-        ))
+        Err(Invalid::Email.into())
     }
 }
 
@@ -194,10 +192,7 @@ fn check_password(password: &str) -> Result<(), ApiError> {
     if (10..=256).contains(&length) {
         Ok(())
     } else {
-        Err(ApiError::Invalid(
-            "invalid_password",
-            "password must be 10 to 256 characters".into(),
-        ))
+        Err(Invalid::Password.into())
     }
 }
 

@@ -1,27 +1,15 @@
-//! The one place where API errors become HTTP responses: a status, a stable public code
-//! and a short message as `{"error": CODE, "message": TEXT}`. Causes are logged here and
-//! never returned.
+//! The API's errors, and their place in the error contract ([`crate::error`]): each variant
+//! names its public code there, and axum responses are built from that contract only.
 
-use std::time::Duration;
+use std::borrow::Cow;
 
-use axum::Json;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderName, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
-use imgedge_engine::EngineError;
-use imgedge_upload::{Refusal, SniffError};
+use imgedge_upload::Refusal;
 use imgedge_url::UrlError;
-use serde::Serialize;
 
+use crate::error::{ErrorCode, PublicError};
 use crate::ratelimit::Decision;
-
-/// The JSON body of every error response.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct ErrorBody {
-    /// Stable, machine-readable code, such as `rate_limited` or `bad_value`.
-    pub error: &'static str,
-    /// Human-readable explanation.
-    pub message: String,
-}
 
 /// A dependency the API needs for a request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,12 +18,37 @@ pub enum Dependency {
     Storage,
 }
 
+/// A request the API cannot take as it is: each a code of its own, and a message that says
+/// what to change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum Invalid {
+    #[error("the multipart form is malformed")]
+    Multipart,
+    #[error("the form takes one field, `file`")]
+    UnexpectedField,
+    #[error("multipart field `file` is required")]
+    MissingFile,
+    #[error("the request body could not be read")]
+    Body,
+    #[error("the query string is malformed")]
+    Query,
+    #[error("limit must be 1 to {0}")]
+    Limit(u32),
+    #[error("cursor is not one this API issued")]
+    Cursor,
+    #[error("email must be an address like name@example.com")]
+    Email,
+    #[error("password must be 10 to 256 characters")]
+    Password,
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
+    /// The cause is the JSON parser's text, for the logs.
     #[error("request body is not valid JSON for this endpoint: {0}")]
     BadJson(String),
-    #[error("{0}")]
-    Invalid(&'static str, String),
+    #[error(transparent)]
+    Invalid(Invalid),
     #[error("unsupported Content-Type; expected {0}")]
     UnsupportedMediaType(&'static str),
     #[error("missing or invalid access token")]
@@ -64,85 +77,71 @@ pub enum ApiError {
     Url(#[from] UrlError),
     #[error(transparent)]
     Upload(#[from] Refusal),
-    #[error(transparent)]
-    Image(#[from] EngineError),
     #[error("{0:?} unavailable: {1}")]
     Unavailable(Dependency, String),
     #[error("internal error: {0}")]
     Internal(String),
 }
 
-impl ApiError {
-    fn status_and_code(&self) -> (StatusCode, &'static str) {
+impl From<Invalid> for ApiError {
+    fn from(invalid: Invalid) -> Self {
+        ApiError::Invalid(invalid)
+    }
+}
+
+impl PublicError for ApiError {
+    fn code(&self) -> ErrorCode {
         match self {
-            ApiError::BadJson(_) => (StatusCode::BAD_REQUEST, "bad_json"),
-            ApiError::Invalid(code, _) => (StatusCode::BAD_REQUEST, code),
-            ApiError::UnsupportedMediaType(_) => {
-                (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
-            }
-            ApiError::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized"),
-            ApiError::InvalidCredentials => (StatusCode::UNAUTHORIZED, "invalid_credentials"),
-            ApiError::InvalidRefreshToken => (StatusCode::UNAUTHORIZED, "invalid_refresh_token"),
-            ApiError::RefreshTokenReused => (StatusCode::UNAUTHORIZED, "refresh_token_reused"),
-            ApiError::NotFound => (StatusCode::NOT_FOUND, "not_found"),
-            ApiError::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
-            ApiError::Timeout => (StatusCode::SERVICE_UNAVAILABLE, "timeout"),
-            ApiError::UploadTimeout(_) => (StatusCode::REQUEST_TIMEOUT, "upload_timeout"),
-            ApiError::EmailTaken => (StatusCode::CONFLICT, "email_taken"),
-            ApiError::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "too_large"),
-            ApiError::RateLimited(_) => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
-            ApiError::Url(e) => (StatusCode::BAD_REQUEST, e.code()),
-            ApiError::Upload(Refusal::Sniff(SniffError::Empty)) => {
-                (StatusCode::BAD_REQUEST, "empty_file")
-            }
-            ApiError::Upload(
-                Refusal::Sniff(SniffError::Unknown | SniffError::TrailingData(_))
-                | Refusal::FormatMismatch { .. },
-            ) => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_format"),
-            ApiError::Upload(Refusal::Sniff(SniffError::NoEnd)) => {
-                (StatusCode::UNPROCESSABLE_ENTITY, "corrupt_image")
-            }
-            ApiError::Upload(Refusal::TooManyFrames { .. }) => {
-                (StatusCode::UNPROCESSABLE_ENTITY, "too_many_frames")
-            }
-            ApiError::Upload(Refusal::Image(e)) | ApiError::Image(e) => {
-                ApiError::image_status_and_code(e)
-            }
-            ApiError::Unavailable(..) => (StatusCode::SERVICE_UNAVAILABLE, "service_unavailable"),
-            ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
+            ApiError::BadJson(_) => ErrorCode::BadJson,
+            ApiError::Invalid(invalid) => match invalid {
+                Invalid::Multipart => ErrorCode::BadMultipart,
+                Invalid::UnexpectedField => ErrorCode::UnexpectedField,
+                Invalid::MissingFile => ErrorCode::MissingFile,
+                Invalid::Body => ErrorCode::BadBody,
+                Invalid::Query => ErrorCode::BadQuery,
+                Invalid::Limit(_) => ErrorCode::BadLimit,
+                Invalid::Cursor => ErrorCode::BadCursor,
+                Invalid::Email => ErrorCode::InvalidEmail,
+                Invalid::Password => ErrorCode::InvalidPassword,
+            },
+            ApiError::UnsupportedMediaType(_) => ErrorCode::UnsupportedMediaType,
+            ApiError::Unauthorized => ErrorCode::Unauthorized,
+            ApiError::InvalidCredentials => ErrorCode::InvalidCredentials,
+            ApiError::InvalidRefreshToken => ErrorCode::InvalidRefreshToken,
+            ApiError::RefreshTokenReused => ErrorCode::RefreshTokenReused,
+            ApiError::NotFound => ErrorCode::NotFound,
+            ApiError::MethodNotAllowed => ErrorCode::MethodNotAllowed,
+            ApiError::Timeout => ErrorCode::Timeout,
+            ApiError::UploadTimeout(_) => ErrorCode::UploadTimeout,
+            ApiError::EmailTaken => ErrorCode::EmailTaken,
+            ApiError::TooLarge(_) => ErrorCode::TooLarge,
+            ApiError::RateLimited(_) => ErrorCode::RateLimited,
+            ApiError::Url(e) => PublicError::code(e),
+            ApiError::Upload(refusal) => refusal.code(),
+            ApiError::Unavailable(..) => ErrorCode::Unavailable,
+            ApiError::Internal(_) => ErrorCode::Internal,
         }
     }
 
-    fn image_status_and_code(e: &EngineError) -> (StatusCode, &'static str) {
-        match e {
-            EngineError::Empty => (StatusCode::BAD_REQUEST, e.code()),
-            EngineError::UnsupportedFormat => (StatusCode::UNSUPPORTED_MEDIA_TYPE, e.code()),
-            EngineError::TooManyPixels { .. }
-            | EngineError::OutputTooLarge { .. }
-            | EngineError::Corrupt(_) => (StatusCode::UNPROCESSABLE_ENTITY, e.code()),
-            EngineError::Timeout(_) => (StatusCode::SERVICE_UNAVAILABLE, e.code()),
-            EngineError::Init(_) | EngineError::Failed(_) => {
-                (StatusCode::INTERNAL_SERVER_ERROR, "internal")
+    /// Never a dependency's or a framework's own text.
+    fn public_message(&self) -> Cow<'static, str> {
+        match self {
+            ApiError::BadJson(_) | ApiError::Unavailable(..) | ApiError::Internal(_) => {
+                Cow::Borrowed(self.code().meaning())
             }
+            ApiError::Url(e) => e.public_message(),
+            ApiError::Upload(refusal) => refusal.public_message(),
+            other => Cow::Owned(other.to_string()),
         }
     }
 
-    /// The message users see: never a dependency's own error text.
-    fn public_message(&self) -> String {
+    fn headers(&self) -> Vec<(HeaderName, HeaderValue)> {
         match self {
-            ApiError::BadJson(_) => "the request body is not valid JSON for this endpoint".into(),
-            ApiError::Image(EngineError::Corrupt(_))
-            | ApiError::Upload(
-                Refusal::Image(EngineError::Corrupt(_)) | Refusal::Sniff(SniffError::NoEnd),
-            ) => "the image is corrupt or truncated".into(),
-            ApiError::Upload(Refusal::FormatMismatch { .. }) => SniffError::Unknown.to_string(),
-            ApiError::Image(EngineError::Init(_) | EngineError::Failed(_))
-            | ApiError::Upload(Refusal::Image(EngineError::Init(_) | EngineError::Failed(_)))
-            | ApiError::Internal(_) => "internal error".into(),
-            ApiError::Unavailable(..) => {
-                "a service this request needs is unavailable; retry shortly".into()
+            ApiError::RateLimited(decision) => decision.headers(),
+            ApiError::Unauthorized => {
+                vec![(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"))]
             }
-            other => other.to_string(),
+            _ => Vec::new(),
         }
     }
 }
@@ -172,38 +171,6 @@ impl From<crate::storage::StorageError> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let (status, code) = self.status_and_code();
-        if status.is_server_error() {
-            tracing::error!(code, cause = %self, "request failed");
-        } else {
-            tracing::debug!(code, cause = %self, "request refused");
-        }
-        let body = ErrorBody {
-            error: code,
-            message: self.public_message(),
-        };
-        let mut response = (status, Json(body)).into_response();
-        let headers = response.headers_mut();
-        match &self {
-            ApiError::RateLimited(decision) => {
-                for (name, value) in decision.headers() {
-                    headers.insert(name, value);
-                }
-            }
-            ApiError::Unauthorized => {
-                headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
-            }
-            ApiError::Unavailable(..)
-            | ApiError::Timeout
-            | ApiError::Image(EngineError::Timeout(_)) => {
-                headers.insert(header::RETRY_AFTER, retry_after(Duration::from_secs(2)));
-            }
-            _ => {}
-        }
-        response
+        self.to_response().into_response()
     }
-}
-
-fn retry_after(after: Duration) -> HeaderValue {
-    HeaderValue::from(after.as_secs().max(1))
 }

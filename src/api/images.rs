@@ -9,16 +9,17 @@ use axum::http::{StatusCode, header};
 use axum::response::Response;
 use futures::StreamExt as _;
 use imgedge_upload::{Accepted, UploadLimits};
-use imgedge_url::{ImageId, Sig, TransformSpec, UrlKey, path_with_query};
+use imgedge_url::{ImageId, Sig, TransformSpec, UrlError, UrlKey, path_with_query};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::auth::AuthUser;
-use super::error::{ApiError, ErrorBody};
+use super::error::{ApiError, Invalid};
 use super::{AppState, UserClass, with_limit_headers};
 use crate::cache::MetaCache;
 use crate::db::{Image, NewImage, PageCursor};
+use crate::error::ErrorBody;
 
 const DEFAULT_PAGE: u32 = 20;
 const MAX_PAGE: u32 = 100;
@@ -107,7 +108,7 @@ fn metadata(state: &AppState, image: &Image) -> ImageMetadata {
 fn parse_id(raw: &str) -> Result<Uuid, ApiError> {
     raw.parse::<ImageId>()
         .map(|id| *id.as_uuid())
-        .map_err(|_| ApiError::Invalid("bad_image_id", "image ids are lowercase UUIDs".into()))
+        .map_err(|_| ApiError::Url(UrlError::BadImageId))
 }
 
 /// The caller's image, from the cache or the database. Cached entries carry their owner,
@@ -169,9 +170,10 @@ async fn read_upload(
         .unwrap_or_default()
         .to_ascii_lowercase();
     if content_type.starts_with("multipart/form-data") {
-        let mut multipart = Multipart::from_request(request, state)
-            .await
-            .map_err(|e| ApiError::Invalid("bad_multipart", e.body_text()))?;
+        let mut multipart = Multipart::from_request(request, state).await.map_err(|e| {
+            tracing::debug!(error = %e.body_text(), "malformed multipart form");
+            ApiError::Invalid(Invalid::Multipart)
+        })?;
         // The form is exactly one field, `file`: anything else is a client's mistake worth
         // hearing about (a misspelt field would otherwise read as a missing file).
         let mut upload = None;
@@ -181,10 +183,7 @@ async fn read_upload(
             .map_err(|e| multipart_error(&e, limit))?
         {
             if field.name() != Some("file") || upload.is_some() {
-                return Err(ApiError::Invalid(
-                    "unexpected_field",
-                    "the form takes one field, `file`".into(),
-                ));
+                return Err(Invalid::UnexpectedField.into());
             }
             let filename = clean_filename(field.file_name());
             let mut body = Vec::new();
@@ -197,9 +196,7 @@ async fn read_upload(
             }
             upload = Some((filename, Bytes::from(body)));
         }
-        upload.ok_or_else(|| {
-            ApiError::Invalid("missing_file", "multipart field `file` is required".into())
-        })
+        upload.ok_or(ApiError::Invalid(Invalid::MissingFile))
     } else if content_type.starts_with("image/") {
         let filename = request
             .uri()
@@ -209,7 +206,10 @@ async fn read_upload(
         let mut stream = request.into_body().into_data_stream();
         let mut body = Vec::new();
         while let Some(chunk) = stream.next().await {
-            let chunk = chunk.map_err(|e| ApiError::Invalid("bad_body", e.to_string()))?;
+            let chunk = chunk.map_err(|e| {
+                tracing::debug!(error = %e, "upload body unreadable");
+                ApiError::Invalid(Invalid::Body)
+            })?;
             append_within(&mut body, &chunk, limit)?;
         }
         Ok((filename, Bytes::from(body)))
@@ -238,7 +238,8 @@ fn multipart_error(e: &axum::extract::multipart::MultipartError, limit: u64) -> 
     if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
         ApiError::TooLarge(limit)
     } else {
-        ApiError::Invalid("bad_multipart", e.body_text())
+        tracing::debug!(error = %e.body_text(), "malformed multipart form");
+        ApiError::Invalid(Invalid::Multipart)
     }
 }
 
@@ -359,18 +360,16 @@ pub(super) async fn list(
     params: Result<Query<ListParams>, QueryRejection>,
 ) -> Result<Response, ApiError> {
     let decision = state.limit_user(UserClass::Read, user).await?;
-    let Query(params) = params.map_err(|e| ApiError::Invalid("bad_query", e.body_text()))?;
+    let Query(params) = params.map_err(|e| {
+        tracing::debug!(error = %e.body_text(), "malformed query");
+        ApiError::Invalid(Invalid::Query)
+    })?;
     let limit = params.limit.unwrap_or(DEFAULT_PAGE);
     if !(1..=MAX_PAGE).contains(&limit) {
-        return Err(ApiError::Invalid(
-            "bad_limit",
-            format!("limit must be 1 to {MAX_PAGE}"),
-        ));
+        return Err(Invalid::Limit(MAX_PAGE).into());
     }
     let cursor = match params.cursor.as_deref() {
-        Some(raw) => Some(PageCursor::decode(raw).ok_or_else(|| {
-            ApiError::Invalid("bad_cursor", "cursor is not one this API issued".into())
-        })?),
+        Some(raw) => Some(PageCursor::decode(raw).ok_or(ApiError::Invalid(Invalid::Cursor))?),
         None => None,
     };
     // Only the default first page is cached: it is what a gallery opens with.

@@ -30,7 +30,7 @@ use tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer;
 use tower_http::trace::TraceLayer;
 
 pub use auth::{Credentials, RefreshRequest, Registered, Session};
-pub use error::{ApiError, ErrorBody};
+pub use error::{ApiError, Invalid};
 pub use images::{ImageList, ImageMetadata, MintedUrl};
 pub use jwt::JwtKeys;
 

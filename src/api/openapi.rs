@@ -11,7 +11,7 @@ use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::openapi::{Content, Header, Ref, ResponseBuilder, Type};
 use utoipa::{Modify, OpenApi};
 
-use super::{auth, error, images};
+use super::{auth, images};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -21,7 +21,7 @@ use super::{auth, error, images};
         images::upload, images::list, images::get, images::mint_url, images::delete,
     ),
     components(schemas(
-        error::ErrorBody, auth::Credentials, auth::Registered, auth::RefreshRequest, auth::Session,
+        crate::error::ErrorBody, auth::Credentials, auth::Registered, auth::RefreshRequest, auth::Session,
         images::ImageMetadata, images::ImageList, images::MintedUrl, images::UploadForm,
     )),
     modifiers(&BearerAuth, &CommonResponses, &UploadEncoding),

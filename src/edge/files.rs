@@ -10,7 +10,9 @@ use hyper::{Method, Request, Response, StatusCode};
 use tower::ServiceExt as _;
 use tower_http::services::{ServeDir, ServeFile};
 
-use crate::http::{Body, BoxError, full, json_error};
+use super::error::EdgeError;
+use crate::error::{OnlyGetAndHead, PublicError as _};
+use crate::http::{Body, BoxError, full};
 
 /// Shown at `/` until the web client is built.
 const PLACEHOLDER: &str = "<!doctype html><meta charset=utf-8><title>imgedge</title>\
@@ -20,7 +22,7 @@ The web client is not built yet (<code>web/dist</code>).</p>";
 
 pub(super) async fn serve(dir: &Path, request: Request<Incoming>) -> Response<Body> {
     if !matches!(*request.method(), Method::GET | Method::HEAD) {
-        return crate::http::only_get_and_head();
+        return OnlyGetAndHead.to_response().into_hyper();
     }
     let path = request.uri().path().to_owned();
     let index = dir.join("index.html");
@@ -33,7 +35,7 @@ pub(super) async fn serve(dir: &Path, request: Request<Incoming>) -> Response<Bo
             );
             response
         } else {
-            json_error(StatusCode::NOT_FOUND, "not_found", "no such file")
+            EdgeError::NoSuchFile.to_response().into_hyper()
         };
     }
     // A path without an extension is a client-side route: the application's page.
@@ -50,7 +52,7 @@ pub(super) async fn serve(dir: &Path, request: Request<Incoming>) -> Response<Bo
     let Ok(response) = response;
     let mut response = response.map(|body| body.map_err(BoxError::from).boxed_unsync());
     if response.status() == StatusCode::NOT_FOUND {
-        return json_error(StatusCode::NOT_FOUND, "not_found", "no such file");
+        return EdgeError::NoSuchFile.to_response().into_hyper();
     }
     // Vite names built assets by content hash: they never change. The page itself must be
     // revalidated so that a new build is picked up.

@@ -32,9 +32,10 @@ use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 
 pub use decoded::DecodedCacheSettings;
-pub use error::{PublicError, TransformerError};
+pub use error::TransformerError;
 
 use crate::db::{Db, NewVariant, VariantRecorded};
+use crate::error::{ErrorResponse, OnlyGetAndHead, PublicError as _};
 use crate::http::{Body, SharedSecret, full};
 use crate::protocol::{
     IMMUTABLE_CACHE_CONTROL, ORIGIN_SECRET_HEADER, REDIRECT_CACHE_CONTROL, RenderBudget,
@@ -45,7 +46,7 @@ use crate::redis::RedisHandle;
 use crate::singleflight::{Role, SingleFlight};
 use crate::storage::{Object, ObjectStore};
 use imgedge_engine::{Decoded, Engine, EngineError, Rendered, Timings};
-use imgedge_url::{Format, TransformRequest, UrlSecret};
+use imgedge_url::{Decision, Format, TransformRequest, UrlSecret};
 
 /// Limits and sizes of the role.
 #[derive(Debug, Clone)]
@@ -136,7 +137,7 @@ struct Variant {
 }
 
 /// What one production gave, shared by every request that waited for it.
-type Produced = Arc<Result<Variant, PublicError>>;
+type Produced = Arc<Result<Variant, ErrorResponse>>;
 
 /// The bounded render pool: `workers` renders at once, and at most `limit` admitted
 /// (running or waiting) in total.
@@ -216,7 +217,7 @@ impl Transformer {
         let head = request.method() == Method::HEAD;
         let mut response = match self.route(&request).await {
             Ok(response) => response,
-            Err(e) => e.into_response(),
+            Err(e) => e.into_hyper(),
         };
         metrics::counter!(
             "imgedge_transformer_requests_total",
@@ -235,7 +236,7 @@ impl Transformer {
         response
     }
 
-    async fn route(&self, request: &Request<Incoming>) -> Result<Response<Body>, TransformerError> {
+    async fn route(&self, request: &Request<Incoming>) -> Result<Response<Body>, ErrorResponse> {
         let path = request.uri().path();
         let readable = matches!(*request.method(), Method::GET | Method::HEAD);
         match path {
@@ -244,13 +245,15 @@ impl Transformer {
             "/metrics" if readable => Ok(plain(StatusCode::OK, crate::telemetry::render_metrics())),
             _ if path.starts_with("/i/") => {
                 if !readable {
-                    return Err(TransformerError::MethodNotAllowed);
+                    return Err(OnlyGetAndHead.to_response());
                 }
                 self.check_origin(request)?;
-                self.image(path, request.uri().query().unwrap_or("")).await
+                Ok(self
+                    .image(path, request.uri().query().unwrap_or(""))
+                    .await?)
             }
-            "/healthz" | "/readyz" | "/metrics" => Err(TransformerError::MethodNotAllowed),
-            _ => Err(TransformerError::NotFound),
+            "/healthz" | "/readyz" | "/metrics" => Err(OnlyGetAndHead.to_response()),
+            _ => Err(TransformerError::NotFound.to_response()),
         }
     }
 
@@ -269,11 +272,10 @@ impl Transformer {
     /// Steps 2, 3 and 5.
     async fn image(&self, path: &str, query: &str) -> Result<Response<Body>, TransformerError> {
         let request = TransformRequest::parse(path, query)?;
-        if let Some(location) = request.redirect_location() {
-            return Ok(redirect(&location));
-        }
-        if !request.verify(&self.0.url_secret) {
-            return Err(TransformerError::BadSignature);
+        match request.decide_with_secret(&self.0.url_secret) {
+            Decision::Redirect(location) => return Ok(redirect(&location)),
+            Decision::Forbidden => return Err(TransformerError::BadSignature),
+            Decision::Serve => {}
         }
         let this = self.clone();
         let (produced, role) = self
@@ -283,7 +285,7 @@ impl Transformer {
                 Arc::new(
                     Box::pin(this.produce(&request))
                         .await
-                        .map_err(|e| e.public_error()),
+                        .map_err(|e| e.to_response()),
                 )
             })
             .await;
@@ -291,7 +293,7 @@ impl Transformer {
             produced.map_err(|_| TransformerError::Internal("the render task panicked".into()))?;
         Ok(match &*produced {
             Ok(variant) => variant_response(variant, role),
-            Err(e) => e.clone().into_response(),
+            Err(e) => e.clone().into_hyper(),
         })
     }
 
@@ -572,7 +574,7 @@ impl Transformer {
             .await
             .map_err(|e| TransformerError::Internal(format!("render task: {e}")))?
             .inspect_err(|e| {
-                metrics::counter!("imgedge_transformer_render_failures_total", "code" => e.code())
+                metrics::counter!("imgedge_transformer_render_failures_total", "code" => e.code().as_str())
                     .increment(1);
             })?;
         Ok(rendered)

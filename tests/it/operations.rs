@@ -4,6 +4,7 @@
 //! through the edge (`delivery.rs`). A rotation or a flip of an unshrunk JPEG or PNG once
 //! answered 500: its pixels came from a sequential decode that cannot be read out of order.
 
+use imgedge::error::PublicError as _;
 use imgedge_engine::Rendered;
 use imgedge_url::Format;
 

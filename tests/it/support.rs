@@ -1,6 +1,7 @@
 //! Shared helpers for the engine tests: fixtures, rendering, independent decoding (the
 //! `image` crate, not libvips) and byte-level checks of encoded outputs.
 
+use imgedge::error::PublicError as _;
 use std::path::PathBuf;
 
 use image::{ImageFormat, RgbaImage};

@@ -22,8 +22,9 @@ use std::time::{Duration, Instant};
 
 use imgedge_url::{Format, TransformSpec};
 
-/// Everything that can go wrong in the engine. [`EngineError::code`] is the stable public
-/// code; the `Display` text may carry libvips' own message and is for logs only.
+/// Everything that can go wrong in the engine. The service's error contract gives each
+/// variant its public code; the `Display` text may carry libvips' own message and is for
+/// logs only.
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
     #[error("libvips could not start: {0}")]
@@ -47,21 +48,6 @@ pub enum EngineError {
     Timeout(Duration),
     #[error("render failed: {0}")]
     Failed(String),
-}
-
-impl EngineError {
-    /// The stable code that APIs return for this error.
-    pub fn code(&self) -> &'static str {
-        match self {
-            EngineError::Init(_) | EngineError::Failed(_) => "render_failed",
-            EngineError::Empty => "empty_file",
-            EngineError::UnsupportedFormat => "unsupported_format",
-            EngineError::TooManyPixels { .. } => "too_many_pixels",
-            EngineError::OutputTooLarge { .. } => "output_too_large",
-            EngineError::Corrupt(_) => "corrupt_image",
-            EngineError::Timeout(_) => "render_timeout",
-        }
-    }
 }
 
 /// Limits and libvips settings. Defaults suit a server taking uploads from strangers.

@@ -33,6 +33,6 @@ pub use params::{
     Blur, Dimension, Fit, Format, Height, Quality, Resize, Rotation, UnknownValue, WatermarkError,
     WatermarkText, Width,
 };
-pub use request::{Outcome, TransformRequest};
+pub use request::{Decision, TransformRequest};
 pub use sign::{BadHexKey, Sig, UrlKey, UrlSecret, path_with_query, sign, signed_path};
 pub use spec::{Canonical, ParsedQuery, TransformSpec, known_query};

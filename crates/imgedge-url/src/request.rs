@@ -11,24 +11,27 @@ pub struct TransformRequest {
     query: ParsedQuery,
 }
 
-/// What to answer a well-formed request with (the spec's outcome order).
+/// What the spec says to answer a well-formed request with, in its order: the redirect to
+/// the canonical URL first (decided without the signature, as the edge functions hold no
+/// secret), then the signature.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Outcome {
-    /// 200: canonical and correctly signed.
-    Serve,
-    /// 301 to this location (same image id and sig, canonical query); the signature is
-    /// not checked first, as the edge functions hold no secret.
+pub enum Decision {
+    /// 301 to this location (same image id and sig, canonical query).
     Redirect(String),
     /// 403: canonical, but the signature does not verify.
     Forbidden,
+    /// Canonical and, where the key was given, correctly signed: serve the variant (an edge,
+    /// which decides without the key, passes it to the origin, which decides again).
+    Serve,
 }
 
-impl Outcome {
+impl Decision {
+    /// The status of the answer.
     pub const fn status(&self) -> u16 {
         match self {
-            Outcome::Serve => 200,
-            Outcome::Redirect(_) => 301,
-            Outcome::Forbidden => 403,
+            Decision::Serve => 200,
+            Decision::Redirect(_) => 301,
+            Decision::Forbidden => 403,
         }
     }
 }
@@ -95,24 +98,22 @@ impl TransformRequest {
         self.sig.verify_spec(key, self.query.spec())
     }
 
-    /// The answer: redirect when not canonical (sig unchecked), else serve or forbid.
-    pub fn outcome(&self, secret: &UrlSecret) -> Outcome {
+    /// The spec's decision, which the transformer (with the image's key) and the edges
+    /// (without: `None`) both take: redirect when not canonical (the signature unchecked),
+    /// else, given the key, serve or forbid.
+    pub fn decide(&self, key: Option<&UrlKey>) -> Decision {
         if let Some(location) = self.redirect_location() {
-            Outcome::Redirect(location)
+            Decision::Redirect(location)
+        } else if key.is_none_or(|key| self.verify_with_key(key)) {
+            Decision::Serve
         } else {
-            self.outcome_with_key(&UrlKey::derive(secret, &self.image_id))
+            Decision::Forbidden
         }
     }
 
-    /// As [`TransformRequest::outcome`], given the image's key.
-    pub fn outcome_with_key(&self, key: &UrlKey) -> Outcome {
-        if let Some(location) = self.redirect_location() {
-            Outcome::Redirect(location)
-        } else if self.verify_with_key(key) {
-            Outcome::Serve
-        } else {
-            Outcome::Forbidden
-        }
+    /// [`TransformRequest::decide`] with the key derived from the server's secret.
+    pub fn decide_with_secret(&self, secret: &UrlSecret) -> Decision {
+        self.decide(Some(&UrlKey::derive(secret, &self.image_id)))
     }
 
     /// The S3 key of this variant: `v/{image_id}/{sig}`.

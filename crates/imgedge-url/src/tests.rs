@@ -347,22 +347,25 @@ fn requests() {
     let (p, q) = path.split_once('?').expect("has a query");
     assert_eq!(q, "width=800");
     let req = TransformRequest::parse(p, q).expect("valid");
-    assert_eq!(req.outcome(&secret), Outcome::Serve);
+    assert_eq!(req.decide_with_secret(&secret), Decision::Serve);
     assert_eq!(req.redirect_location(), None);
     assert_eq!(req.variant_key(), format!("v/{ID}/{}", req.sig()));
     assert_eq!(id.original_key(), format!("o/{ID}"));
 
     let req = TransformRequest::parse(p, "width=0800&utm=1").expect("valid");
-    assert_eq!(req.outcome(&secret), Outcome::Redirect(path.clone()));
+    assert_eq!(
+        req.decide_with_secret(&secret),
+        Decision::Redirect(path.clone())
+    );
     assert_eq!(req.redirect_location().as_deref(), Some(path.as_str()));
     assert_eq!(req.canonical_path(), path);
 
     // Another query, another image, another secret: 403.
     let req = TransformRequest::parse(p, "width=801").expect("valid");
-    assert_eq!(req.outcome(&secret).status(), 403);
+    assert_eq!(req.decide_with_secret(&secret).status(), 403);
     let other = p.replace("9c5b", "9c5c");
     let req = TransformRequest::parse(&other, q).expect("valid");
-    assert_eq!(req.outcome(&secret), Outcome::Forbidden);
+    assert_eq!(req.decide_with_secret(&secret), Decision::Forbidden);
     let req = TransformRequest::parse(p, q).expect("valid");
     assert!(!req.verify(&UrlSecret::from_bytes([0x43; 32])));
 
@@ -372,9 +375,9 @@ fn requests() {
     let req = TransformRequest::parse(&path, "flip=0").expect("valid");
     assert_eq!(req.redirect_location(), Some(path.clone()));
     let req = TransformRequest::parse(&path, "").expect("valid");
-    assert_eq!(req.outcome(&secret), Outcome::Serve);
+    assert_eq!(req.decide_with_secret(&secret), Decision::Serve);
     let req = TransformRequest::parse(&path, "utm_source=x").expect("valid");
-    assert_eq!(req.outcome(&secret), Outcome::Serve);
+    assert_eq!(req.decide_with_secret(&secret), Decision::Serve);
 }
 
 #[test]
@@ -631,7 +634,7 @@ proptest! {
         let path = signed_path(&UrlKey::derive(&secret, &id), &id, &spec);
         let (p, q) = path.split_once('?').unwrap_or((&path, ""));
         let req = TransformRequest::parse(p, q).expect("minted paths parse");
-        prop_assert_eq!(req.outcome(&secret), Outcome::Serve);
+        prop_assert_eq!(req.decide_with_secret(&secret), Decision::Serve);
         prop_assert_eq!(req.spec(), &spec);
         prop_assert_eq!(req.canonical_path(), path.clone());
     }

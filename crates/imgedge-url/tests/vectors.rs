@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use imgedge_url::{
-    ImageId, Outcome, Sig, TransformRequest, TransformSpec, UrlError, UrlKey, UrlSecret,
+    Decision, ImageId, Sig, TransformRequest, TransformSpec, UrlError, UrlKey, UrlSecret,
     signed_path,
 };
 use serde::Deserialize;
@@ -143,11 +143,11 @@ fn check_case(r: &mut Report, keys: &HashMap<String, UrlKey>, case: &Case) {
             match TransformRequest::parse(&format!("/i/{image_id}/{want_sig}"), &case.query) {
                 Ok(req) => {
                     let want = if canonical_expected {
-                        Outcome::Serve
+                        Decision::Serve
                     } else {
-                        Outcome::Redirect(want_path.clone())
+                        Decision::Redirect(want_path.clone())
                     };
-                    r.check(name, "request outcome", &req.outcome_with_key(key), &want);
+                    r.check(name, "request outcome", &req.decide(Some(key)), &want);
                 }
                 Err(e) => r.fail(name, format!("request fails: {}", e.code())),
             }
@@ -167,10 +167,23 @@ fn check_request(r: &mut Report, secret: &UrlSecret, req: &Request) {
     let name = req.name.as_str();
     let (status, error, location) = match TransformRequest::parse(&req.path, &req.query) {
         Err(e) => (e.status(), Some(e.code().to_owned()), None),
-        Ok(parsed) => match parsed.outcome(secret) {
-            Outcome::Redirect(location) => (301, None, Some(location)),
-            other => (other.status(), None, None),
-        },
+        Ok(parsed) => {
+            // An edge decides without the key: the same redirects, and the rest passed on.
+            let at_edge = match parsed.decide(None) {
+                Decision::Redirect(location) => (301, Some(location)),
+                other => (other.status(), None),
+            };
+            let want_at_edge = if req.status == 301 {
+                (301, req.location.clone())
+            } else {
+                (200, None)
+            };
+            r.check(name, "edge decision", &at_edge, &want_at_edge);
+            match parsed.decide_with_secret(secret) {
+                Decision::Redirect(location) => (301, None, Some(location)),
+                other => (other.status(), None, None),
+            }
+        }
     };
     r.check(name, "status", &status, &req.status);
     r.check(name, "error", &error, &req.error);

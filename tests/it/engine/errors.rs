@@ -1,6 +1,7 @@
 //! Bad inputs: empty, truncated, unsupported or too many pixels, a typed error with its
 //! code, never a panic.
 
+use imgedge::error::PublicError as _;
 use std::time::{Duration, Instant};
 
 use super::{LIGHT, SVG};

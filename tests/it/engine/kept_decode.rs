@@ -1,6 +1,7 @@
 //! Kept intermediates and shrink-on-load: the several widths of a srcset from one decode,
 //! byte-identical to rendering the original.
 
+use imgedge::error::PublicError as _;
 use std::time::Duration;
 
 use imgedge_engine::{Engine, EngineConfig, ShrinkOnLoad};

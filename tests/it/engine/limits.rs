@@ -1,5 +1,6 @@
 //! Limits: render timeouts and the output pixel limit.
 
+use imgedge::error::PublicError as _;
 use std::time::{Duration, Instant};
 
 use imgedge_engine::{Engine, EngineConfig};
