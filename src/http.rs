@@ -44,6 +44,16 @@ pub fn empty() -> Body {
     Empty::new().map_err(|e| match e {}).boxed_unsync()
 }
 
+/// A dependency's state in a readiness body: `ok`, or `unavailable` as the error code of a
+/// request that needed it says.
+pub fn dependency_state<T, E>(probe: &Result<T, E>) -> &'static str {
+    if probe.is_ok() {
+        "ok"
+    } else {
+        crate::error::ErrorCode::Unavailable.as_str()
+    }
+}
+
 /// The `Allow` header of resources that answer only GET and HEAD.
 pub const GET_AND_HEAD: &str = "GET, HEAD";
 

@@ -42,20 +42,21 @@ pub trait Invalidator: Send + Sync + fmt::Debug {
     async fn invalidate_image(&self, image_id: &ImageId) -> Result<(), InvalidateError>;
 }
 
-/// The CDN path pattern covering every variant of `image_id`.
+/// The CDN path pattern covering every variant of `image_id`: `/i/{image_id}/*`
+/// ([`ImageId::invalidation_path`]).
 pub fn invalidation_path(image_id: &ImageId) -> String {
-    format!("/i/{image_id}/*")
+    image_id.invalidation_path()
 }
 
 /// A `CloudFront` caller reference: unique per call (`CloudFront` treats a repeated reference as
 /// the same invalidation and would silently skip a second request), readable in the console:
 /// it names the batch's first path's image.
 fn caller_reference(first: &str) -> String {
-    let image = first
-        .strip_prefix("/i/")
-        .and_then(|rest| rest.split('/').next())
-        .unwrap_or("batch");
-    format!("imgedge-{image}-{}", uuid::Uuid::new_v4().simple())
+    let unique = uuid::Uuid::new_v4().simple();
+    match ImageId::from_invalidation_path(first) {
+        Some(image) => format!("imgedge-{image}-{unique}"),
+        None => format!("imgedge-batch-{unique}"),
+    }
 }
 
 /// How invalidations are grouped and retried.

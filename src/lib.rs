@@ -19,7 +19,7 @@ pub mod reconcile;
 pub mod redis;
 pub mod settings;
 pub mod shutdown;
-pub mod singleflight;
+mod singleflight;
 pub mod startup;
 pub mod storage;
 pub mod telemetry;

@@ -8,6 +8,7 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime};
 
+use imgedge_url::{ImageId, ORIGINALS_PREFIX, ObjectKey, VARIANTS_PREFIX};
 use uuid::Uuid;
 
 use crate::db::{Db, DbError};
@@ -34,12 +35,10 @@ pub struct Report {
     pub dry_run: bool,
 }
 
-/// The image id in `o/{id}` or `v/{id}/{sig}`; `None` for keys of another shape, which are
-/// not ours to remove.
-fn image_id(key: &str, prefix: &str) -> Option<Uuid> {
-    let rest = key.strip_prefix(prefix)?;
-    let id = rest.split('/').next()?;
-    id.parse().ok()
+/// The image id of an original `o/{id}`, or of anything under a variants prefix `v/{id}/`
+/// ([`ObjectKey::owner`]); `None` for keys of another shape, which are not ours to remove.
+fn image_id(key: &str) -> Option<Uuid> {
+    ObjectKey::owner(key).map(|id| *id.as_uuid())
 }
 
 fn old_enough(object: &Listed, cutoff: SystemTime) -> bool {
@@ -68,19 +67,19 @@ pub async fn reconcile(
         ..Report::default()
     };
 
-    let originals = store.list_objects("o/").await?;
+    let originals = store.list_objects(ORIGINALS_PREFIX).await?;
     report.originals_checked = originals.len();
     let candidates: Vec<Uuid> = originals
         .iter()
         .filter(|o| old_enough(o, cutoff))
-        .filter_map(|o| image_id(&o.key, "o/"))
+        .filter_map(|o| image_id(&o.key))
         .collect();
     report.orphan_originals = without_rows(db, candidates).await?;
 
     // A variant set is an orphan when its image has no row and none of its objects is young.
     let mut sets: BTreeMap<Uuid, bool> = BTreeMap::new();
-    for variant in store.list_objects("v/").await? {
-        if let Some(id) = image_id(&variant.key, "v/") {
+    for variant in store.list_objects(VARIANTS_PREFIX).await? {
+        if let Some(id) = image_id(&variant.key) {
             let all_old = sets.entry(id).or_insert(true);
             *all_old &= old_enough(&variant, cutoff);
         }
@@ -93,10 +92,14 @@ pub async fn reconcile(
 
     if !dry_run {
         for id in &report.orphan_originals {
-            store.delete(&format!("o/{id}")).await?;
+            store
+                .delete(&ImageId::from_uuid(*id).original_key())
+                .await?;
         }
         for id in &report.orphan_variant_sets {
-            report.variants_removed += store.delete_prefix(&format!("v/{id}/")).await?;
+            report.variants_removed += store
+                .delete_prefix(&ImageId::from_uuid(*id).variants_prefix())
+                .await?;
         }
     }
     tracing::info!(
@@ -106,18 +109,4 @@ pub async fn reconcile(
         "reconciled storage with the database"
     );
     Ok(report)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn only_keys_of_our_shape_are_candidates() {
-        let id = Uuid::new_v4();
-        assert_eq!(image_id(&format!("o/{id}"), "o/"), Some(id));
-        assert_eq!(image_id(&format!("v/{id}/abc"), "v/"), Some(id));
-        assert_eq!(image_id("o/not-a-uuid", "o/"), None);
-        assert_eq!(image_id("web/index.html", "o/"), None);
-    }
 }

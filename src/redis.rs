@@ -204,17 +204,6 @@ impl RedisHandle {
         self.attempt(op).await
     }
 
-    /// The underlying connection (a cheap clone), for callers that need the crate's API
-    /// directly. Prefer [`RedisHandle::run`]: commands sent on this connection have the
-    /// per-command timeouts but no overall deadline, and their failures do not start the
-    /// pause that spares later requests.
-    pub async fn connection(&self) -> Result<ConnectionManager, RedisError> {
-        if self.is_paused() {
-            return Err(RedisError::Unavailable);
-        }
-        self.manager().await.map_err(RedisError::Command)
-    }
-
     /// Whether commands currently fail at once because Redis recently could not be reached.
     pub fn is_paused(&self) -> bool {
         let until = self.inner.paused_until.load(Ordering::Acquire);

@@ -15,12 +15,12 @@ use futures::future::{BoxFuture, Shared};
 /// The work's task panicked; the callers that shared it get this instead of a value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[error("the shared work panicked")]
-pub struct Panicked;
+pub(crate) struct Panicked;
 
 type Flight<V> = Shared<BoxFuture<'static, Result<V, Panicked>>>;
 
 /// Shares executions by key. Clones share the table.
-pub struct SingleFlight<K, V> {
+pub(crate) struct SingleFlight<K, V> {
     inflight: Arc<Mutex<HashMap<K, Flight<V>>>>,
 }
 
@@ -48,7 +48,7 @@ impl<K, V> std::fmt::Debug for SingleFlight<K, V> {
 
 /// Who ran the work.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Role {
+pub(crate) enum Role {
     /// This call started the work.
     Leader,
     /// This call joined work another call had started.
@@ -77,13 +77,13 @@ where
     K: Hash + Eq + Clone + Send + 'static,
     V: Clone + Send + Sync + 'static,
 {
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Self::default()
     }
 
     /// Runs `work` for `key`, unless a run for `key` is in flight: then waits for that run's
     /// value instead, and `work` is dropped unused. Must be called within a Tokio runtime.
-    pub async fn run<F>(&self, key: K, work: F) -> (Result<V, Panicked>, Role)
+    pub(crate) async fn run<F>(&self, key: K, work: F) -> (Result<V, Panicked>, Role)
     where
         F: Future<Output = V> + Send + 'static,
     {
@@ -113,14 +113,14 @@ where
     }
 
     /// How many keys are in flight.
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.inflight
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .len()
     }
 
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.len() == 0
     }
 }

@@ -28,6 +28,7 @@ use crate::error::ErrorBody;
 pub struct Credentials {
     /// Compared case-insensitively.
     #[schema(example = "ada@example.com", format = Email, max_length = 254)]
+    // MAX_EMAIL_CHARS (a literal here)
     pub email: String,
     /// 10 to 256 characters.
     #[schema(
@@ -172,10 +173,14 @@ fn client_net(ip: std::net::IpAddr) -> String {
     }
 }
 
-/// Lowercased and trimmed, so that one mailbox is one account.
+/// The longest email accepted: the longest path an address can have (RFC 5321).
+const MAX_EMAIL_CHARS: usize = 254;
+
+/// Lowercased and trimmed as the database stores it, so that one mailbox is one account,
+/// and checked to look like an address.
 fn normalise_email(email: &str) -> Result<String, ApiError> {
-    let email = email.trim().to_lowercase();
-    let valid = email.len() <= 254
+    let email = crate::db::normalize_email(email);
+    let valid = email.len() <= MAX_EMAIL_CHARS
         && !email.chars().any(char::is_whitespace)
         && email.split_once('@').is_some_and(|(local, domain)| {
             !local.is_empty() && domain.len() > 2 && !domain.contains('@')

@@ -9,6 +9,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
 use super::AppState;
+use crate::error::ErrorCode;
 
 /// How long readiness waits for each dependency.
 const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
@@ -41,7 +42,7 @@ pub(super) async fn readyz(State(state): State<AppState>) -> Response {
             }
         },
     );
-    let status = |r: &Result<(), String>| if r.is_ok() { "ok" } else { "unavailable" };
+    let status = crate::http::dependency_state::<(), String>;
     for (name, result) in [("postgres", &db), ("s3", &s3)] {
         if let Err(cause) = result {
             tracing::warn!(dependency = name, %cause, "not ready");
@@ -49,7 +50,7 @@ pub(super) async fn readyz(State(state): State<AppState>) -> Response {
     }
     let ready = db.is_ok() && s3.is_ok();
     let body = json!({
-        "status": if ready { "ready" } else { "unavailable" },
+        "status": if ready { "ready" } else { ErrorCode::Unavailable.as_str() },
         "postgres": status(&db),
         "s3": status(&s3),
         "redis": redis.unwrap_or("degraded"),

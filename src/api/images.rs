@@ -136,7 +136,11 @@ async fn owned_image(state: &AppState, user: Uuid, id: Uuid) -> Result<Image, Ap
 /// at most 255 characters; `None` when nothing is left.
 fn clean_filename(raw: Option<&str>) -> Option<String> {
     let last = raw?.rsplit(['/', '\\']).next().unwrap_or_default();
-    let cleaned: String = last.chars().filter(|c| !c.is_control()).take(255).collect();
+    let cleaned: String = last
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(crate::db::MAX_FILENAME_CHARS)
+        .collect();
     let cleaned = cleaned.trim();
     (!cleaned.is_empty()).then(|| cleaned.to_owned())
 }
@@ -553,7 +557,12 @@ async fn remove_objects(state: AppState, image_id: ImageId) {
         tracing::warn!(%id, error = %err, "original not deleted; reconcile will remove it");
         metrics::counter!("imgedge_delete_storage_errors_total").increment(1);
     }
-    if let Err(err) = state.0.store.delete_prefix(&format!("v/{id}/")).await {
+    if let Err(err) = state
+        .0
+        .store
+        .delete_prefix(&image_id.variants_prefix())
+        .await
+    {
         tracing::warn!(%id, error = %err, "variants not deleted; reconcile will remove them");
         metrics::counter!("imgedge_delete_storage_errors_total").increment(1);
     }

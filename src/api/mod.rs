@@ -10,6 +10,7 @@ mod error;
 mod health;
 mod images;
 pub mod jwt;
+mod maintenance;
 mod openapi;
 
 use std::future::Future;
@@ -22,6 +23,7 @@ use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, header};
 use axum::response::IntoResponse as _;
 use axum::routing::{get, post};
+use futures::FutureExt as _;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 use tower_http::catch_panic::CatchPanicLayer;
@@ -89,6 +91,9 @@ pub struct ApiSettings {
     /// Proxies (the edge, a load balancer) whose `X-Forwarded-For` names the client that
     /// per-address limits count.
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// How often the API deletes refresh tokens that expired more than `refresh_token_ttl`
+    /// ago (`maintenance` says why not sooner); zero turns the pruning off.
+    pub token_pruning_interval: Duration,
 }
 
 impl Default for ApiSettings {
@@ -104,6 +109,7 @@ impl Default for ApiSettings {
             quotas: Quotas::default(),
             cache_ttl: Duration::from_mins(5),
             trusted_proxies: Vec::new(),
+            token_pruning_interval: Duration::from_hours(1),
         }
     }
 }
@@ -242,12 +248,15 @@ async fn deadline(
 }
 
 /// Serves the API on `listener` until `shutdown` completes, then drains in-flight requests.
+/// Meanwhile it prunes expired refresh tokens in the background.
 pub async fn run(
     listener: TcpListener,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     crate::telemetry::install_metrics();
+    let shutdown = shutdown.shared();
+    let _pruning = maintenance::start(&state, shutdown.clone());
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)

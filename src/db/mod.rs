@@ -24,7 +24,7 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 pub use cursor::PageCursor;
 pub use images::{Image, ImageRef, NewImage};
 pub use tokens::{NewRefreshToken, Rotation};
-pub use users::{MAX_EMAIL_CHARS, User, normalize_email};
+pub use users::{User, normalize_email};
 pub use variants::{NewVariant, VariantRecorded};
 
 /// The longest filename the schema accepts, in characters; the API truncates longer ones.

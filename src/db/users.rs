@@ -5,9 +5,6 @@ use uuid::Uuid;
 
 use super::{Db, DbError};
 
-/// The longest email the schema accepts, in characters (after normalisation).
-pub const MAX_EMAIL_CHARS: usize = 320;
-
 /// An account as stored.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct User {

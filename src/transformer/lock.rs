@@ -34,12 +34,16 @@ pub(super) const LEASE_TTL: Duration = Duration::from_secs(6);
 /// The outcome of trying to take the lease.
 #[derive(Debug)]
 pub(super) enum Lease {
-    /// Ours until released or expired; `None` when there is no Redis to hold it in.
-    Held(Option<Held>),
+    /// Ours until released or expired.
+    Held(Held),
     /// Another process holds it: that process is rendering this variant.
     Busy,
+    /// There is no lease to take: no Redis is configured, or it failed to answer. The
+    /// caller renders without one (the lock is advisory).
+    Unavailable,
 }
 
+/// A lease this process holds, renewed until it is [`release`]d.
 #[derive(Debug)]
 pub(super) struct Held {
     redis: RedisHandle,
@@ -58,7 +62,8 @@ impl Drop for Renewal {
     }
 }
 
-fn millis(d: Duration) -> u64 {
+/// `d` in whole milliseconds, at least 1 (Redis refuses an expiry of 0).
+fn whole_millis(d: Duration) -> u64 {
     u64::try_from(d.as_millis()).unwrap_or(u64::MAX).max(1)
 }
 
@@ -75,7 +80,7 @@ fn renew(redis: RedisHandle, key: String, token: String) -> Renewal {
                         script
                             .key(key)
                             .arg(token)
-                            .arg(millis(LEASE_TTL))
+                            .arg(whole_millis(LEASE_TTL))
                             .invoke_async::<i64>(&mut conn)
                             .await
                     }
@@ -93,11 +98,11 @@ fn renew(redis: RedisHandle, key: String, token: String) -> Renewal {
 /// Tries to take the lease on `name`.
 pub(super) async fn acquire(redis: Option<&RedisHandle>, name: &str) -> Lease {
     let Some(redis) = redis else {
-        return Lease::Held(None);
+        return Lease::Unavailable;
     };
     let key = redis.key(&["render-lock", name]);
     let token = uuid::Uuid::new_v4().simple().to_string();
-    let ttl_ms = millis(LEASE_TTL);
+    let ttl_ms = whole_millis(LEASE_TTL);
     let outcome = redis
         .run(|mut conn| {
             let (key, token) = (&key, &token);
@@ -114,31 +119,28 @@ pub(super) async fn acquire(redis: Option<&RedisHandle>, name: &str) -> Lease {
         })
         .await;
     match outcome {
-        Ok(Some(_)) => Lease::Held(Some(Held {
+        Ok(Some(_)) => Lease::Held(Held {
             renewal: renew(redis.clone(), key.clone(), token.clone()),
             redis: redis.clone(),
             key,
             token,
-        })),
+        }),
         Ok(None) => Lease::Busy,
         Err(e) => {
             tracing::debug!(error = %e, "render lock unavailable; rendering without it");
-            Lease::Held(None)
+            Lease::Unavailable
         }
     }
 }
 
 /// Gives the lease back (best effort: it expires anyway).
-pub(super) async fn release(held: Option<Held>) {
-    let Some(Held {
+pub(super) async fn release(held: Held) {
+    let Held {
         redis,
         key,
         token,
         renewal,
-    }) = held
-    else {
-        return;
-    };
+    } = held;
     drop(renewal);
     let script = Script::new(RELEASE_LUA);
     let released = redis

@@ -3,6 +3,7 @@
 mod abuse;
 mod api;
 mod api_support;
+mod architecture;
 mod binary;
 mod cache;
 mod cli;
@@ -15,5 +16,7 @@ mod hostile;
 mod operations;
 mod ratelimit;
 mod reconcile;
+mod sessions;
+mod settings;
 mod storage;
 mod support;

@@ -217,11 +217,6 @@ struct DecodedParts {
 }
 
 impl Decoded {
-    /// The original's header facts.
-    pub fn info(&self) -> &SourceInfo {
-        &self.0.info
-    }
-
     /// How long its decode took.
     pub fn decode_time(&self) -> Duration {
         self.0.took

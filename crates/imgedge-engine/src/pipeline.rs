@@ -130,14 +130,10 @@ fn steps(spec: &TransformSpec) -> impl Iterator<Item = Step<'_>> {
     .flatten()
 }
 
-fn keeps_alpha(format: Format) -> bool {
-    !matches!(format, Format::Jpeg)
-}
-
 /// The fill for new canvas (rotation corners, `contain` padding): transparent where the
 /// output keeps alpha (the image gains an alpha band for it), else white.
 fn with_fill(image: Image, format: Format) -> Result<(Image, Vec<f64>), vips::VipsError> {
-    if keeps_alpha(format) {
+    if format.has_alpha() {
         let image = if image.has_alpha() {
             image
         } else {
@@ -371,7 +367,7 @@ fn watermark(image: &Image, text: &str, font: &str) -> Result<Image, vips::VipsE
 /// 8-bit sRGB (or grey), flattened onto white for formats without alpha.
 fn encodable(image: &Image, format: Format) -> Result<Image, vips::VipsError> {
     let image = image.to_srgb8()?;
-    if image.has_alpha() && !keeps_alpha(format) {
+    if image.has_alpha() && !format.has_alpha() {
         let colour_bands = image.bands() as usize - 1;
         return image.flatten(&vec![255.0; colour_bands]);
     }

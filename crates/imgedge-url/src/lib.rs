@@ -1,15 +1,20 @@
-//! Transform URLs (spec `transform-url-v1`): the one module that parses them.
+//! imgedge's transform URL contract (spec `transform-url-v1`), for the service and for any
+//! Rust client that builds URLs: the one place that parses and signs them. No I/O.
 //!
 //! Parse, then act: a request path and query become typed values here, before any work
 //! is done, and every type holds only what the spec accepts. [`TransformRequest::parse`]
 //! turns `/i/{image_id}/{sig}?{query}` into an [`ImageId`], a [`Sig`] and a
-//! [`TransformSpec`], telling whether the query was canonical (else: 301 to
-//! [`TransformRequest::redirect_location`]) and, with [`TransformRequest::verify`],
-//! whether the signature holds (else: 403). Every invalid URL is a [`UrlError`] with a
-//! stable public code (400).
+//! [`TransformSpec`]; [`TransformRequest::decide`] is the spec's decision for it (301 to
+//! the canonical URL, 403 for a signature that does not verify, or serve), which the
+//! transformer takes with the image's key and an edge without one. Every invalid URL is a
+//! [`UrlError`] with a stable public code (400).
 //!
 //! Minting goes the other way: [`UrlKey::derive`] gives an image's key from the server's
 //! [`UrlSecret`], and [`signed_path`] builds the path and canonical query.
+//!
+//! Storage and the CDN follow the spec's S3 key layout, spelt only here: [`ImageId`]'s
+//! `original_key`, `variant_key`, `variants_prefix` and `invalidation_path`, and
+//! [`ObjectKey`] to read a key back.
 //!
 //! Invariants: a [`TransformSpec`] has exactly one canonical query
 //! ([`TransformSpec::canonical_query`]), and parsing that query gives the same spec back,
@@ -19,6 +24,7 @@
 mod decode;
 mod error;
 mod image_id;
+mod keys;
 mod params;
 mod request;
 mod sign;
@@ -29,10 +35,11 @@ mod tests;
 
 pub use error::{Param, UrlError};
 pub use image_id::ImageId;
+pub use keys::{ORIGINALS_PREFIX, ObjectKey, VARIANTS_PREFIX};
 pub use params::{
     Blur, Dimension, Fit, Format, Height, Quality, Resize, Rotation, UnknownValue, WatermarkError,
     WatermarkText, Width,
 };
 pub use request::{Decision, TransformRequest};
-pub use sign::{BadHexKey, Sig, UrlKey, UrlSecret, path_with_query, sign, signed_path};
+pub use sign::{BadHexKey, Sig, UrlKey, UrlSecret, path_with_query, signed_path};
 pub use spec::{Canonical, ParsedQuery, TransformSpec, known_query};

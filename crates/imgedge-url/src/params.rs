@@ -291,16 +291,6 @@ impl Format {
         Format::ALL.into_iter().find(|f| f.mime() == mime)
     }
 
-    /// The usual file extension, without a dot.
-    pub const fn extension(self) -> &'static str {
-        match self {
-            Format::Jpeg => "jpg",
-            Format::Png => "png",
-            Format::Webp => "webp",
-            Format::Avif => "avif",
-        }
-    }
-
     /// Whether the format can carry an alpha channel.
     pub const fn has_alpha(self) -> bool {
         !matches!(self, Format::Jpeg)
@@ -431,7 +421,6 @@ mod tests {
     fn formats() {
         assert_eq!("jpg".parse::<Format>(), Ok(Format::Jpeg));
         assert_eq!("JPEG".parse::<Format>(), Err(UnknownValue));
-        assert_eq!(Format::Jpeg.extension(), "jpg");
         assert_eq!(Format::Avif.mime(), "image/avif");
         for f in Format::ALL {
             assert_eq!(f.as_str().parse::<Format>(), Ok(f));

@@ -116,15 +116,8 @@ impl TransformRequest {
         self.decide(Some(&UrlKey::derive(secret, &self.image_id)))
     }
 
-    /// The S3 key of this variant: `v/{image_id}/{sig}`.
+    /// The S3 key of this variant: `v/{image_id}/{sig}` ([`ImageId::variant_key`]).
     pub fn variant_key(&self) -> String {
-        format!("v/{}/{}", self.image_id, self.sig)
-    }
-}
-
-impl ImageId {
-    /// The S3 key of the original: `o/{image_id}`.
-    pub fn original_key(&self) -> String {
-        format!("o/{self}")
+        self.image_id.variant_key(&self.sig)
     }
 }

@@ -277,14 +277,6 @@ pub(crate) fn spec_path(image_id: &ImageId, sig: &Sig, spec: &TransformSpec) -> 
     out
 }
 
-/// The canonical query of `spec` and its signature under `key`, for callers that need
-/// them apart (e.g. to build the S3 variant key `v/{image_id}/{sig}`).
-pub fn sign(key: &UrlKey, spec: &TransformSpec) -> (String, Sig) {
-    let query = spec.canonical_query();
-    let sig = Sig::compute(key, &query);
-    (query, sig)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,0 +1,237 @@
+//! Step 4, the production of a variant, run once per variant at a time: the image's owner,
+//! the cross-process render lease (or the wait for the peer that holds it), the variant cap
+//! and the owner's render rate, admission to the render pool, the render, the PUT, the
+//! record in PostgreSQL, and the removal of an object left without its row.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+
+use super::lock::{self, Lease};
+use super::render::RenderedVariant;
+use super::response::{millis_text, server_timing};
+use super::{Transformer, TransformerError};
+use crate::db::{NewVariant, VariantRecorded};
+use crate::error::ErrorResponse;
+use crate::protocol::{IMMUTABLE_CACHE_CONTROL, variant_etag};
+use crate::storage::Object;
+use imgedge_url::{Format, TransformRequest};
+
+/// A variant ready to send.
+#[derive(Debug, Clone)]
+pub(super) struct Variant {
+    pub(super) bytes: Bytes,
+    pub(super) content_type: &'static str,
+    pub(super) etag: String,
+    /// The `Server-Timing` value of the production.
+    pub(super) timing: String,
+}
+
+/// What one production gave, shared by every request that waited for it.
+pub(super) type Produced = Arc<Result<Variant, ErrorResponse>>;
+
+/// How the wait for a peer holding the lease ended.
+enum Waited {
+    /// The peer stored and recorded the variant: it is read back.
+    Rendered(Variant),
+    /// The lease came free (the peer failed or died) and is now ours.
+    Lease(lock::Held),
+    /// Redis failed while waiting: render without a lease, as when it fails at first.
+    LockUnavailable,
+    /// The peer outlived its own lease: render regardless, without one.
+    PeerOutlivedLease,
+}
+
+impl Transformer {
+    /// Step 4, run once per variant at a time.
+    pub(super) async fn produce(
+        &self,
+        request: &TransformRequest,
+    ) -> Result<Variant, TransformerError> {
+        let image = *request.image_id().as_uuid();
+        let owner = self
+            .0
+            .db
+            .image_owner(image)
+            .await?
+            .ok_or(TransformerError::ImageGone)?;
+        let key = request.variant_key();
+        // The lease held while rendering; `None` renders without one.
+        let held = match lock::acquire(self.0.redis.as_ref(), &key).await {
+            Lease::Held(held) => Some(held),
+            Lease::Unavailable => None,
+            Lease::Busy => match self.wait_for_peer(request, &key).await? {
+                Waited::Rendered(variant) => return Ok(variant),
+                Waited::Lease(held) => Some(held),
+                Waited::LockUnavailable | Waited::PeerOutlivedLease => None,
+            },
+        };
+        let result = self.render_and_store(request, owner).await;
+        if let Some(held) = held {
+            lock::release(held).await;
+        }
+        result
+    }
+
+    /// Another process holds the lease on `key`: waits for its object to appear, or for the
+    /// lease to come free (the peer failed or died), then takes it.
+    async fn wait_for_peer(
+        &self,
+        request: &TransformRequest,
+        key: &str,
+    ) -> Result<Waited, TransformerError> {
+        let image = *request.image_id().as_uuid();
+        let sig = &request.sig().to_string();
+        let started = Instant::now();
+        let deadline = started + self.0.budget.peer_wait();
+        let mut pause = Duration::from_millis(50);
+        while Instant::now() < deadline {
+            tokio::time::sleep(pause).await;
+            pause = (pause * 2).min(Duration::from_millis(500));
+            // The peer PUTs, then records: an object without its row may be an orphan of a
+            // delete that raced the peer's render, so it is trusted only once recorded.
+            if self.0.db.variant_recorded(image, sig).await?
+                && let Some(object) = self.0.store.get(key).await?
+            {
+                let timing = format!("wait;dur={}", millis_text(started.elapsed()));
+                return Ok(Waited::Rendered(stored_variant(object, timing)));
+            }
+            match lock::acquire(self.0.redis.as_ref(), key).await {
+                Lease::Held(held) => return Ok(Waited::Lease(held)),
+                Lease::Unavailable => return Ok(Waited::LockUnavailable),
+                Lease::Busy => {}
+            }
+        }
+        // The peer outlived its own lease: render regardless.
+        Ok(Waited::PeerOutlivedLease)
+    }
+
+    async fn render_and_store(
+        &self,
+        request: &TransformRequest,
+        owner: uuid::Uuid,
+    ) -> Result<Variant, TransformerError> {
+        let image = *request.image_id().as_uuid();
+        let sig = request.sig().to_string();
+        let settings = &self.0.settings;
+        if self.0.db.other_variant_count(image, &sig).await? >= settings.max_variants_per_image {
+            return Err(TransformerError::VariantCap(
+                settings.max_variants_per_image,
+            ));
+        }
+        let decision = self
+            .0
+            .limiter
+            .check(&format!("render:{owner}"), &settings.render_quota)
+            .await;
+        if !decision.allowed {
+            return Err(TransformerError::RateLimited(decision));
+        }
+
+        // A place in the queue; workers are taken for the decode and the render only, so the
+        // store below overlaps the next renders.
+        let _ticket = self.0.pool.admit()?;
+        let RenderedVariant {
+            rendered,
+            fetch,
+            from_kept_decode,
+        } = self.render(request, image).await?;
+        metrics::histogram!("imgedge_transformer_render_seconds")
+            .record(rendered.timings.total().as_secs_f64());
+
+        let key = request.variant_key();
+        let canonical_query = request.spec().canonical_query();
+        let content_type = rendered.format.mime();
+        let store_started = Instant::now();
+        let bytes = Bytes::from(rendered.bytes);
+        self.0
+            .store
+            .put_variant(
+                &key,
+                bytes.clone(),
+                content_type,
+                IMMUTABLE_CACHE_CONTROL,
+                &canonical_query,
+            )
+            .await?;
+        let recorded = self
+            .0
+            .db
+            .insert_variant_within(
+                &NewVariant {
+                    image_id: image,
+                    sig,
+                    canonical_query,
+                    bytes: bytes.len() as u64,
+                    format: rendered.format.as_str().to_owned(),
+                },
+                settings.max_variants_per_image,
+            )
+            .await;
+        let store = store_started.elapsed();
+        match recorded {
+            Ok(VariantRecorded::Inserted | VariantRecorded::AlreadyPresent) => {}
+            Ok(VariantRecorded::ImageGone) => {
+                // Deleted while rendering: the object just written is an orphan, and the
+                // delete's own cleanup has already run.
+                self.remove_orphan(&key).await;
+                return Err(TransformerError::ImageGone);
+            }
+            Ok(VariantRecorded::CapReached) => {
+                // Other renders filled the cap while this one ran (the check before it is
+                // only a fast path): the cap holds, and this render is not kept.
+                self.remove_orphan(&key).await;
+                return Err(TransformerError::VariantCap(
+                    settings.max_variants_per_image,
+                ));
+            }
+            Err(e) => {
+                // Unrecorded, the variant would not count against the cap, and a delete
+                // racing this one could miss it: remove it and let the edge ask again.
+                self.remove_orphan(&key).await;
+                return Err(e.into());
+            }
+        }
+        Ok(Variant {
+            etag: variant_etag(&bytes),
+            bytes,
+            content_type,
+            timing: server_timing(fetch, from_kept_decode, &rendered.timings, store),
+        })
+    }
+
+    /// Removes a variant object that has no row, retrying briefly; what is left is logged,
+    /// counted and left to `imgedge reconcile`.
+    async fn remove_orphan(&self, key: &str) {
+        let mut pause = Duration::from_millis(100);
+        for attempt in 1..=3 {
+            match self.0.store.delete(key).await {
+                Ok(()) => return,
+                Err(e) if attempt == 3 => {
+                    metrics::counter!("imgedge_transformer_orphans_left_total").increment(1);
+                    tracing::error!(%key, error = %e, "orphan variant left for reconcile");
+                }
+                Err(_) => {
+                    tokio::time::sleep(pause).await;
+                    pause *= 4;
+                }
+            }
+        }
+    }
+}
+
+/// A variant another process stored, read back from S3.
+fn stored_variant(object: Object, timing: String) -> Variant {
+    let content_type = object
+        .content_type
+        .as_deref()
+        .and_then(Format::from_mime)
+        .map_or("application/octet-stream", Format::mime);
+    Variant {
+        etag: variant_etag(&object.bytes),
+        bytes: object.bytes,
+        content_type,
+        timing,
+    }
+}
