@@ -31,7 +31,8 @@ RUN --mount=type=cache,id=imgedge-npm,target=/root/.npm \
 
 # ---------------------------------------------------------------------------------------
 FROM rust:1.95-bookworm AS builder
-# build.rs finds libvips (>= 8.13; bookworm has 8.14) through pkg-config.
+# crates/imgedge-engine/build.rs finds libvips (>= 8.13; bookworm has 8.14) through
+# pkg-config.
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       libvips-dev pkg-config \
@@ -39,7 +40,9 @@ RUN apt-get update \
 WORKDIR /src
 COPY Cargo.toml Cargo.lock build.rs ./
 # Cargo reads every target the manifest declares (the `it` test, the `engine` bench) even
-# when building only the binary, so their sources come along; migrations/ is embedded.
+# when building only the binary, so their sources come along; migrations/ is embedded; the
+# workspace's crates (the URL contract, the engine, the upload checks) are built with it.
+COPY crates crates
 COPY migrations migrations
 COPY benches benches
 COPY tests tests

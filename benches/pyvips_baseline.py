@@ -2,7 +2,7 @@
 
 Does exactly what imgedge's engine does for `width=800&format=webp` on a JPEG: decode with
 shrink-on-load at the engine's factor (its default policy, `fast`, or `margin`, thumbnail's
-own; see `ShrinkOnLoad` in src/engine/mod.rs), EXIF orientation and resize by
+own; see `ShrinkOnLoad` in crates/imgedge-engine/src/lib.rs), EXIF orientation and resize by
 thumbnail, then WebP at quality 80 with metadata stripped. Prints one JSON line: the median
 and mean time per render in milliseconds.
 
@@ -23,7 +23,7 @@ def main() -> None:
     policy = sys.argv[4] if len(sys.argv) > 4 else "fast"
     data = open(path, "rb").read()
     source_width = pyvips.Image.new_from_buffer(data, "").width
-    # Each factor with the least shrink that takes it, as src/engine/pipeline.rs has them.
+    # Each factor with the least shrink that takes it, as crates/imgedge-engine/src/pipeline.rs has them.
     thresholds = [(8, 16), (4, 4), (2, 2)] if policy == "fast" else [(8, 16), (4, 8), (2, 4)]
     shrink = next((f for f, least in thresholds if source_width / width >= least), 1)
     # Same libvips settings as the engine: no operation cache, default concurrency.

@@ -3,7 +3,7 @@
 For every photo of at least 2400 pixels and the widths 640, 800 and 1200, renders the
 resize three ways with pyvips (Lanczos 3, as imgedge's engine): from the whole decoded
 image (the reference), and from the JPEG decoded at the factor of each policy of
-`ShrinkOnLoad` (src/engine/mod.rs). Prints, per policy, the PSNR against the reference
+`ShrinkOnLoad` (crates/imgedge-engine/src/lib.rs). Prints, per policy, the PSNR against the reference
 (higher is closer; identical renders are left out), beside the PSNR that WebP at quality 80
 (imgedge's default) costs the reference itself: the error every variant has anyway.
 
@@ -18,7 +18,7 @@ import sys
 
 import pyvips
 
-# Each factor with the least shrink that takes it, as src/engine/pipeline.rs has them.
+# Each factor with the least shrink that takes it, as crates/imgedge-engine/src/pipeline.rs has them.
 POLICIES = {
     "fast": [(8, 16), (4, 4), (2, 2)],
     "margin": [(8, 16), (4, 8), (2, 4)],

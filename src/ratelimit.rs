@@ -200,7 +200,7 @@ impl RateLimiter {
             .await;
         match shared {
             Ok((allowed, remaining, reset_after_us, retry_after_us)) => gcra.decision(
-                Outcome {
+                GcraStep {
                     allowed: allowed == 1,
                     remaining,
                     reset_after_us,
@@ -222,7 +222,7 @@ impl RateLimiter {
         }
     }
 
-    fn check_local(&self, key: &str, gcra: Gcra) -> Outcome {
+    fn check_local(&self, key: &str, gcra: Gcra) -> GcraStep {
         let now = self.inner.clock.now_us();
         let mut outcome = None;
         // The compute closure runs under moka's per-key lock, which makes the
@@ -317,7 +317,7 @@ struct Gcra {
 
 /// The result of one [`Gcra::step`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Outcome {
+struct GcraStep {
     allowed: bool,
     remaining: u64,
     reset_after_us: u64,
@@ -341,12 +341,12 @@ impl Gcra {
 
     /// One request at `now` against the stored TAT (None when the key is new or expired).
     /// Mirrors [`GCRA_LUA`] line for line.
-    fn step(self, now: u64, stored_tat: Option<u64>) -> Outcome {
+    fn step(self, now: u64, stored_tat: Option<u64>) -> GcraStep {
         let tat = stored_tat.map_or(now, |tat| tat.max(now));
         let new_tat = tat + self.interval_us;
         let ahead = new_tat - now;
         if ahead > self.tolerance_us {
-            return Outcome {
+            return GcraStep {
                 allowed: false,
                 remaining: 0,
                 reset_after_us: tat - now,
@@ -354,7 +354,7 @@ impl Gcra {
                 new_tat: None,
             };
         }
-        Outcome {
+        GcraStep {
             allowed: true,
             remaining: (self.tolerance_us - ahead) / self.interval_us,
             reset_after_us: ahead,
@@ -363,7 +363,7 @@ impl Gcra {
         }
     }
 
-    fn decision(self, outcome: Outcome, degraded: bool) -> Decision {
+    fn decision(self, outcome: GcraStep, degraded: bool) -> Decision {
         Decision {
             allowed: outcome.allowed,
             limit: self.burst,
@@ -400,7 +400,7 @@ mod tests {
     }
 
     /// Runs `times` back to back and returns the outcomes, threading the TAT like the store.
-    fn run(g: Gcra, tat: &mut Option<u64>, now: u64, times: usize) -> Vec<Outcome> {
+    fn run(g: Gcra, tat: &mut Option<u64>, now: u64, times: usize) -> Vec<GcraStep> {
         (0..times)
             .map(|_| {
                 let out = g.step(now, *tat);

@@ -135,7 +135,7 @@ pub async fn api(role: ApiRole, connections: &Connections) -> anyhow::Result<App
         }
         Invalidation::Custom(invalidator) => invalidator,
     };
-    Ok(AppState::new(api::Parts {
+    Ok(AppState::new(api::ApiParts {
         settings: role.settings,
         db: connections.db.clone(),
         store: connections.store.clone(),
@@ -157,7 +157,7 @@ pub struct TransformerRole {
 
 /// The transformer. Its lease and its wait for peers follow the engine's render timeout.
 pub fn transformer(role: TransformerRole, connections: &Connections) -> Transformer {
-    Transformer::new(transformer::Parts {
+    Transformer::new(transformer::TransformerParts {
         settings: role.settings,
         db: connections.db.clone(),
         store: connections.store.clone(),

@@ -20,7 +20,7 @@ use uuid::Uuid;
 
 use super::error::{ApiError, Invalid};
 use super::{AppState, limited, with_limit_headers};
-use crate::db::{NewRefreshToken, Rotation};
+use crate::db::{NewRefreshToken, TokenRotation};
 use crate::error::ErrorBody;
 
 /// Email and password, for registration and login.
@@ -402,13 +402,13 @@ pub(super) async fn refresh(
     // The family and user of the new token are taken from the presented one.
     let next = refresh_row(&state, Uuid::nil(), Uuid::nil(), hash);
     match state.0.db.rotate_refresh_token(&presented, &next).await? {
-        Rotation::Rotated { user_id } => Ok(with_limit_headers(
+        TokenRotation::Rotated { user_id } => Ok(with_limit_headers(
             &decision,
             Json(session_for(&state, user_id, token)),
         )
         .into_response()),
-        Rotation::Reused => Err(ApiError::RefreshTokenReused),
-        Rotation::Expired | Rotation::Unknown => Err(ApiError::InvalidRefreshToken),
+        TokenRotation::Reused => Err(ApiError::RefreshTokenReused),
+        TokenRotation::Expired | TokenRotation::Unknown => Err(ApiError::InvalidRefreshToken),
     }
 }
 

@@ -12,6 +12,7 @@ mod images;
 pub mod jwt;
 mod maintenance;
 mod openapi;
+mod upload;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -144,7 +145,7 @@ impl std::fmt::Debug for AppState {
 
 /// The parts an [`AppState`] is made of.
 #[derive(Debug)]
-pub struct Parts {
+pub struct ApiParts {
     pub settings: ApiSettings,
     pub db: Db,
     pub store: ObjectStore,
@@ -156,7 +157,7 @@ pub struct Parts {
 }
 
 impl AppState {
-    pub fn new(parts: Parts) -> AppState {
+    pub fn new(parts: ApiParts) -> AppState {
         let cores = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
         AppState(Arc::new(Inner {
             limiter: RateLimiter::new(parts.redis.clone()),
@@ -184,7 +185,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/auth/refresh", post(auth::refresh))
         .route(
             "/v1/images",
-            post(images::upload)
+            post(upload::upload)
                 // The handler enforces the exact limit while reading; this only stops the
                 // multipart parser from refusing first with its own smaller default.
                 .layer(DefaultBodyLimit::max(

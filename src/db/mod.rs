@@ -23,7 +23,7 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 
 pub use cursor::PageCursor;
 pub use images::{Image, ImageRef, NewImage};
-pub use tokens::{NewRefreshToken, Rotation};
+pub use tokens::{NewRefreshToken, TokenRotation};
 pub use users::{User, normalize_email};
 pub use variants::{NewVariant, VariantRecorded};
 

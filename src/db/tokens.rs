@@ -23,7 +23,7 @@ pub struct NewRefreshToken {
 
 /// What presenting a refresh token did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Rotation {
+pub enum TokenRotation {
     /// The token was valid: it is now used, and its successor is stored in its family.
     Rotated { user_id: Uuid },
     /// The token had already been used or revoked: its whole family is now revoked.
@@ -84,7 +84,7 @@ impl Db {
         &self,
         presented_hash: &[u8; 32],
         next: &NewRefreshToken,
-    ) -> Result<Rotation, DbError> {
+    ) -> Result<TokenRotation, DbError> {
         let mut tx = self.pool.begin().await?;
 
         // The family first, to take its lock before reading the token's state: a row lock
@@ -96,7 +96,7 @@ impl Db {
                 .fetch_optional(&mut *tx)
                 .await?;
         let Some(family_id) = family else {
-            return Ok(Rotation::Unknown);
+            return Ok(TokenRotation::Unknown);
         };
         sqlx::query("SELECT pg_advisory_xact_lock($1, $2)")
             .bind(FAMILY_LOCK_CLASS)
@@ -114,7 +114,7 @@ impl Db {
         .await?;
         // Gone in between: its user was deleted.
         let Some(presented) = presented else {
-            return Ok(Rotation::Unknown);
+            return Ok(TokenRotation::Unknown);
         };
 
         if presented.spent {
@@ -126,10 +126,10 @@ impl Db {
             .execute(&mut *tx)
             .await?;
             tx.commit().await?;
-            return Ok(Rotation::Reused);
+            return Ok(TokenRotation::Reused);
         }
         if presented.expired {
-            return Ok(Rotation::Expired);
+            return Ok(TokenRotation::Expired);
         }
 
         sqlx::query("UPDATE refresh_tokens SET used_at = now() WHERE token_hash = $1")
@@ -145,7 +145,7 @@ impl Db {
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
-        Ok(Rotation::Rotated {
+        Ok(TokenRotation::Rotated {
             user_id: presented.user_id,
         })
     }

@@ -50,7 +50,7 @@ const HOP_BY_HOP: [HeaderName; 8] = [
 
 /// An origin's answer, read whole.
 #[derive(Debug)]
-pub struct Fetched {
+pub struct OriginResponse {
     pub status: StatusCode,
     pub headers: HeaderMap,
     pub body: Bytes,
@@ -122,7 +122,7 @@ impl Origins {
     }
 
     /// The transformer's answer to `path_and_query` (canonical), read whole.
-    pub async fn transformer(&self, path_and_query: &str) -> Result<Fetched, OriginError> {
+    pub async fn transformer(&self, path_and_query: &str) -> Result<OriginResponse, OriginError> {
         let uri: Uri = format!("{}{path_and_query}", self.transformer)
             .parse()
             .map_err(|e| OriginError::Unreachable(format!("bad transformer URL: {e}")))?;
@@ -148,7 +148,7 @@ impl Origins {
                     headers.append(name.clone(), value.clone());
                 }
             }
-            Ok(Fetched {
+            Ok(OriginResponse {
                 status: parts.status,
                 headers,
                 body,

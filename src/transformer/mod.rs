@@ -83,7 +83,7 @@ impl Default for TransformerSettings {
 
 /// The parts a [`Transformer`] is made of.
 #[derive(Debug)]
-pub struct Parts {
+pub struct TransformerParts {
     pub settings: TransformerSettings,
     pub db: Db,
     pub store: ObjectStore,
@@ -124,7 +124,7 @@ impl std::fmt::Debug for Transformer {
 }
 
 impl Transformer {
-    pub fn new(parts: Parts) -> Transformer {
+    pub fn new(parts: TransformerParts) -> Transformer {
         let cores = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
         let workers = match parts.settings.workers {
             0 => cores,

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use imgedge::db::{
     DatabaseSettings, Db, DbError, Image, NewImage, NewRefreshToken, NewVariant, PageCursor,
-    Rotation, VariantRecorded,
+    TokenRotation, VariantRecorded,
 };
 use sqlx::PgPool;
 use time::OffsetDateTime;
@@ -116,7 +116,7 @@ async fn a_refresh_token_rotates_once_and_its_reuse_revokes_the_family(pool: PgP
         db.rotate_refresh_token(&first.token_hash, &second)
             .await
             .expect("rotate"),
-        Rotation::Rotated { user_id: alice }
+        TokenRotation::Rotated { user_id: alice }
     );
 
     // The first token again: someone holds a copy.
@@ -125,27 +125,27 @@ async fn a_refresh_token_rotates_once_and_its_reuse_revokes_the_family(pool: PgP
         db.rotate_refresh_token(&first.token_hash, &stolen_next)
             .await
             .expect("rotate"),
-        Rotation::Reused
+        TokenRotation::Reused
     );
     // The family is revoked: the newest token is refused too, and nothing was issued.
     assert_eq!(
         db.rotate_refresh_token(&second.token_hash, &next())
             .await
             .expect("rotate"),
-        Rotation::Reused
+        TokenRotation::Reused
     );
     assert_eq!(
         db.rotate_refresh_token(&stolen_next.token_hash, &next())
             .await
             .expect("rotate"),
-        Rotation::Unknown
+        TokenRotation::Unknown
     );
 
     assert_eq!(
         db.rotate_refresh_token(&other_session.token_hash, &next())
             .await
             .expect("rotate"),
-        Rotation::Rotated { user_id: alice }
+        TokenRotation::Rotated { user_id: alice }
     );
 }
 
@@ -163,20 +163,20 @@ async fn expired_and_unknown_refresh_tokens_are_refused(pool: PgPool) {
             db.rotate_refresh_token(&expired.token_hash, &successor)
                 .await
                 .expect("rotate"),
-            Rotation::Expired
+            TokenRotation::Expired
         );
     }
     assert_eq!(
         db.rotate_refresh_token(&successor.token_hash, &next())
             .await
             .expect("rotate"),
-        Rotation::Unknown
+        TokenRotation::Unknown
     );
     assert_eq!(
         db.rotate_refresh_token(&[7; 32], &next())
             .await
             .expect("rotate"),
-        Rotation::Unknown
+        TokenRotation::Unknown
     );
 
     let removed = db
@@ -211,11 +211,11 @@ async fn concurrent_rotations_of_one_token_rotate_exactly_once(pool: PgPool) {
         let ra = ra.expect("task").expect("rotate");
         let rb = rb.expect("task").expect("rotate");
         let winner = match (ra, rb) {
-            (Rotation::Rotated { user_id }, Rotation::Reused) => {
+            (TokenRotation::Rotated { user_id }, TokenRotation::Reused) => {
                 assert_eq!(user_id, alice);
                 a
             }
-            (Rotation::Reused, Rotation::Rotated { user_id }) => {
+            (TokenRotation::Reused, TokenRotation::Rotated { user_id }) => {
                 assert_eq!(user_id, alice);
                 b
             }
@@ -226,7 +226,7 @@ async fn concurrent_rotations_of_one_token_rotate_exactly_once(pool: PgPool) {
             db.rotate_refresh_token(&winner.token_hash, &next())
                 .await
                 .expect("rotate"),
-            Rotation::Reused,
+            TokenRotation::Reused,
             "round {round}"
         );
     }
@@ -256,10 +256,10 @@ async fn a_reuse_racing_a_legitimate_rotation_still_revokes_its_successor(pool: 
                 async move { db.rotate_refresh_token(&hash, &n).await }
             }),
         );
-        assert_eq!(thief.expect("task").expect("rotate"), Rotation::Reused);
+        assert_eq!(thief.expect("task").expect("rotate"), TokenRotation::Reused);
         let legit = legit.expect("task").expect("rotate");
         assert!(
-            matches!(legit, Rotation::Rotated { .. } | Rotation::Reused),
+            matches!(legit, TokenRotation::Rotated { .. } | TokenRotation::Reused),
             "round {round}: {legit:?}"
         );
         // Whichever ran first, nothing in the family is usable afterwards.
@@ -268,14 +268,14 @@ async fn a_reuse_racing_a_legitimate_rotation_still_revokes_its_successor(pool: 
             .await
             .expect("rotate");
         assert!(
-            matches!(after, Rotation::Reused | Rotation::Unknown),
+            matches!(after, TokenRotation::Reused | TokenRotation::Unknown),
             "round {round}: the successor survived the family's revocation: {after:?}"
         );
         assert_eq!(
             db.rotate_refresh_token(&thief_next.token_hash, &next())
                 .await
                 .expect("rotate"),
-            Rotation::Unknown
+            TokenRotation::Unknown
         );
     }
 }

@@ -4,7 +4,7 @@
 use std::time::Instant;
 
 use super::deadline::Deadline;
-use super::vips::{self, Codec, Flip, Image, MemoryImage, Resize as VipsResize};
+use super::vips::{self, Codec, Flip, Image, MemoryImage, ThumbnailSize};
 use super::{EngineConfig, EngineError, Rendered, ShrinkOnLoad, SourceFormat, SourceInfo, Timings};
 use imgedge_url::{Fit, Format, Resize, TransformSpec, WatermarkText};
 
@@ -13,9 +13,9 @@ const UNBOUNDED: u32 = 10_000_000;
 
 /// How to decode-and-resize for `resize`, given the upright source size, and the box to pad
 /// to afterwards (`contain`).
-fn sizing(resize: Resize, source: (u32, u32)) -> (VipsResize, Option<(u32, u32)>) {
+fn sizing(resize: Resize, source: (u32, u32)) -> (ThumbnailSize, Option<(u32, u32)>) {
     let (sw, sh) = (u64::from(source.0.max(1)), u64::from(source.1.max(1)));
-    let within = |width, height| VipsResize::Within { width, height };
+    let within = |width, height| ThumbnailSize::Within { width, height };
     match resize {
         Resize::Original => (within(UNBOUNDED, UNBOUNDED), None),
         Resize::Width(w) => (within(w.get(), UNBOUNDED), None),
@@ -24,7 +24,7 @@ fn sizing(resize: Resize, source: (u32, u32)) -> (VipsResize, Option<(u32, u32)>
             let (w, h) = (width.get(), height.get());
             match fit {
                 Fit::Cover => (
-                    VipsResize::CoverCrop {
+                    ThumbnailSize::CoverCrop {
                         width: w,
                         height: h,
                     },
@@ -33,7 +33,7 @@ fn sizing(resize: Resize, source: (u32, u32)) -> (VipsResize, Option<(u32, u32)>
                 Fit::Inside => (within(w, h), None),
                 Fit::Contain => (within(w, h), Some((w, h))),
                 Fit::Fill => (
-                    VipsResize::Force {
+                    ThumbnailSize::Force {
                         width: w.min(source.0),
                         height: h.min(source.1),
                     },
@@ -64,11 +64,11 @@ pub(super) fn shrink_on_load(spec: &TransformSpec, info: &SourceInfo, policy: Sh
     // thumbnail's common shrink: fitting within a box shrinks both sides by the larger
     // ratio; covering a box (or filling it) by the smaller one.
     let shrink = match resize {
-        VipsResize::Within { width, height } => {
+        ThumbnailSize::Within { width, height } => {
             let (h, v) = ratios(width, height);
             h.max(v)
         }
-        VipsResize::CoverCrop { width, height } | VipsResize::Force { width, height } => {
+        ThumbnailSize::CoverCrop { width, height } | ThumbnailSize::Force { width, height } => {
             let (h, v) = ratios(width, height);
             h.min(v)
         }
@@ -394,7 +394,7 @@ mod tests {
         let (r, pad) = sizing(boxed(800, 800, Fit::Outside), (4000, 1000));
         assert_eq!(
             r,
-            VipsResize::Within {
+            ThumbnailSize::Within {
                 width: UNBOUNDED,
                 height: 800
             }
@@ -403,7 +403,7 @@ mod tests {
         let (r, _) = sizing(boxed(800, 100, Fit::Outside), (1000, 1000));
         assert_eq!(
             r,
-            VipsResize::Within {
+            ThumbnailSize::Within {
                 width: 800,
                 height: UNBOUNDED
             }
@@ -415,7 +415,7 @@ mod tests {
         let (r, _) = sizing(boxed(5000, 50, Fit::Fill), (1000, 500));
         assert_eq!(
             r,
-            VipsResize::Force {
+            ThumbnailSize::Force {
                 width: 1000,
                 height: 50
             }
@@ -427,7 +427,7 @@ mod tests {
         let (r, pad) = sizing(boxed(300, 200, Fit::Contain), (1000, 1000));
         assert_eq!(
             r,
-            VipsResize::Within {
+            ThumbnailSize::Within {
                 width: 300,
                 height: 200
             }

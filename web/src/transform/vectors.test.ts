@@ -1,7 +1,7 @@
 /**
  * The shared transform-URL vectors (testdata/url-vectors.json, written by an independent
  * reference implementation): every key, every case and every whole request must come out
- * exactly as the file says, as in the Rust tests (tests/it/url_vectors.rs).
+ * exactly as the file says, as in the Rust tests (crates/imgedge-url/tests/vectors.rs).
  */
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";

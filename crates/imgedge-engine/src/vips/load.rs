@@ -84,7 +84,7 @@ pub(crate) fn read_header(bytes: &[u8]) -> Result<Option<Header>, VipsError> {
 
 /// How [`thumbnail`] sizes the decoded image.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Resize {
+pub(crate) enum ThumbnailSize {
     /// Fit within the box, keeping the aspect ratio, never enlarging.
     Within { width: u32, height: u32 },
     /// Cover the box, keeping the aspect ratio and cropping the centre, never enlarging.
@@ -93,19 +93,21 @@ pub(crate) enum Resize {
     Force { width: u32, height: u32 },
 }
 
-/// `thumbnail`'s target size, size mode and crop for a [`Resize`].
-fn thumbnail_args(resize: Resize) -> (c_int, c_int, c_int, c_int) {
+/// `thumbnail`'s target size, size mode and crop for a [`ThumbnailSize`].
+fn thumbnail_args(resize: ThumbnailSize) -> (c_int, c_int, c_int, c_int) {
     let (width, height, size, crop) = match resize {
-        Resize::Within { width, height } => (width, height, SIZE_DOWN, 0),
-        Resize::CoverCrop { width, height } => (width, height, SIZE_DOWN, INTERESTING_CENTRE),
-        Resize::Force { width, height } => (width, height, SIZE_FORCE, 0),
+        ThumbnailSize::Within { width, height } => (width, height, SIZE_DOWN, 0),
+        ThumbnailSize::CoverCrop { width, height } => {
+            (width, height, SIZE_DOWN, INTERESTING_CENTRE)
+        }
+        ThumbnailSize::Force { width, height } => (width, height, SIZE_FORCE, 0),
     };
     (width as c_int, height as c_int, size, crop)
 }
 
 /// Decodes with shrink-on-load, applies EXIF orientation, converts to sRGB and resizes:
 /// libvips' `thumbnail`, which picks the cheapest decode for the target size.
-pub(crate) fn thumbnail(bytes: &[u8], resize: Resize) -> Result<Image, VipsError> {
+pub(crate) fn thumbnail(bytes: &[u8], resize: ThumbnailSize) -> Result<Image, VipsError> {
     let (width, height, size, crop) = thumbnail_args(resize);
     // SAFETY: libvips reads `bytes` only while this image and its descendants are evaluated;
     // callers keep the bytes alive for the whole render (see `Pipeline`), and thumbnail_buffer
@@ -153,7 +155,7 @@ impl MemoryImage {
 
     /// What [`thumbnail`] does after shrink-on-load: EXIF orientation, sRGB, resize. A new
     /// pipeline that reads this image and leaves it as it is.
-    pub(crate) fn thumbnail(&self, resize: Resize) -> Result<Image, VipsError> {
+    pub(crate) fn thumbnail(&self, resize: ThumbnailSize) -> Result<Image, VipsError> {
         thumbnail_image(&self.0, resize)
     }
 }
@@ -164,7 +166,7 @@ impl MemoryImage {
 pub(crate) fn thumbnail_shrunk(
     bytes: &[u8],
     shrink: u32,
-    resize: Resize,
+    resize: ThumbnailSize,
 ) -> Result<Image, VipsError> {
     // SAFETY: as for `thumbnail`: callers keep `bytes` alive for the whole render.
     let loaded = unsafe { load_sequential(bytes, &shrink_option(shrink))? };
@@ -172,7 +174,7 @@ pub(crate) fn thumbnail_shrunk(
 }
 
 /// libvips' `thumbnail_image`: EXIF orientation, sRGB, resize, in a new pipeline on `image`.
-fn thumbnail_image(image: &Image, resize: Resize) -> Result<Image, VipsError> {
+fn thumbnail_image(image: &Image, resize: ThumbnailSize) -> Result<Image, VipsError> {
     let (width, height, size, crop) = thumbnail_args(resize);
     // SAFETY: valid input and out pointers; NULL-terminated options. The operation takes
     // its own reference to the input.

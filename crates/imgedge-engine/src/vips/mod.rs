@@ -22,7 +22,7 @@ mod setup;
 
 pub(crate) use image::Image;
 pub(crate) use load::{
-    Header, MemoryImage, Resize, decode_fully, decode_to_memory, read_header, thumbnail,
+    Header, MemoryImage, ThumbnailSize, decode_fully, decode_to_memory, read_header, thumbnail,
     thumbnail_shrunk,
 };
 pub(crate) use ops::Flip;
