@@ -183,6 +183,19 @@ pub(crate) fn database_url_of(pool: &PgPool) -> String {
     )
 }
 
+/// What `imgedge dev` needs in its environment: the test's database, and Redis under a
+/// prefix of its own.
+pub(crate) fn dev_env(pool: &PgPool) -> Vec<(&'static str, String)> {
+    vec![
+        ("DATABASE_URL", database_url_of(pool)),
+        ("REDIS_URL", "redis://127.0.0.1:6379".to_owned()),
+        (
+            "IMGEDGE_REDIS_PREFIX",
+            format!("test:{}:", uuid::Uuid::new_v4()),
+        ),
+    ]
+}
+
 /// Sends SIGTERM and expects a clean exit within ten seconds.
 async fn terminate(process: &mut Process, what: &str) {
     let pid = process.0.id().to_string();
@@ -222,14 +235,7 @@ async fn dev_stack_renders_once_under_100_concurrent_first_requests(pool: PgPool
     let data_dir = tempfile::tempdir().expect("temp dir");
     let port = free_port();
     let base = format!("http://127.0.0.1:{port}");
-    let env = vec![
-        ("DATABASE_URL", database_url_of(&pool)),
-        ("REDIS_URL", "redis://127.0.0.1:6379".to_owned()),
-        (
-            "IMGEDGE_REDIS_PREFIX",
-            format!("test:{}:", uuid::Uuid::new_v4()),
-        ),
-    ];
+    let env = dev_env(&pool);
     let args = [
         "dev",
         "--listen",

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use sqlx::PgPool;
 
-use crate::binary::{Process, database_url_of, free_port, imgedge, sign_up, wait_ready};
+use crate::binary::{Process, database_url_of, dev_env, free_port, imgedge, sign_up, wait_ready};
 
 const SUBCOMMANDS: [&str; 9] = [
     "api",
@@ -187,14 +187,7 @@ async fn dev_holds_no_more_connections_than_it_is_given(pool: PgPool) {
     let data_dir = tempfile::tempdir().expect("temp dir");
     let port = free_port();
     let base = format!("http://127.0.0.1:{port}");
-    let env = vec![
-        ("DATABASE_URL", database_url_of(&pool)),
-        ("REDIS_URL", "redis://127.0.0.1:6379".to_owned()),
-        (
-            "IMGEDGE_REDIS_PREFIX",
-            format!("test:{}:", uuid::Uuid::new_v4()),
-        ),
-    ];
+    let env = dev_env(&pool);
     let listen = format!("127.0.0.1:{port}");
     let dir = data_dir.path().display().to_string();
     let args = [

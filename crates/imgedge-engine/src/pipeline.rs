@@ -193,14 +193,8 @@ pub(super) fn run(
         image = apply(step, image, format, &config.watermark_font).map_err(failed)?;
     }
     let image = encodable(&image, format).map_err(failed)?;
+    within_output_limit(config, &image)?;
     let (width, height) = (image.width(), image.height());
-    if u64::from(width) * u64::from(height) > config.max_output_pixels {
-        return Err(EngineError::OutputTooLarge {
-            width,
-            height,
-            limit: config.max_output_pixels,
-        });
-    }
     let transform = transform_started.elapsed();
 
     deadline.check()?;
@@ -255,12 +249,8 @@ fn evaluation_error(
 /// The decoded and resized pixels in memory, for steps that read out of order
 /// ([`Step::reads_out_of_order`]) from a sequential decode. Refused first when they are over
 /// the output limit: every later step keeps or grows the size, so the output would be too.
-fn in_memory(
-    config: &EngineConfig,
-    image: &Image,
-    source: Source<'_>,
-    deadline: &Deadline,
-) -> Result<Image, EngineError> {
+/// Refuses an image over the output pixel limit, checked before its pixels are computed.
+fn within_output_limit(config: &EngineConfig, image: &Image) -> Result<(), EngineError> {
     let (width, height) = (image.width(), image.height());
     if u64::from(width) * u64::from(height) > config.max_output_pixels {
         return Err(EngineError::OutputTooLarge {
@@ -269,6 +259,16 @@ fn in_memory(
             limit: config.max_output_pixels,
         });
     }
+    Ok(())
+}
+
+fn in_memory(
+    config: &EngineConfig,
+    image: &Image,
+    source: Source<'_>,
+    deadline: &Deadline,
+) -> Result<Image, EngineError> {
+    within_output_limit(config, image)?;
     deadline.check()?;
     let armed = deadline.arm(image);
     let copied = image.copy_memory();
