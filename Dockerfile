@@ -39,12 +39,11 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY Cargo.toml Cargo.lock build.rs ./
-# Cargo reads every target the manifest declares (the `it` test, the `engine` bench) even
+# Cargo reads every target the manifest declares (the `it` test) even
 # when building only the binary, so their sources come along; migrations/ is embedded; the
 # workspace's crates (the URL contract, the engine, the upload checks) are built with it.
 COPY crates crates
 COPY migrations migrations
-COPY benches benches
 COPY tests tests
 COPY src src
 # The registry and target directory live in BuildKit cache mounts, so a rebuild after a

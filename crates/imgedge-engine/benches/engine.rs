@@ -46,7 +46,7 @@ fn engine(c: &mut Criterion) {
     }
     let small = std::fs::read(concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/testdata/photos/detail.jpg"
+        "/../../testdata/photos/detail.jpg"
     ))
     .expect("test photo");
     bench_render(
