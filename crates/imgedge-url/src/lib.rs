@@ -37,8 +37,8 @@ pub use error::{Param, UrlError};
 pub use image_id::ImageId;
 pub use keys::{ORIGINALS_PREFIX, ObjectKey, VARIANTS_PREFIX};
 pub use params::{
-    Blur, Dimension, Fit, Format, Height, Quality, Resize, Rotation, UnknownValue, WatermarkError,
-    WatermarkText, Width,
+    Blur, Dimension, Fit, Format, Height, Quality, Resize, Rotation, WatermarkError, WatermarkText,
+    Width,
 };
 pub use request::{Decision, TransformRequest};
 pub use sign::{BadHexKey, Sig, UrlKey, UrlSecret, path_with_query, signed_path};

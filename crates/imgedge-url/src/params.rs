@@ -5,6 +5,8 @@ use std::str::FromStr;
 
 use unicode_normalization::{IsNormalized, UnicodeNormalization as _, is_nfc_quick};
 
+use super::{Param, UrlError};
+
 /// A width or height in pixels, 1..=8192.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Dimension(u16);
@@ -86,15 +88,11 @@ impl Fit {
     }
 }
 
-/// Not one of the accepted spellings.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-#[error("not an accepted value")]
-pub struct UnknownValue;
-
 impl FromStr for Fit {
-    type Err = UnknownValue;
-    fn from_str(s: &str) -> Result<Self, UnknownValue> {
-        Self::from_bytes(s.as_bytes()).ok_or(UnknownValue)
+    type Err = UrlError;
+    /// The query's spellings; anything else is the query's own error for `fit`.
+    fn from_str(s: &str) -> Result<Self, UrlError> {
+        Self::from_bytes(s.as_bytes()).ok_or(UrlError::BadValue(Param::Fit))
     }
 }
 
@@ -308,10 +306,11 @@ impl Format {
 }
 
 impl FromStr for Format {
-    type Err = UnknownValue;
-    /// Accepts the query spellings, `jpg` included.
-    fn from_str(s: &str) -> Result<Self, UnknownValue> {
-        Self::from_bytes(s.as_bytes()).ok_or(UnknownValue)
+    type Err = UrlError;
+    /// Accepts the query spellings, `jpg` included; anything else is the query's own error
+    /// for `format`.
+    fn from_str(s: &str) -> Result<Self, UrlError> {
+        Self::from_bytes(s.as_bytes()).ok_or(UrlError::BadValue(Param::Format))
     }
 }
 
@@ -420,7 +419,10 @@ mod tests {
     #[test]
     fn formats() {
         assert_eq!("jpg".parse::<Format>(), Ok(Format::Jpeg));
-        assert_eq!("JPEG".parse::<Format>(), Err(UnknownValue));
+        assert_eq!(
+            "JPEG".parse::<Format>(),
+            Err(UrlError::BadValue(Param::Format))
+        );
         assert_eq!(Format::Avif.mime(), "image/avif");
         for f in Format::ALL {
             assert_eq!(f.as_str().parse::<Format>(), Ok(f));
