@@ -1,9 +1,9 @@
 //! The facts of imgedge's delivery protocol between the CDN (CloudFront or the local edge),
 //! the transformer and S3, each written once: the header an edge proves itself with, the
 //! cache lifetimes of variants, refusals and redirects, the variant `ETag`, and how long an
-//! origin request for a variant may take ([`RenderBudget`]). `cdk/` and `lambda-edge/`
-//! follow the same values (their tests read them from the vectors or restate them, checked
-//! against these by `scripts/test-aws`).
+//! origin request for a variant may take ([`RenderBudget`]). `cdk/` computes the
+//! transformer origin's timeout by the same formula, and its tests read the allowances
+//! from this file.
 
 use std::time::Duration;
 
@@ -37,7 +37,10 @@ pub fn variant_etag(bytes: &[u8]) -> String {
 /// origin timeout agree.
 ///
 /// A production is the fetch of the original, its decode and render (together bounded by the
-/// render timeout: the engine's deadline covers both) and the store. A request that finds
+/// render timeout: the engine's deadline covers both, and a request that waited for another
+/// one's decode of the same original renders with what its budget has left) and the store.
+/// It does not count the wait for a free worker in the transformer's render queue, which is
+/// bounded by the queue's length, not by time. A request that finds
 /// another process rendering its variant waits at most one production for it (the peer's
 /// lease is renewed while it works and lapses within seconds if it dies), then produces the
 /// variant itself. The worst case an origin answers in is therefore two productions, and the

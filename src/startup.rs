@@ -155,7 +155,8 @@ pub struct TransformerRole {
     pub origin_secret: SharedSecret,
 }
 
-/// The transformer. Its lease and its wait for peers follow the engine's render timeout.
+/// The transformer. Its wait for a peer rendering the same variant follows the engine's
+/// render timeout ([`RenderBudget`]).
 pub fn transformer(role: TransformerRole, connections: &Connections) -> Transformer {
     Transformer::new(transformer::TransformerParts {
         settings: role.settings,

@@ -36,12 +36,10 @@ impl PublicError for RenderFileError {
         }
     }
 
-    /// The local files are the user's own: their error is worth showing.
+    /// The command runs on the user's own files and machine: the whole cause (libvips'
+    /// text included) is theirs to see, unlike a service's.
     fn public_message(&self) -> Cow<'static, str> {
-        match self {
-            RenderFileError::Engine(e) => e.public_message(),
-            other => Cow::Owned(other.to_string()),
-        }
+        Cow::Owned(self.to_string())
     }
 }
 

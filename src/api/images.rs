@@ -5,8 +5,9 @@
 use axum::Json;
 use axum::body::Body;
 use axum::extract::rejection::QueryRejection;
-use axum::extract::{Path, Query, RawQuery, State};
+use axum::extract::{FromRequestParts, Path, Query, RawQuery, State};
 use axum::http::StatusCode;
+use axum::http::request::Parts;
 use axum::response::Response;
 use imgedge_url::{ImageId, Sig, TransformSpec, UrlError, UrlKey, path_with_query};
 use serde::{Deserialize, Serialize};
@@ -104,10 +105,22 @@ pub(super) fn metadata(state: &AppState, image: &Image) -> ImageMetadata {
     }
 }
 
-fn parse_id(raw: &str) -> Result<Uuid, ApiError> {
-    raw.parse::<ImageId>()
-        .map(|id| *id.as_uuid())
-        .map_err(|_| ApiError::Url(UrlError::BadImageId))
+/// The `{id}` of an image's path, parsed before the handler runs: a lowercase hyphenated
+/// UUID, else `bad_image_id` (a path segment that is not even UTF-8 included, so axum's own
+/// rejection text never reaches the client).
+pub(super) struct ImagePath(Uuid);
+
+impl<S: Send + Sync> FromRequestParts<S> for ImagePath {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let Path(raw) = Path::<String>::from_request_parts(parts, state)
+            .await
+            .map_err(|_| ApiError::Url(UrlError::BadImageId))?;
+        raw.parse::<ImageId>()
+            .map(|id| ImagePath(*id.as_uuid()))
+            .map_err(|_| ApiError::Url(UrlError::BadImageId))
+    }
 }
 
 /// The caller's image, from the cache or the database. Cached entries carry their owner,
@@ -202,10 +215,10 @@ pub(super) async fn list(
 pub(super) async fn get(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
-    Path(id): Path<String>,
+    ImagePath(id): ImagePath,
 ) -> Result<Response, ApiError> {
     let decision = state.limit_user(UserClass::Read, user).await?;
-    let image = owned_image(&state, user, parse_id(&id)?).await?;
+    let image = owned_image(&state, user, id).await?;
     Ok(with_limit_headers(
         &decision,
         Json(metadata(&state, &image)),
@@ -269,11 +282,10 @@ struct TransformParams {
 pub(super) async fn mint_url(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
-    Path(id): Path<String>,
+    ImagePath(id): ImagePath,
     RawQuery(query): RawQuery,
 ) -> Result<Response, ApiError> {
     let decision = state.limit_user(UserClass::Mint, user).await?;
-    let id = parse_id(&id)?;
     let spec = TransformSpec::parse(query.as_deref().unwrap_or_default())?.into_spec();
     owned_image(&state, user, id).await?;
     let image_id = ImageId::from_uuid(id);
@@ -302,10 +314,9 @@ pub(super) async fn mint_url(
 pub(super) async fn delete(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
-    Path(id): Path<String>,
+    ImagePath(id): ImagePath,
 ) -> Result<Response, ApiError> {
     let decision = state.limit_user(UserClass::Write, user).await?;
-    let id = parse_id(&id)?;
     // The row goes first: from then on the image is gone for its owner and for the
     // transformer, whatever happens to the objects below.
     if !state.0.db.delete_image(user, id).await? {

@@ -28,7 +28,7 @@ use crate::transformer::{DecodedCacheSettings, TransformerSettings};
 
 pub(crate) const MIB: u64 = 1024 * 1024;
 
-pub(crate) fn whole_millis(duration: Duration) -> u64 {
+pub(crate) fn duration_millis(duration: Duration) -> u64 {
     u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
 }
 
@@ -37,7 +37,7 @@ pub(crate) fn whole_millis(duration: Duration) -> u64 {
 #[derive(Debug, Clone, clap::Args)]
 pub struct RenderTimeoutArgs {
     /// Time budget of one variant's decode and render, in milliseconds.
-    #[arg(long, env = "IMGEDGE_RENDER_TIMEOUT_MS", default_value_t = whole_millis(EngineConfig::default().render_timeout))]
+    #[arg(long, env = "IMGEDGE_RENDER_TIMEOUT_MS", default_value_t = duration_millis(EngineConfig::default().render_timeout))]
     pub render_timeout_ms: u64,
 }
 
@@ -261,7 +261,7 @@ pub struct UploadArgs {
     #[arg(long, env = "IMGEDGE_MAX_FRAMES", default_value_t = ApiSettings::default().max_frames)]
     pub max_frames: u32,
     /// Time for an upload's body to arrive, in milliseconds; slower senders get 408.
-    #[arg(long, env = "IMGEDGE_UPLOAD_TIMEOUT_MS", default_value_t = whole_millis(ApiSettings::default().upload_timeout))]
+    #[arg(long, env = "IMGEDGE_UPLOAD_TIMEOUT_MS", default_value_t = duration_millis(ApiSettings::default().upload_timeout))]
     pub upload_timeout_ms: u64,
 }
 

@@ -210,6 +210,10 @@ impl DevArgs {
             transformer: self.render.settings(),
             edge: EdgeSettings {
                 web_dir: self.web.web_dir.clone(),
+                // The edge forwards what the API may take, and a multipart form's framing.
+                max_api_body: EdgeSettings::default()
+                    .max_api_body
+                    .max(self.upload.max_upload_bytes.saturating_add(MIB)),
                 ..EdgeSettings::default()
             },
         }

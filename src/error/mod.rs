@@ -141,23 +141,6 @@ impl axum::response::IntoResponse for ErrorResponse {
     }
 }
 
-/// A refusal with nothing to say beyond its code (a route the edge does not have, a method
-/// it does not take).
-#[derive(Debug, Clone, Copy)]
-pub struct Refused(pub ErrorCode);
-
-impl std::fmt::Display for Refused {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.0.meaning())
-    }
-}
-
-impl PublicError for Refused {
-    fn code(&self) -> ErrorCode {
-        self.0
-    }
-}
-
 /// 405 for a resource that answers only GET and HEAD, with the `Allow` header RFC 9110 asks
 /// a 405 to carry.
 #[derive(Debug, Clone, Copy)]
@@ -235,11 +218,13 @@ impl PublicError for Refusal {
         }
     }
 
+    /// The sniffer's and the frame limit's words are about the file alone; libvips' are
+    /// not for the client.
     fn public_message(&self) -> Cow<'static, str> {
         match self {
-            Refusal::TooManyFrames { .. } => Cow::Owned(self.to_string()),
+            Refusal::Sniff(_) | Refusal::TooManyFrames { .. } => Cow::Owned(self.to_string()),
             Refusal::Image(e) => e.public_message(),
-            _ => Cow::Borrowed(self.code().meaning()),
+            Refusal::FormatMismatch { .. } => Cow::Borrowed(self.code().meaning()),
         }
     }
 }

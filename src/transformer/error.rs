@@ -59,8 +59,14 @@ impl PublicError for TransformerError {
             E::RateLimited(_) => ErrorCode::RateLimited,
             E::Overloaded => ErrorCode::Overloaded,
             E::Engine(e) => e.code(),
-            E::Storage(_) | E::Db(DbError::Unavailable(_)) => ErrorCode::Unavailable,
-            E::Db(_) | E::Internal(_) => ErrorCode::Internal,
+            E::Storage(StorageError::Unavailable(_)) | E::Db(DbError::Unavailable(_)) => {
+                ErrorCode::Unavailable
+            }
+            // Refused by S3 (credentials, a missing bucket): configuration, not a blip, as
+            // the API says too.
+            E::Storage(StorageError::Rejected(_)) | E::Db(_) | E::Internal(_) => {
+                ErrorCode::Internal
+            }
         }
     }
 

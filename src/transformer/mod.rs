@@ -254,7 +254,7 @@ impl Transformer {
 }
 
 /// Serves the transformer on `listener` until `shutdown` completes, then lets the renders in
-/// progress finish and store their variants (for at most a lease), so that a stop does not
+/// progress finish and store their variants (for at most one production of the render budget), so that a stop does not
 /// cut one between its PUT and its record.
 pub async fn run(
     listener: TcpListener,

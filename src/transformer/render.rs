@@ -58,6 +58,7 @@ impl Transformer {
         let this = self.clone();
         let key = request.image_id().original_key();
         let first = spec.clone();
+        let joined = Instant::now();
         let (fetched, role) = self
             .0
             .fetches
@@ -74,6 +75,13 @@ impl Transformer {
             Role::Leader => fetched.fetch,
             Role::Follower => Duration::ZERO,
         };
+        // A follower's wait for the leader's fetch and decode counts against its render
+        // budget, as a decode of its own would: one variant's production stays within one
+        // budget (`RenderBudget`), whichever request decoded.
+        let waited = match role {
+            Role::Leader => Duration::ZERO,
+            Role::Follower => joined.elapsed(),
+        };
         if let Some(decoded) = fetched.decoded.filter(|decoded| decoded.serves(&spec)) {
             let leader = role == Role::Leader;
             let took = decoded.decode_time();
@@ -82,7 +90,7 @@ impl Transformer {
                     if leader {
                         engine.render_first(&decoded, &spec)
                     } else {
-                        engine.render_decoded(&decoded, &spec)
+                        engine.render_decoded_after(&decoded, &spec, waited)
                     }
                 })
                 .await?;
@@ -101,7 +109,7 @@ impl Transformer {
         let keep_up_to = self.0.decoded.entry_limit();
         let bytes = fetched.bytes;
         let (rendered, kept) = self
-            .on_worker(move |engine| engine.render_keeping(&bytes, &spec, keep_up_to))
+            .on_worker(move |engine| engine.render_keeping_after(&bytes, &spec, keep_up_to, waited))
             .await?;
         if let Some(decoded) = kept {
             self.0.decoded.keep(image, decoded);

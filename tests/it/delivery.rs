@@ -694,6 +694,12 @@ async fn every_operation_on_every_format_renders_through_the_edge(pool: PgPool) 
         StackOptions {
             transformer: TransformerSettings {
                 render_quota: imgedge::ratelimit::Quota::per_minute(600, 600),
+                // No kept decodes: every render decodes its original sequentially, the path
+                // that once failed.
+                decoded_cache: imgedge::transformer::DecodedCacheSettings {
+                    bytes: 0,
+                    ..imgedge::transformer::DecodedCacheSettings::default()
+                },
                 ..TransformerSettings::default()
             },
             ..StackOptions::default()

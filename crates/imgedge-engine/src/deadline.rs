@@ -14,10 +14,6 @@ pub(super) struct Deadline {
 }
 
 impl Deadline {
-    pub(super) fn after(budget: Duration) -> Deadline {
-        Deadline::after_spending(budget, Duration::ZERO)
-    }
-
     /// The deadline of a budget of which `spent` is already used (by an earlier phase of the
     /// same render, such as its decode).
     pub(super) fn after_spending(budget: Duration, spent: Duration) -> Deadline {

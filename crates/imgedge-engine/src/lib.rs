@@ -320,11 +320,24 @@ impl Engine {
 
     /// Renders the variant `spec` describes from the original `bytes`.
     pub fn render(&self, bytes: &[u8], spec: &TransformSpec) -> Result<Rendered, EngineError> {
+        self.render_until(bytes, spec, &self.deadline_after(Duration::ZERO))
+    }
+
+    /// A deadline of this engine's render budget, `spent` of which is used already.
+    fn deadline_after(&self, spent: Duration) -> deadline::Deadline {
+        deadline::Deadline::after_spending(self.config.render_timeout, spent)
+    }
+
+    fn render_until(
+        &self,
+        bytes: &[u8],
+        spec: &TransformSpec,
+        deadline: &deadline::Deadline,
+    ) -> Result<Rendered, EngineError> {
         let started = Instant::now();
-        let deadline = deadline::Deadline::after(self.config.render_timeout);
         let (info, _) = self.header(bytes)?;
         let source = pipeline::Source::Encoded(bytes);
-        pipeline::run(&self.config, source, &info, spec, &deadline, started)
+        pipeline::run(&self.config, source, &info, spec, deadline, started)
     }
 
     /// Decodes `bytes` into memory at the size `spec`'s render would decode them (its
@@ -339,8 +352,22 @@ impl Engine {
         spec: &TransformSpec,
         keep_up_to: u64,
     ) -> Result<Option<Decoded>, EngineError> {
+        self.decode_until(
+            bytes,
+            spec,
+            keep_up_to,
+            &self.deadline_after(Duration::ZERO),
+        )
+    }
+
+    fn decode_until(
+        &self,
+        bytes: &[u8],
+        spec: &TransformSpec,
+        keep_up_to: u64,
+        deadline: &deadline::Deadline,
+    ) -> Result<Option<Decoded>, EngineError> {
         let started = Instant::now();
-        let deadline = deadline::Deadline::after(self.config.render_timeout);
         let (info, _) = self.header(bytes)?;
         let keepable = matches!(
             info.format,
@@ -370,22 +397,35 @@ impl Engine {
         }))
     }
 
-    /// [`Engine::decode`], then the render from what it decoded (its decode counted in the
-    /// render's), or [`Engine::render`] when nothing was worth keeping. The output is the same
-    /// as `render`'s; the intermediate comes back for more variants of the original.
+    /// [`Engine::decode`], then the render from what it decoded, or [`Engine::render`] when
+    /// nothing was worth keeping, under one budget for both. The output is the same as
+    /// `render`'s; the intermediate comes back for more variants of the original.
     pub fn render_keeping(
         &self,
         bytes: &[u8],
         spec: &TransformSpec,
         keep_up_to: u64,
     ) -> Result<(Rendered, Option<Decoded>), EngineError> {
-        match self.decode(bytes, spec, keep_up_to)? {
+        self.render_keeping_after(bytes, spec, keep_up_to, Duration::ZERO)
+    }
+
+    /// [`Engine::render_keeping`] for a variant that has spent `spent` of its render budget
+    /// already (waiting for another request's decode of the same original).
+    pub fn render_keeping_after(
+        &self,
+        bytes: &[u8],
+        spec: &TransformSpec,
+        keep_up_to: u64,
+        spent: Duration,
+    ) -> Result<(Rendered, Option<Decoded>), EngineError> {
+        let deadline = self.deadline_after(spent);
+        match self.decode_until(bytes, spec, keep_up_to, &deadline)? {
             Some(decoded) => {
-                let mut rendered = self.render_first(&decoded, spec)?;
+                let mut rendered = self.render_from(&decoded, spec, &deadline)?;
                 rendered.timings.decode += decoded.0.took;
                 Ok((rendered, Some(decoded)))
             }
-            None => Ok((self.render(bytes, spec)?, None)),
+            None => Ok((self.render_until(bytes, spec, &deadline)?, None)),
         }
     }
 
@@ -397,7 +437,7 @@ impl Engine {
         decoded: &Decoded,
         spec: &TransformSpec,
     ) -> Result<Rendered, EngineError> {
-        self.render_from(decoded, spec, Duration::ZERO)
+        self.render_decoded_after(decoded, spec, Duration::ZERO)
     }
 
     /// The render that `decoded` was decoded for ([`Engine::decode`] with the same `spec`):
@@ -408,24 +448,34 @@ impl Engine {
         decoded: &Decoded,
         spec: &TransformSpec,
     ) -> Result<Rendered, EngineError> {
-        self.render_from(decoded, spec, decoded.0.took)
+        self.render_decoded_after(decoded, spec, decoded.0.took)
+    }
+
+    /// [`Engine::render_decoded`] for a variant that has spent `spent` of its render budget
+    /// already (waiting for the decode it renders from).
+    pub fn render_decoded_after(
+        &self,
+        decoded: &Decoded,
+        spec: &TransformSpec,
+        spent: Duration,
+    ) -> Result<Rendered, EngineError> {
+        self.render_from(decoded, spec, &self.deadline_after(spent))
     }
 
     fn render_from(
         &self,
         decoded: &Decoded,
         spec: &TransformSpec,
-        spent: Duration,
+        deadline: &deadline::Deadline,
     ) -> Result<Rendered, EngineError> {
         let started = Instant::now();
-        let deadline = deadline::Deadline::after_spending(self.config.render_timeout, spent);
         let source = pipeline::Source::Decoded(&decoded.0.image);
         pipeline::run(
             &self.config,
             source,
             &decoded.0.info,
             spec,
-            &deadline,
+            deadline,
             started,
         )
     }

@@ -246,9 +246,6 @@ fn evaluation_error(
     }
 }
 
-/// The decoded and resized pixels in memory, for steps that read out of order
-/// ([`Step::reads_out_of_order`]) from a sequential decode. Refused first when they are over
-/// the output limit: every later step keeps or grows the size, so the output would be too.
 /// Refuses an image over the output pixel limit, checked before its pixels are computed.
 fn within_output_limit(config: &EngineConfig, image: &Image) -> Result<(), EngineError> {
     let (width, height) = (image.width(), image.height());
@@ -262,6 +259,9 @@ fn within_output_limit(config: &EngineConfig, image: &Image) -> Result<(), Engin
     Ok(())
 }
 
+/// The decoded and resized pixels in memory, for steps that read out of order
+/// ([`Step::reads_out_of_order`]) from a sequential decode. Refused first when they are over
+/// the output limit: every later step keeps or grows the size, so the output would be too.
 fn in_memory(
     config: &EngineConfig,
     image: &Image,

@@ -213,3 +213,33 @@ fn keeping_refuses_what_render_refuses() {
         .expect_err("times out");
     assert_eq!(e.code(), "render_timeout", "{e}");
 }
+
+/// One variant's decode and render share one budget, whoever decoded: a render from a decode
+/// that took (or that this request waited for) the whole budget has none left, and one with
+/// budget left renders as any other.
+#[test]
+fn a_render_from_a_decode_gets_what_the_budget_has_left() {
+    let budget = Duration::from_secs(5);
+    let engine = Engine::new(EngineConfig {
+        render_timeout: budget,
+        ..EngineConfig::default()
+    })
+    .expect("starts");
+    let spec = spec("width=300");
+    let kept = engine
+        .decode(&photo(DETAIL), &spec, KEEP)
+        .expect("decodes")
+        .expect("a JPEG is kept");
+    let e = engine
+        .render_decoded_after(&kept, &spec, budget)
+        .expect_err("no budget left");
+    assert_eq!(e.code(), "render_timeout", "{e}");
+    let e = engine
+        .render_keeping_after(&photo(DETAIL), &spec, KEEP, budget)
+        .expect_err("no budget left");
+    assert_eq!(e.code(), "render_timeout", "{e}");
+    let rendered = engine
+        .render_decoded_after(&kept, &spec, budget / 2)
+        .expect("half the budget is enough");
+    assert_eq!(rendered.width, 300);
+}
