@@ -125,10 +125,15 @@ pub async fn serve<M, S, B>(
 pub struct SharedSecret(std::sync::Arc<str>);
 
 impl SharedSecret {
-    /// `None` for an empty secret, which would let anyone in, and for one that cannot travel
-    /// in a header (anything but visible ASCII).
+    /// The shortest secret accepted, in bytes: guessing one must be out of reach.
+    pub const MIN_BYTES: usize = 32;
+
+    /// `None` for a secret shorter than [`SharedSecret::MIN_BYTES`] (an empty one would let
+    /// anyone in, a short one invites guessing), and for one that cannot travel in a header
+    /// (anything but visible ASCII).
     pub fn new(secret: &str) -> Option<SharedSecret> {
-        let usable = !secret.is_empty() && secret.bytes().all(|b| b.is_ascii_graphic());
+        let usable =
+            secret.len() >= Self::MIN_BYTES && secret.bytes().all(|b| b.is_ascii_graphic());
         usable.then(|| SharedSecret(secret.into()))
     }
 
@@ -146,5 +151,19 @@ impl SharedSecret {
 impl std::fmt::Debug for SharedSecret {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("SharedSecret(<redacted>)")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::SharedSecret;
+
+    #[test]
+    fn a_shared_secret_is_long_and_fits_a_header() {
+        assert!(SharedSecret::new(&"a".repeat(SharedSecret::MIN_BYTES)).is_some());
+        assert!(SharedSecret::new(&"a".repeat(SharedSecret::MIN_BYTES - 1)).is_none());
+        assert!(SharedSecret::new("").is_none());
+        let with_space = format!("{} b", "a".repeat(SharedSecret::MIN_BYTES));
+        assert!(SharedSecret::new(&with_space).is_none());
     }
 }

@@ -205,10 +205,16 @@ pub fn parse_secret(hex: &str) -> Result<UrlSecret, String> {
     UrlSecret::from_hex(hex).map_err(|_| "expected 64 hexadecimal characters".to_owned())
 }
 
-/// A shared secret given on the command line (for clap): any non-empty text.
+/// A shared secret given on the command line (for clap): at least 32 bytes of visible
+/// ASCII.
 pub(crate) fn parse_shared(text: &str) -> Result<SharedSecret, String> {
-    SharedSecret::new(text)
-        .ok_or_else(|| "must be non-empty visible ASCII (it travels in a header)".to_owned())
+    SharedSecret::new(text).ok_or_else(|| {
+        format!(
+            "must be at least {} characters of visible ASCII (it travels in a header): \
+             `openssl rand -hex 32`",
+            SharedSecret::MIN_BYTES
+        )
+    })
 }
 
 /// The API's request quotas, each as `PER_MINUTE:BURST`.

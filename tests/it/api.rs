@@ -256,6 +256,64 @@ async fn users_cannot_see_or_touch_each_others_images(pool: PgPool) {
     assert_eq!(app.objects().await.len(), 1);
 }
 
+/// The metadata cache is scoped like the query: an image its owner has just read (so its
+/// metadata sits in Redis) is still a 404 to anyone else.
+#[sqlx::test(migrations = "./migrations")]
+async fn a_cached_image_is_still_not_found_for_another_user(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let alice = app.user("alice@example.com").await;
+    let bob = app.user("bob@example.com").await;
+    let resp = app
+        .upload_multipart(&alice, "a.jpg", photo("light.jpg"))
+        .await;
+    let image: Value = resp.json().await.expect("JSON");
+    let path = format!("/v1/images/{}", image["id"].as_str().expect("id"));
+    for _ in 0..2 {
+        assert_eq!(
+            app.get(&alice, &path).await.status(),
+            200,
+            "cached by its owner"
+        );
+    }
+    assert_error(app.get(&bob, &path).await, 404, "not_found").await;
+    assert_error(
+        app.get(&bob, &format!("{path}/url?width=10")).await,
+        404,
+        "not_found",
+    )
+    .await;
+    assert_error(app.delete(&bob, &path).await, 404, "not_found").await;
+    assert_eq!(app.get(&alice, &path).await.status(), 200);
+}
+
+/// Rate limits are per user: one user past theirs leaves another's untouched.
+#[sqlx::test(migrations = "./migrations")]
+async fn one_users_exhausted_limit_leaves_anothers_intact(pool: PgPool) {
+    let mut settings = ApiSettings::default();
+    settings.quotas.read = Quota::per_minute(1, 2);
+    let app = TestApp::spawn_with(
+        pool,
+        Options {
+            settings,
+            ..Options::default()
+        },
+    )
+    .await;
+    let alice = app.user("alice@example.com").await;
+    let bob = app.user("bob@example.com").await;
+    for _ in 0..2 {
+        assert_eq!(app.get(&alice, "/v1/images").await.status(), 200);
+    }
+    assert_error(app.get(&alice, "/v1/images").await, 429, "rate_limited").await;
+    for _ in 0..2 {
+        assert_eq!(
+            app.get(&bob, "/v1/images").await.status(),
+            200,
+            "bob's own budget"
+        );
+    }
+}
+
 /// A PNG whose header claims `width`×`height`, with valid chunk CRCs but almost no data.
 fn png_claiming(width: u32, height: u32) -> Vec<u8> {
     fn chunk(out: &mut Vec<u8>, kind: [u8; 4], data: &[u8]) {

@@ -21,8 +21,8 @@ use tokio::sync::watch;
 
 use crate::api_support::{PASSWORD, jwt_key_list, start_s3};
 
-pub(crate) const ORIGIN_SECRET: &str = "test-origin-secret";
-pub(crate) const PURGE_TOKEN: &str = "test-purge-token";
+pub(crate) const ORIGIN_SECRET: &str = "test-origin-secret-of-the-delivery-tests";
+pub(crate) const PURGE_TOKEN: &str = "test-purge-token-of-the-delivery-tests";
 
 /// How a test wants its stack.
 pub(crate) struct StackOptions {

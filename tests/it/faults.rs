@@ -410,7 +410,7 @@ async fn outages_degrade_and_recover_and_lose_nothing() {
         ),
         (
             "IMGEDGE_EDGE_PURGE_TOKEN",
-            "purge-token-for-the-faults-test".to_owned(),
+            "purge-token-for-the-faults-test-x".to_owned(),
         ),
         (
             "IMGEDGE_JWT_KEYS",
