@@ -24,12 +24,15 @@ struct Dev {
     args: DevArgs,
 }
 
+/// A shared secret long enough to be accepted.
+const SECRET: &str = "a-shared-secret-of-the-config-tests";
+
 const TRANSFORMER: [&str; 7] = [
     "transformer",
     "--url-secret",
     "0000000000000000000000000000000000000000000000000000000000000000",
     "--origin-secret",
-    "s",
+    SECRET,
     "--database-url",
     "postgres://127.0.0.1/imgedge",
 ];
@@ -41,7 +44,7 @@ fn the_edge_outwaits_the_transformers_worst_case() {
     for timeout in [None, Some("1000"), Some("20000"), Some("45000")] {
         let extra = timeout.map(|ms| ["--render-timeout-ms", ms]);
         let edge = Edge::parse_from(
-            ["edge", "--origin-secret", "s"]
+            ["edge", "--origin-secret", SECRET]
                 .into_iter()
                 .chain(extra.into_iter().flatten()),
         )
@@ -66,7 +69,7 @@ fn the_edge_outwaits_the_transformers_worst_case() {
 #[cfg(feature = "embedded-s3")]
 #[test]
 fn dev_and_the_edge_wait_alike_and_within_cloudfronts_limit() {
-    let edge = Edge::parse_from(["edge", "--origin-secret", "s"])
+    let edge = Edge::parse_from(["edge", "--origin-secret", SECRET])
         .args
         .role();
     let dev = Dev::parse_from(["dev", "--database-url", "postgres://127.0.0.1/imgedge"])
