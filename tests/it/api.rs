@@ -183,18 +183,7 @@ async fn refresh_tokens_rotate_and_reuse_revokes_the_family(pool: PgPool) {
     assert_eq!(first["token_type"], "Bearer");
     assert_eq!(first["expires_in"], 900);
 
-    let refresh = |token: Value| {
-        let http = app.http.clone();
-        let url = app.url("/v1/auth/refresh");
-        async move {
-            http.post(url)
-                .json(&json!({ "refresh_token": token }))
-                .send()
-                .await
-                .expect("request")
-        }
-    };
-    let resp = refresh(first["refresh_token"].clone()).await;
+    let resp = app.refresh(first["refresh_token"].clone()).await;
     assert_eq!(resp.status(), 200);
     let second: Value = resp.json().await.expect("JSON");
     assert_ne!(second["refresh_token"], first["refresh_token"]);
@@ -208,28 +197,27 @@ async fn refresh_tokens_rotate_and_reuse_revokes_the_family(pool: PgPool) {
 
     // The first token again: a replay. The whole session is revoked, the newest token too.
     assert_error(
-        refresh(first["refresh_token"].clone()).await,
+        app.refresh(first["refresh_token"].clone()).await,
         401,
         "refresh_token_reused",
     )
     .await;
     assert_error(
-        refresh(second["refresh_token"].clone()).await,
+        app.refresh(second["refresh_token"].clone()).await,
         401,
         "refresh_token_reused",
     )
     .await;
     assert_error(
-        refresh(json!("not-a-token")).await,
+        app.refresh(json!("not-a-token")).await,
         401,
         "invalid_refresh_token",
     )
     .await;
 }
 
-#[sqlx::test(migrations = "./migrations")]
-async fn users_cannot_see_or_touch_each_others_images(pool: PgPool) {
-    let app = TestApp::spawn(pool).await;
+/// Two users, Alice with one image: their tokens and the image's path.
+async fn alice_with_an_image_and_bob(app: &TestApp) -> (String, String, String) {
     let alice = app.user("alice@example.com").await;
     let bob = app.user("bob@example.com").await;
     let resp = app
@@ -237,6 +225,13 @@ async fn users_cannot_see_or_touch_each_others_images(pool: PgPool) {
         .await;
     let image: Value = resp.json().await.expect("JSON");
     let path = format!("/v1/images/{}", image["id"].as_str().expect("id"));
+    (alice, bob, path)
+}
+
+#[sqlx::test(migrations = "./migrations")]
+async fn users_cannot_see_or_touch_each_others_images(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let (alice, bob, path) = alice_with_an_image_and_bob(&app).await;
 
     assert_error(app.get(&bob, &path).await, 404, "not_found").await;
     assert_error(
@@ -261,13 +256,7 @@ async fn users_cannot_see_or_touch_each_others_images(pool: PgPool) {
 #[sqlx::test(migrations = "./migrations")]
 async fn a_cached_image_is_still_not_found_for_another_user(pool: PgPool) {
     let app = TestApp::spawn(pool).await;
-    let alice = app.user("alice@example.com").await;
-    let bob = app.user("bob@example.com").await;
-    let resp = app
-        .upload_multipart(&alice, "a.jpg", photo("light.jpg"))
-        .await;
-    let image: Value = resp.json().await.expect("JSON");
-    let path = format!("/v1/images/{}", image["id"].as_str().expect("id"));
+    let (alice, bob, path) = alice_with_an_image_and_bob(&app).await;
     for _ in 0..2 {
         assert_eq!(
             app.get(&alice, &path).await.status(),

@@ -179,6 +179,16 @@ impl TestApp {
         resp.json().await.expect("JSON session")
     }
 
+    /// `POST /v1/auth/refresh` with `token` (any JSON value, to try malformed ones too).
+    pub(crate) async fn refresh(&self, token: Value) -> reqwest::Response {
+        self.http
+            .post(self.url("/v1/auth/refresh"))
+            .json(&json!({ "refresh_token": token }))
+            .send()
+            .await
+            .expect("request")
+    }
+
     /// Registers `email` and returns an access token.
     pub(crate) async fn user(&self, email: &str) -> String {
         assert_eq!(self.register(email).await.status(), 201, "register {email}");

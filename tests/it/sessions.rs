@@ -105,21 +105,15 @@ async fn the_api_prunes_long_expired_refresh_tokens_and_keeps_the_rest(pool: PgP
         "a recently expired token stays"
     );
 
-    let refresh = |token: Value| {
-        let http = app.http.clone();
-        let url = app.url("/v1/auth/refresh");
-        async move {
-            http.post(url)
-                .json(&json!({ "refresh_token": token }))
-                .send()
-                .await
-                .expect("request")
-        }
-    };
-    let resp = refresh(live).await;
+    let resp = app.refresh(live).await;
     assert_eq!(resp.status(), 200, "the live session still refreshes");
-    assert_error(refresh(json!(stale)).await, 401, "invalid_refresh_token").await;
-    assert_error(refresh(json!(spent)).await, 401, "refresh_token_reused").await;
+    assert_error(
+        app.refresh(json!(stale)).await,
+        401,
+        "invalid_refresh_token",
+    )
+    .await;
+    assert_error(app.refresh(json!(spent)).await, 401, "refresh_token_reused").await;
 
     let text = app
         .http
