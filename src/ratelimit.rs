@@ -179,7 +179,15 @@ impl RateLimiter {
     /// Counts one request for `key` (the caller's choice, e.g. `upload:{user_id}` or
     /// `login-ip:{ip}`) against `quota`. Never fails: see the module documentation.
     pub async fn check(&self, key: &str, quota: &Quota) -> Decision {
-        let gcra = Gcra::from_quota(quota);
+        self.check_cost(key, quota, 1).await
+    }
+
+    /// Counts a request that costs `cost` units (at least 1) against `quota`, whose rate and
+    /// burst are then in units: the transformer charges a render by its estimated work. A
+    /// cost above the burst is charged as the whole burst, so that the costliest request is
+    /// allowed when the key's budget is full and spends all of it.
+    pub async fn check_cost(&self, key: &str, quota: &Quota, cost: u32) -> Decision {
+        let gcra = Gcra::from_quota(quota).costing(cost);
         let Some(redis) = &self.inner.redis else {
             return gcra.decision(self.check_local(key, gcra), false);
         };
@@ -193,6 +201,7 @@ impl RateLimiter {
                         .key(redis_key)
                         .arg(gcra.interval_us)
                         .arg(gcra.tolerance_us)
+                        .arg(gcra.increment_us)
                         .invoke_async::<(u64, u64, u64, u64)>(&mut conn)
                         .await
                 }
@@ -276,7 +285,7 @@ impl Expiry<String, LocalTat> for TatExpiry {
 }
 
 /// The Redis side of [`Gcra::step`]. KEYS[1] holds the TAT in microseconds of Redis time;
-/// ARGV is `interval_us`, `tolerance_us`. Returns `{allowed (0|1), remaining,
+/// ARGV is `interval_us`, `tolerance_us`, `increment_us`. Returns `{allowed (0|1), remaining,
 /// reset_after_us, retry_after_us}`.
 ///
 /// Lua numbers are doubles: every value stays an integer below 2^53 (see [`MAX_US`]), and
@@ -289,10 +298,11 @@ local time = redis.call('TIME')
 local now = tonumber(time[1]) * 1000000 + tonumber(time[2])
 local interval = tonumber(ARGV[1])
 local tolerance = tonumber(ARGV[2])
+local increment = tonumber(ARGV[3])
 
 local tat = tonumber(redis.call('GET', KEYS[1]) or '')
 if tat == nil or tat < now then tat = now end
-local new_tat = tat + interval
+local new_tat = tat + increment
 local ahead = new_tat - now
 if ahead > tolerance then
   return {0, 0, tat - now, ahead - tolerance}
@@ -312,6 +322,8 @@ struct Gcra {
     interval_us: u64,
     /// How far ahead of now the TAT may run: `burst` intervals.
     tolerance_us: u64,
+    /// How far one request moves the TAT: its cost in intervals (one for a plain request).
+    increment_us: u64,
     burst: u32,
 }
 
@@ -335,7 +347,21 @@ impl Gcra {
         Gcra {
             interval_us,
             tolerance_us: interval_us.saturating_mul(u64::from(burst)).min(MAX_US),
+            increment_us: interval_us,
             burst,
+        }
+    }
+
+    /// The same quota for a request of `cost` units, at most the burst (see
+    /// [`RateLimiter::check_cost`]).
+    fn costing(self, cost: u32) -> Gcra {
+        let cost = cost.clamp(1, self.burst);
+        Gcra {
+            increment_us: self
+                .interval_us
+                .saturating_mul(u64::from(cost))
+                .min(self.tolerance_us),
+            ..self
         }
     }
 
@@ -343,7 +369,7 @@ impl Gcra {
     /// Mirrors [`GCRA_LUA`] line for line.
     fn step(self, now: u64, stored_tat: Option<u64>) -> GcraStep {
         let tat = stored_tat.map_or(now, |tat| tat.max(now));
-        let new_tat = tat + self.interval_us;
+        let new_tat = tat + self.increment_us;
         let ahead = new_tat - now;
         if ahead > self.tolerance_us {
             return GcraStep {
@@ -445,6 +471,35 @@ mod tests {
         );
         assert_eq!(refused.new_tat, None);
         assert_eq!(tat, Some(5_300 * MS));
+    }
+
+    #[test]
+    fn a_costly_request_spends_its_cost_and_never_more_than_the_burst() {
+        let g = gcra(10, Duration::from_secs(1), 10);
+        let mut tat = None;
+        let outs = run(g.costing(4), &mut tat, 0, 3);
+        assert_eq!(
+            outs.iter()
+                .map(|o| (o.allowed, o.remaining))
+                .collect::<Vec<_>>(),
+            [(true, 6), (true, 2), (false, 0)]
+        );
+        // Two units are left: a request of 2 fits, then nothing does.
+        assert!(g.costing(2).step(0, tat).allowed);
+        // A cost beyond the burst spends the whole burst once the key is full again.
+        let huge = g.costing(1000);
+        assert_eq!(huge.increment_us, g.tolerance_us);
+        let mut fresh = None;
+        let outs = run(huge, &mut fresh, 0, 2);
+        assert_eq!(
+            outs.iter().map(|o| o.allowed).collect::<Vec<_>>(),
+            [true, false]
+        );
+        assert_eq!(
+            outs[1].retry_after_us,
+            1_000 * MS,
+            "the whole burst refills first"
+        );
     }
 
     #[test]

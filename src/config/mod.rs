@@ -278,12 +278,17 @@ pub struct RenderArgs {
     /// Distinct variants one image may have.
     #[arg(long, env = "IMGEDGE_MAX_VARIANTS_PER_IMAGE", default_value_t = TransformerSettings::default().max_variants_per_image)]
     pub max_variants_per_image: u64,
-    /// New renders per image owner, as `PER_MINUTE:BURST`.
+    /// New renders per image owner, in cost units (an ordinary web-sized render costs 1, the
+    /// costliest several hundred; see docs/transform-urls.md), as `PER_MINUTE:BURST`.
     #[arg(long, env = "IMGEDGE_QUOTA_RENDER", default_value_t = TransformerSettings::default().render_quota)]
     pub quota_render: Quota,
     /// Renders at once (0: the number of cores).
     #[arg(long, env = "IMGEDGE_RENDER_WORKERS", default_value_t = TransformerSettings::default().workers)]
     pub render_workers: usize,
+    /// Renders of one image owner at once (0: half the workers, at least 1), so that one
+    /// account cannot take every worker.
+    #[arg(long, env = "IMGEDGE_RENDERS_PER_OWNER", default_value_t = TransformerSettings::default().renders_per_owner)]
+    pub renders_per_owner: usize,
     /// Renders that may wait for a worker; beyond, 503 with Retry-After.
     #[arg(long, env = "IMGEDGE_RENDER_QUEUE", default_value_t = TransformerSettings::default().queue)]
     pub render_queue: usize,
@@ -299,6 +304,7 @@ impl RenderArgs {
             max_variants_per_image: self.max_variants_per_image,
             render_quota: self.quota_render,
             workers: self.render_workers,
+            renders_per_owner: self.renders_per_owner,
             queue: self.render_queue,
             decoded_cache: DecodedCacheSettings {
                 bytes: self.decoded_cache_mb.saturating_mul(MIB),

@@ -25,6 +25,21 @@ pub struct NewImage {
     pub blake3: [u8; 32],
 }
 
+/// The stored facts a render is planned from ([`Db::image_to_render`]).
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct ImageToRender {
+    pub owner_id: Uuid,
+    /// An `engine::SourceFormat::as_str` name.
+    pub format: String,
+    /// The size as displayed (EXIF orientation applied), as the upload's header gave it.
+    #[sqlx(try_from = "i32")]
+    pub width: u32,
+    #[sqlx(try_from = "i32")]
+    pub height: u32,
+    #[sqlx(try_from = "i32")]
+    pub frames: u32,
+}
+
 /// Stored image metadata. Serialisable so that the API can cache it as it is.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, serde::Serialize, serde::Deserialize)]
 pub struct Image {
@@ -114,14 +129,16 @@ impl Db {
         Ok(image)
     }
 
-    /// The owner of image `id`, whoever it is; `None` when there is no such image. For the
-    /// transformer, which answers signed URLs rather than users.
-    pub async fn image_owner(&self, id: Uuid) -> Result<Option<Uuid>, DbError> {
-        let owner = sqlx::query_scalar("SELECT owner_id FROM images WHERE id = $1")
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?;
-        Ok(owner)
+    /// What the transformer needs of an image before rendering it: its owner and its size
+    /// (to estimate the render and charge the owner), across owners by design.
+    pub async fn image_to_render(&self, id: Uuid) -> Result<Option<ImageToRender>, DbError> {
+        let image = sqlx::query_as(
+            "SELECT owner_id, format, width, height, frames FROM images WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(image)
     }
 
     /// Up to `limit` of `owner`'s images, newest first (ties broken by id, descending),

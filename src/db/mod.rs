@@ -22,7 +22,7 @@ use sqlx::PgPool;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 
 pub use cursor::PageCursor;
-pub use images::{Image, ImageRef, NewImage};
+pub use images::{Image, ImageRef, ImageToRender, NewImage};
 pub use tokens::{NewRefreshToken, TokenRotation};
 pub use users::{User, normalize_email};
 pub use variants::{NewVariant, VariantRecorded};

@@ -56,6 +56,7 @@ pub enum ErrorCode {
     TooManyPixels,
     TooManyFrames,
     OutputTooLarge,
+    BeyondImageBounds,
     RateLimited,
     VariantLimit,
     Internal,
@@ -71,7 +72,7 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code but the URL contract's, in the order of `docs/errors.md`.
-    pub const ALL: [ErrorCode; 41] = [
+    pub const ALL: &[ErrorCode] = &[
         ErrorCode::BadJson,
         ErrorCode::BadMultipart,
         ErrorCode::UnexpectedField,
@@ -102,6 +103,7 @@ impl ErrorCode {
         ErrorCode::TooManyPixels,
         ErrorCode::TooManyFrames,
         ErrorCode::OutputTooLarge,
+        ErrorCode::BeyondImageBounds,
         ErrorCode::RateLimited,
         ErrorCode::VariantLimit,
         ErrorCode::Internal,
@@ -150,6 +152,7 @@ impl ErrorCode {
             C::TooManyPixels => "too_many_pixels",
             C::TooManyFrames => "too_many_frames",
             C::OutputTooLarge => "output_too_large",
+            C::BeyondImageBounds => "beyond_image_bounds",
             C::RateLimited => "rate_limited",
             C::VariantLimit => "variant_limit",
             C::Internal => "internal",
@@ -193,9 +196,11 @@ impl ErrorCode {
             C::EmailTaken => StatusCode::CONFLICT,
             C::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             C::UnsupportedMediaType | C::UnsupportedFormat => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            C::CorruptImage | C::TooManyPixels | C::TooManyFrames | C::OutputTooLarge => {
-                StatusCode::UNPROCESSABLE_ENTITY
-            }
+            C::CorruptImage
+            | C::TooManyPixels
+            | C::TooManyFrames
+            | C::OutputTooLarge
+            | C::BeyondImageBounds => StatusCode::UNPROCESSABLE_ENTITY,
             C::RateLimited | C::VariantLimit => StatusCode::TOO_MANY_REQUESTS,
             C::Internal | C::RenderFailed | C::IoError => StatusCode::INTERNAL_SERVER_ERROR,
             C::Unavailable
@@ -256,6 +261,9 @@ impl ErrorCode {
             C::TooManyPixels => "the image has more pixels than allowed",
             C::TooManyFrames => "the image has more frames than allowed",
             C::OutputTooLarge => "the requested output is larger than allowed",
+            C::BeyondImageBounds => {
+                "the transform is valid but beyond what makes sense for this image (docs/transform-urls.md)"
+            }
             C::RateLimited => "too many requests; retry after `Retry-After` seconds",
             C::VariantLimit => "the image already has as many variants as allowed",
             C::Internal => "internal error",

@@ -188,6 +188,7 @@ impl PublicError for EngineError {
             EngineError::UnsupportedFormat => ErrorCode::UnsupportedFormat,
             EngineError::TooManyPixels { .. } => ErrorCode::TooManyPixels,
             EngineError::OutputTooLarge { .. } => ErrorCode::OutputTooLarge,
+            EngineError::BeyondBounds(_) => ErrorCode::BeyondImageBounds,
             EngineError::Corrupt(_) => ErrorCode::CorruptImage,
             EngineError::Timeout(_) => ErrorCode::RenderTimeout,
             EngineError::Failed(_) => ErrorCode::RenderFailed,
@@ -198,9 +199,9 @@ impl PublicError for EngineError {
     /// is not.
     fn public_message(&self) -> Cow<'static, str> {
         match self {
-            EngineError::TooManyPixels { .. } | EngineError::OutputTooLarge { .. } => {
-                Cow::Owned(self.to_string())
-            }
+            EngineError::TooManyPixels { .. }
+            | EngineError::OutputTooLarge { .. }
+            | EngineError::BeyondBounds(_) => Cow::Owned(self.to_string()),
             _ => Cow::Borrowed(self.code().meaning()),
         }
     }

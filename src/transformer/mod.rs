@@ -6,10 +6,11 @@
 //! 1. the caller is an edge: it carries the origin secret header ([`ORIGIN_SECRET_HEADER`]);
 //! 2. parse the URL ([`TransformRequest::parse`]); non-canonical → 301, then the signature;
 //! 3. single flight on the variant key: concurrent requests share one production;
-//! 4. production ([`production`]): the image exists (its owner), the cross-process render
-//!    lease ([`lock`]; or wait for the peer that holds it), the variant cap and the owner's
-//!    render rate, fetch the original ([`render`]), admission to the bounded render pool
-//!    ([`pool`]), render, PUT, record in PostgreSQL;
+//! 4. production ([`production`]): the image exists (its owner and size), the render's
+//!    estimate (bounds, cost), the cross-process render lease ([`lock`]; or wait
+//!    for the peer that holds it), the variant cap and the owner's render quota charged by
+//!    cost, a worker of the fair render pool ([`pool`]) held while the original is fetched
+//!    and rendered ([`render`]), PUT, record in PostgreSQL;
 //! 5. the response ([`response`]): the bytes with a long immutable lifetime, a strong `ETag`
 //!    and `Server-Timing`.
 //!
@@ -17,7 +18,9 @@
 //! their modules.
 //!
 //! The engine enforces the render's own deadline between its steps; this role bounds how
-//! many renders run (the pool) and wait (the queue): past that it answers 503.
+//! many renders run (the pool) and wait (the queue), fairly between image owners: past that
+//! it answers 503. Each render is estimated before anything is fetched: refused when it is
+//! beyond the image's bounds, and charged to its owner's render quota by its cost.
 
 mod decoded;
 mod error;
@@ -49,7 +52,7 @@ use crate::singleflight::SingleFlight;
 use crate::storage::ObjectStore;
 use imgedge_engine::Engine;
 use imgedge_url::{Decision, TransformRequest, UrlSecret};
-use pool::Pool;
+use pool::{Pool, PoolSize};
 use production::Produced;
 use render::FetchedOriginal;
 use response::{plain, redirect, variant_response};
@@ -59,10 +62,12 @@ use response::{plain, redirect, variant_response};
 pub struct TransformerSettings {
     /// Distinct variants one image may have.
     pub max_variants_per_image: u64,
-    /// New renders per image owner.
+    /// New renders per image owner, in cost units ([`imgedge_engine::RenderEstimate`]).
     pub render_quota: Quota,
     /// Renders running at once (the pool); 0 means the number of cores.
     pub workers: usize,
+    /// Renders of one owner running at once; 0 means half the workers, at least 1.
+    pub renders_per_owner: usize,
     /// Renders admitted to wait for the pool; beyond, 503.
     pub queue: usize,
     /// Originals kept decoded for more variants of them (see [`decoded`]).
@@ -75,6 +80,7 @@ impl Default for TransformerSettings {
             max_variants_per_image: 100,
             render_quota: Quota::per_minute(600, 120),
             workers: 0,
+            renders_per_owner: 0,
             queue: 64,
             decoded_cache: DecodedCacheSettings::default(),
         }
@@ -130,10 +136,19 @@ impl Transformer {
             0 => cores,
             n => n,
         };
+        let per_owner = match parts.settings.renders_per_owner {
+            0 => workers / 2,
+            n => n,
+        };
         Transformer(Arc::new(Inner {
             budget: RenderBudget::new(parts.engine.config().render_timeout),
             limiter: RateLimiter::new(parts.redis.clone()),
-            pool: Pool::new(workers, parts.settings.queue, cores),
+            pool: Pool::new(PoolSize {
+                workers,
+                per_owner,
+                queue: parts.settings.queue,
+                cores,
+            }),
             flights: SingleFlight::new(),
             decoded: decoded::DecodedCache::new(parts.settings.decoded_cache),
             fetches: SingleFlight::new(),

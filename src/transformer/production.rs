@@ -1,5 +1,6 @@
-//! Step 4, the production of a variant, run once per variant at a time: the image's owner,
-//! the cross-process render lease (or the wait for the peer that holds it), the variant cap
+//! Step 4, the production of a variant, run once per variant at a time: the image's owner
+//! and the render's estimate (its bounds and cost, before anything is fetched), the
+//! cross-process render lease (or the wait for the peer that holds it), the variant cap
 //! and the owner's render rate, admission to the render pool, the render, the PUT, the
 //! record in PostgreSQL, and the removal of an object left without its row.
 
@@ -12,10 +13,11 @@ use super::lock::{self, Lease};
 use super::render::RenderedVariant;
 use super::response::{millis_text, server_timing};
 use super::{Transformer, TransformerError};
-use crate::db::{NewVariant, VariantRecorded};
+use crate::db::{ImageToRender, NewVariant, VariantRecorded};
 use crate::error::ErrorResponse;
 use crate::protocol::{IMMUTABLE_CACHE_CONTROL, variant_etag};
 use crate::storage::Object;
+use imgedge_engine::{EngineError, SourceFormat, SourceInfo};
 use imgedge_url::{Format, TransformRequest};
 
 /// A variant ready to send.
@@ -50,12 +52,23 @@ impl Transformer {
         request: &TransformRequest,
     ) -> Result<Variant, TransformerError> {
         let image = *request.image_id().as_uuid();
-        let owner = self
+        let stored = self
             .0
             .db
-            .image_owner(image)
+            .image_to_render(image)
             .await?
             .ok_or(TransformerError::ImageGone)?;
+        // Refused before the lease, the fetch and the pool: a spec beyond this image's
+        // bounds costs nothing but this answer.
+        let estimate = self
+            .0
+            .engine
+            .estimate(request.spec(), &source_info(&stored)?)
+            .map_err(EngineError::BeyondBounds)?;
+        let charge = RenderCharge {
+            owner: stored.owner_id,
+            cost_units: estimate.cost_units,
+        };
         let key = request.variant_key();
         // The lease held while rendering; `None` renders without one.
         let held = match lock::acquire(self.0.redis.as_ref(), &key).await {
@@ -67,7 +80,7 @@ impl Transformer {
                 Waited::LockUnavailable | Waited::PeerOutlivedLease => None,
             },
         };
-        let result = self.render_and_store(request, owner).await;
+        let result = self.render_and_store(request, charge).await;
         if let Some(held) = held {
             lock::release(held).await;
         }
@@ -110,7 +123,7 @@ impl Transformer {
     async fn render_and_store(
         &self,
         request: &TransformRequest,
-        owner: uuid::Uuid,
+        charge: RenderCharge,
     ) -> Result<Variant, TransformerError> {
         let image = *request.image_id().as_uuid();
         let sig = request.sig().to_string();
@@ -123,20 +136,23 @@ impl Transformer {
         let decision = self
             .0
             .limiter
-            .check(&format!("render:{owner}"), &settings.render_quota)
+            .check_cost(
+                &format!("render:{}", charge.owner),
+                &settings.render_quota,
+                charge.cost_units,
+            )
             .await;
         if !decision.allowed {
             return Err(TransformerError::RateLimited(decision));
         }
 
-        // A place in the queue; workers are taken for the decode and the render only, so the
-        // store below overlaps the next renders.
-        let _ticket = self.0.pool.admit()?;
+        // The worker is the owner's from the fetch to the end of the render; the store below
+        // runs without one, overlapping the next renders.
         let RenderedVariant {
             rendered,
             fetch,
             from_kept_decode,
-        } = self.render(request, image).await?;
+        } = self.render(request, image, charge.owner).await?;
         metrics::histogram!("imgedge_transformer_render_seconds")
             .record(rendered.timings.total().as_secs_f64());
 
@@ -219,6 +235,28 @@ impl Transformer {
             }
         }
     }
+}
+
+/// Whom a render is charged to, and how much (in the render quota's cost units).
+#[derive(Debug, Clone, Copy)]
+struct RenderCharge {
+    owner: uuid::Uuid,
+    cost_units: u32,
+}
+
+/// The source as its stored metadata describes it, for the render's estimate. Whether it
+/// has alpha is not stored: it only changes the default output of a GIF or HEIC source.
+fn source_info(stored: &ImageToRender) -> Result<SourceInfo, TransformerError> {
+    let format = SourceFormat::from_name(&stored.format).ok_or_else(|| {
+        TransformerError::Internal(format!("stored format {:?} is unknown", stored.format))
+    })?;
+    Ok(SourceInfo {
+        format,
+        width: stored.width,
+        height: stored.height,
+        frames: stored.frames,
+        has_alpha: false,
+    })
 }
 
 /// A variant another process stored, read back from S3.

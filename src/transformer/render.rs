@@ -1,19 +1,23 @@
-//! The renders: from an original decoded moments ago for another variant when one serves
-//! the request, else from the original, fetched and decoded once for all the renders of its
-//! image waiting at the same time ([`FetchedOriginal`]), each on a worker of the render pool.
+//! The renders, each on one worker of the render pool ([`super::pool`]) held from start to
+//! end: from an original decoded moments ago for another variant when one serves the
+//! request, else from the original, fetched and decoded once for all the renders of its
+//! image running at the same time ([`FetchedOriginal`]). Holding the worker through the fetch
+//! bounds the originals and decodes in memory by the workers: a render waiting in the queue
+//! holds nothing.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 
+use super::pool::Worker;
 use super::{Transformer, TransformerError};
 use crate::error::PublicError as _;
 use crate::singleflight::Role;
 use imgedge_engine::{Decoded, Engine, EngineError, Rendered};
 use imgedge_url::TransformRequest;
 
-/// An original fetched for the renders of its image waiting at once, and its decode when
+/// An original fetched for the renders of its image running at once, and its decode when
 /// it is worth keeping.
 #[derive(Clone)]
 pub(super) struct FetchedOriginal {
@@ -42,12 +46,16 @@ impl Transformer {
         &self,
         request: &TransformRequest,
         image: uuid::Uuid,
+        owner: uuid::Uuid,
     ) -> Result<RenderedVariant, TransformerError> {
+        let worker = self.0.pool.worker(owner).await?;
         let spec = request.spec().clone();
         if let Some(decoded) = self.0.decoded.get(image, &spec) {
             metrics::counter!("imgedge_transformer_renders_from_kept_total").increment(1);
             let rendered = self
-                .on_worker(move |engine| engine.render_decoded(&decoded, &spec))
+                .on_worker(&worker, move |engine| {
+                    engine.render_decoded(&decoded, &spec)
+                })
                 .await?;
             return Ok(RenderedVariant {
                 rendered,
@@ -86,7 +94,7 @@ impl Transformer {
             let leader = role == Role::Leader;
             let took = decoded.decode_time();
             let mut rendered = self
-                .on_worker(move |engine| {
+                .on_worker(&worker, move |engine| {
                     if leader {
                         engine.render_first(&decoded, &spec)
                     } else {
@@ -109,7 +117,9 @@ impl Transformer {
         let keep_up_to = self.0.decoded.entry_limit();
         let bytes = fetched.bytes;
         let (rendered, kept) = self
-            .on_worker(move |engine| engine.render_keeping_after(&bytes, &spec, keep_up_to, waited))
+            .on_worker(&worker, move |engine| {
+                engine.render_keeping_after(&bytes, &spec, keep_up_to, waited)
+            })
             .await?;
         if let Some(decoded) = kept {
             self.0.decoded.keep(image, decoded);
@@ -129,9 +139,7 @@ impl Transformer {
         key: &str,
         spec: imgedge_url::TransformSpec,
     ) -> Result<FetchedOriginal, TransformerError> {
-        // The original is fetched only once a worker is free, so that waiting renders hold
-        // no image in memory.
-        let worker = self.0.pool.worker().await?;
+        // The caller holds a worker: waiting renders hold no image in memory.
         let started = Instant::now();
         let bytes = self
             .0
@@ -149,7 +157,6 @@ impl Transformer {
             tokio::task::spawn_blocking(move || engine.decode(&original, &spec, keep_up_to))
                 .await
                 .map_err(|e| TransformerError::Internal(format!("decode task: {e}")))??;
-        drop(worker);
         if let Some(decoded) = &decoded {
             self.0.decoded.keep(image, decoded.clone());
         }
@@ -160,13 +167,13 @@ impl Transformer {
         })
     }
 
-    /// Runs `render` on the blocking pool once a worker is free, with the threads the pool's
-    /// load leaves it.
+    /// Runs `render` on the blocking pool, on the caller's `worker`, with the threads the
+    /// pool's load leaves it.
     async fn on_worker<T: Send + 'static>(
         &self,
+        _worker: &Worker<'_>,
         render: impl FnOnce(&Engine) -> Result<T, EngineError> + Send + 'static,
     ) -> Result<T, TransformerError> {
-        let _worker = self.0.pool.worker().await?;
         let engine = self.0.engine.clone();
         engine.set_threads_per_render(self.0.pool.threads_for_next());
         metrics::counter!("imgedge_transformer_renders_total").increment(1);

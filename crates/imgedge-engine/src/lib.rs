@@ -13,6 +13,7 @@
 //! Only [`vips`] touches libvips' C API; this module and [`pipeline`] stay in safe Rust.
 
 mod deadline;
+mod estimate;
 mod pipeline;
 mod vips;
 mod webp;
@@ -21,6 +22,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use imgedge_url::{Format, TransformSpec};
+
+pub use estimate::{
+    BLUR_MAX_SIGMA_PER_SIDE, Bound, CANVAS_ALWAYS_ALLOWED, CANVAS_MAX_RATIO, RenderEstimate,
+};
 
 /// Everything that can go wrong in the engine. The service's error contract gives each
 /// variant its public code; the `Display` text may carry libvips' own message and is for
@@ -42,6 +47,8 @@ pub enum EngineError {
     },
     #[error("output would be {width}x{height}; the limit is {limit} pixels")]
     OutputTooLarge { width: u32, height: u32, limit: u64 },
+    #[error("the transform is beyond this image's bounds: {}", .0.explanation())]
+    BeyondBounds(Bound),
     #[error("the image is corrupt or truncated: {0}")]
     Corrupt(String),
     #[error("render took longer than {0:?}")]
@@ -138,6 +145,20 @@ impl SourceFormat {
             SourceFormat::Heic => "heic",
             SourceFormat::Avif => "avif",
         }
+    }
+
+    /// The format of an [`SourceFormat::as_str`] name.
+    pub fn from_name(name: &str) -> Option<SourceFormat> {
+        [
+            SourceFormat::Jpeg,
+            SourceFormat::Png,
+            SourceFormat::Webp,
+            SourceFormat::Gif,
+            SourceFormat::Heic,
+            SourceFormat::Avif,
+        ]
+        .into_iter()
+        .find(|format| format.as_str() == name)
     }
 
     /// Maps libvips' loader class (such as `VipsForeignLoadJpegBuffer`), and for HEIF the
@@ -268,6 +289,16 @@ impl Engine {
 
     pub fn config(&self) -> &EngineConfig {
         &self.config
+    }
+
+    /// What rendering `spec` on a source described by `info` would cost, or the bound it
+    /// crosses (see [`RenderEstimate`]); no pixel is touched.
+    pub fn estimate(
+        &self,
+        spec: &TransformSpec,
+        info: &SourceInfo,
+    ) -> Result<RenderEstimate, Bound> {
+        RenderEstimate::new(spec, info, self.config.shrink_on_load)
     }
 
     /// The libvips version linked, such as `8.14.1`.

@@ -4,6 +4,7 @@
 use std::time::Instant;
 
 use super::deadline::Deadline;
+use super::estimate::RenderEstimate;
 use super::vips::{self, Codec, Flip, Image, MemoryImage, ThumbnailSize};
 use super::{EngineConfig, EngineError, Rendered, ShrinkOnLoad, SourceFormat, SourceInfo, Timings};
 use imgedge_url::{Fit, Format, Resize, TransformSpec, WatermarkText};
@@ -48,6 +49,39 @@ fn sizing(resize: Resize, source: (u32, u32)) -> (ThumbnailSize, Option<(u32, u3
             }
         }
     }
+}
+
+/// The sizes a resize gives on a source, before any later step: the resized image, and
+/// the box `contain` pads it to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Geometry {
+    pub(super) resized: (u32, u32),
+    pub(super) pad: Option<(u32, u32)>,
+}
+
+/// [`Geometry`] of `resize` on an upright `source`, as libvips' thumbnail computes it
+/// (to within a pixel of rounding): pure arithmetic, for estimates made before decoding.
+pub(super) fn geometry(resize: Resize, source: (u32, u32)) -> Geometry {
+    let (size, pad) = sizing(resize, source);
+    let (sw, sh) = (f64::from(source.0.max(1)), f64::from(source.1.max(1)));
+    let scaled = |scale: f64| {
+        let scale = scale.min(1.0);
+        (
+            ((sw * scale).round() as u32).max(1),
+            ((sh * scale).round() as u32).max(1),
+        )
+    };
+    let resized = match size {
+        ThumbnailSize::Within { width, height } => {
+            scaled((f64::from(width) / sw).min(f64::from(height) / sh))
+        }
+        ThumbnailSize::CoverCrop { width, height } => {
+            let (w, h) = scaled((f64::from(width) / sw).max(f64::from(height) / sh));
+            (w.min(width), h.min(height))
+        }
+        ThumbnailSize::Force { width, height } => (width, height),
+    };
+    Geometry { resized, pad }
 }
 
 /// The JPEG shrink-on-load factor for `spec` on a source of `info`'s size under `policy`
@@ -163,6 +197,8 @@ pub(super) fn run(
     let format = spec
         .format
         .unwrap_or_else(|| info.format.default_output(info.has_alpha));
+    // Refused before any pixel is decoded: the bounds depend on the source's size only.
+    RenderEstimate::new(spec, info, config.shrink_on_load).map_err(EngineError::BeyondBounds)?;
     let (resize, pad) = sizing(spec.resize, (info.width, info.height));
     let mut image = match source {
         // libvips' thumbnail picks its own factor, the `Margin` one; any other is asked of
