@@ -348,10 +348,12 @@ fn files(dir: &Path) -> Vec<PathBuf> {
     )
 }
 
-/// The fewest answers each load loop must get in each phase (see where they are checked).
-const MIN_HITS: usize = 100;
-const MIN_VARIANTS: usize = 2;
-const MIN_UPLOADS: usize = 2;
+/// The fewest answers each load loop must get in each phase (see where they are checked):
+/// edge hits; new variants or uploads; and those during a PostgreSQL or S3 outage, where
+/// each waits out the pool's 3 s or the S3 client's retries before its 503.
+const MIN_HITS: usize = 300;
+const MIN_FLOWS: usize = 7;
+const MIN_FLOWS_IN_OUTAGE: usize = 1;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 #[allow(clippy::too_many_lines)] // one scenario, told in order
@@ -623,11 +625,12 @@ async fn outages_degrade_and_recover_and_lose_nothing() {
     };
     // Enough answers in every phase for its verdict to mean something: a loop that stalled
     // (or answered nothing) would pass the checks below vacuously. The minima are about a
-    // third of the fewest answers seen in any phase over several runs of a debug build on a
-    // shared 2-core machine (docs/reliability.md, "Faults"): edge hits are answered from memory
-    // in about a millisecond, a new variant costs a mint and a render, and an upload a
-    // full decode; a phase lasts 3 s ("after X", "coming back"), 6 s ("X down") or about
-    // 2.3 s ("transformer killed").
+    // third of the fewest answers seen in any phase over two runs of a debug build on a
+    // shared 2-core machine (docs/reliability.md, "Faults"): edge hits (fewest 976, in the
+    // 2.3 s of "transformer killed") are answered from memory in about a millisecond; a new
+    // variant costs a mint and a render, an upload a full decode (fewest 22 in a 3 s phase);
+    // with PostgreSQL or S3 down, each mint or upload waits seconds for its 503 (1 to 3 in
+    // the 6 s of the outage).
     let phases = ["steady", "transformer killed"]
         .into_iter()
         .map(str::to_owned)
@@ -641,10 +644,16 @@ async fn outages_degrade_and_recover_and_lose_nothing() {
                 }),
         );
     for phase in phases {
+        let outage = phase == "postgres down" || phase == "s3 down";
+        let flows = if outage {
+            MIN_FLOWS_IN_OUTAGE
+        } else {
+            MIN_FLOWS
+        };
         for (kinds, minimum) in [
             (&["edge hit"][..], MIN_HITS),
-            (&["mint", "new variant"][..], MIN_VARIANTS),
-            (&["upload"][..], MIN_UPLOADS),
+            (&["mint", "new variant"][..], flows),
+            (&["upload"][..], flows),
         ] {
             let answered: usize = flow(&phase, kinds).values().sum();
             assert!(
