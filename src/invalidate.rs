@@ -2,10 +2,11 @@
 //! `/i/{image_id}/`, so no variant outlives its original at the edge.
 //!
 //! Two implementations behind one trait: [`CloudFrontInvalidator`] (production, one
-//! `CreateInvalidation` of `/i/{id}/*`) and [`LocalInvalidator`] (imgedge's own `edge` role in
-//! development, through its purge endpoint, or only a log line when there is none).
-//! Invalidation is best effort by nature (a CDN may also hold the object until its TTL): the
-//! caller decides whether a failure fails the request or is only logged.
+//! `CreateInvalidation` of a batch of `/i/{id}/*` paths) and [`LocalInvalidator`] (imgedge's
+//! own `edge` role in development, through its purge endpoint, or only a log line when there
+//! is none). Each call is one request, sent once: the purge outbox ([`crate::purges`]) owns
+//! the batching, the retries and the durability, and tells a transient refusal
+//! ([`InvalidateError::Unavailable`]) from a permanent one only for its logs.
 
 use std::fmt;
 use std::time::Duration;
@@ -19,8 +20,6 @@ use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::Client as HyperClient;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
-
-use tokio::sync::{mpsc, oneshot};
 
 use crate::storage::{Timeouts, http_client, timeout_config};
 use imgedge_url::ImageId;
@@ -36,10 +35,12 @@ pub enum InvalidateError {
     Rejected(String),
 }
 
-/// Asks a CDN to drop every cached variant of an image.
+/// Asks a CDN to drop everything it caches under some paths.
 #[async_trait::async_trait]
 pub trait Invalidator: Send + Sync + fmt::Debug {
-    async fn invalidate_image(&self, image_id: &ImageId) -> Result<(), InvalidateError>;
+    /// One request invalidating `paths` (each an [`invalidation_path`]), sent once; `Ok`
+    /// when the CDN accepted them.
+    async fn invalidate(&self, paths: &[String]) -> Result<(), InvalidateError>;
 }
 
 /// The CDN path pattern covering every variant of `image_id`: `/i/{image_id}/*`
@@ -59,46 +60,12 @@ fn caller_reference(first: &str) -> String {
     }
 }
 
-/// How invalidations are grouped and retried.
-#[derive(Debug, Clone, Copy)]
-pub struct BatchPolicy {
-    /// How long the first path of a batch waits for others to join it.
-    pub window: Duration,
-    /// Most paths in one request. `CloudFront` allows 15 wildcard paths in progress at once,
-    /// so a larger batch would only be refused.
-    pub max_paths: usize,
-    /// Backoff after a transient refusal (`TooManyInvalidationsInProgress`, throttling, 5xx,
-    /// a network error), doubling up to `max_backoff`...
-    pub first_backoff: Duration,
-    pub max_backoff: Duration,
-    /// ...until this much time has passed since the first attempt.
-    pub give_up_after: Duration,
-}
-
-impl Default for BatchPolicy {
-    fn default() -> Self {
-        BatchPolicy {
-            window: Duration::from_millis(250),
-            max_paths: 15,
-            first_backoff: Duration::from_secs(1),
-            max_backoff: Duration::from_secs(30),
-            give_up_after: Duration::from_mins(5),
-        }
-    }
-}
-
-/// An image's path waiting in the queue, and where its outcome goes.
-struct Pending {
-    path: String,
-    done: oneshot::Sender<Result<(), InvalidateError>>,
-}
-
-/// Invalidates through `CloudFront`'s `CreateInvalidation`. Deletes that happen close together
-/// share one request (one wildcard path per image), sent by a background task one batch at a
-/// time and retried with backoff while `CloudFront` says too many are in progress.
+/// Invalidates through `CloudFront`'s `CreateInvalidation`: one request per batch the outbox
+/// gives it (one wildcard path per image; `CloudFront` allows 15 in progress at once, and the
+/// outbox's batches are no larger).
 #[derive(Debug, Clone)]
 pub struct CloudFrontInvalidator {
-    queue: mpsc::Sender<Pending>,
+    client: aws_sdk_cloudfront::Client,
     distribution_id: String,
 }
 
@@ -112,7 +79,6 @@ pub struct CloudFrontConfig {
     pub secret_access_key: Option<String>,
     /// Another endpoint than AWS's (tests, proxies).
     pub endpoint: Option<String>,
-    pub batch: BatchPolicy,
 }
 
 impl fmt::Debug for CloudFrontConfig {
@@ -125,29 +91,15 @@ impl fmt::Debug for CloudFrontConfig {
                 &self.secret_access_key.as_ref().map(|_| "<redacted>"),
             )
             .field("endpoint", &self.endpoint)
-            .field("batch", &self.batch)
             .finish()
     }
 }
 
 impl CloudFrontInvalidator {
-    /// Invalidates in `distribution_id` with an already configured client. Starts the batching
-    /// task, so it must be called within a Tokio runtime; the task ends when the last clone
-    /// of the invalidator is dropped.
-    pub fn new(
-        client: aws_sdk_cloudfront::Client,
-        distribution_id: String,
-        policy: BatchPolicy,
-    ) -> Self {
-        let (queue, pending) = mpsc::channel(4096);
-        tokio::spawn(send_batches(
-            client,
-            distribution_id.clone(),
-            policy,
-            pending,
-        ));
+    /// Invalidates in `distribution_id` with an already configured client.
+    pub fn new(client: aws_sdk_cloudfront::Client, distribution_id: String) -> Self {
         Self {
-            queue,
+            client,
             distribution_id,
         }
     }
@@ -198,7 +150,6 @@ impl CloudFrontInvalidator {
         Self::new(
             aws_sdk_cloudfront::Client::from_conf(builder.build()),
             cfg.distribution_id.clone(),
-            cfg.batch,
         )
     }
 }
@@ -218,46 +169,13 @@ fn batch(paths: &[String]) -> Result<InvalidationBatch, InvalidateError> {
         .map_err(|e| InvalidateError::Rejected(e.to_string()))
 }
 
-/// The batching task: takes a path, waits `window` for more (up to `max_paths`), sends them
-/// as one invalidation, and gives every waiting caller the outcome.
-async fn send_batches(
-    client: aws_sdk_cloudfront::Client,
-    distribution_id: String,
-    policy: BatchPolicy,
-    mut pending: mpsc::Receiver<Pending>,
-) {
-    while let Some(first) = pending.recv().await {
-        let mut waiting = vec![first];
-        let until = tokio::time::Instant::now() + policy.window;
-        while waiting.len() < policy.max_paths.max(1) {
-            match tokio::time::timeout_at(until, pending.recv()).await {
-                Ok(Some(next)) => waiting.push(next),
-                Ok(None) | Err(_) => break,
-            }
-        }
-        let mut paths: Vec<String> = waiting.iter().map(|p| p.path.clone()).collect();
-        paths.sort();
-        paths.dedup();
-        let outcome = create_with_retry(&client, &distribution_id, &paths, &policy).await;
-        for p in waiting {
-            let _ = p.done.send(outcome.clone());
-        }
-    }
-}
-
-/// One `CreateInvalidation`, retried with backoff while the refusal is transient.
-async fn create_with_retry(
-    client: &aws_sdk_cloudfront::Client,
-    distribution_id: &str,
-    paths: &[String],
-    policy: &BatchPolicy,
-) -> Result<(), InvalidateError> {
-    let started = tokio::time::Instant::now();
-    let mut backoff = policy.first_backoff;
-    loop {
-        let sent = client
+#[async_trait::async_trait]
+impl Invalidator for CloudFrontInvalidator {
+    async fn invalidate(&self, paths: &[String]) -> Result<(), InvalidateError> {
+        let sent = self
+            .client
             .create_invalidation()
-            .distribution_id(distribution_id)
+            .distribution_id(&self.distribution_id)
             .invalidation_batch(batch(paths)?)
             .send()
             .await;
@@ -265,43 +183,14 @@ async fn create_with_retry(
             Ok(output) => {
                 tracing::info!(
                     ?paths,
-                    distribution = %distribution_id,
+                    distribution = %self.distribution_id,
                     invalidation = output.invalidation().map(aws_sdk_cloudfront::types::Invalidation::id),
                     "CloudFront invalidation created"
                 );
-                return Ok(());
+                Ok(())
             }
-            Err(e) => match classify(&e) {
-                InvalidateError::Unavailable(detail)
-                    if started.elapsed() + backoff <= policy.give_up_after =>
-                {
-                    tracing::info!(?paths, %detail, ?backoff, "CloudFront invalidation deferred; retrying");
-                    metrics::counter!("imgedge_invalidation_retries_total").increment(1);
-                    tokio::time::sleep(backoff).await;
-                    backoff = (backoff * 2).min(policy.max_backoff);
-                }
-                other => return Err(other),
-            },
+            Err(e) => Err(classify(&e)),
         }
-    }
-}
-
-#[async_trait::async_trait]
-impl Invalidator for CloudFrontInvalidator {
-    async fn invalidate_image(&self, image_id: &ImageId) -> Result<(), InvalidateError> {
-        let (done, outcome) = oneshot::channel();
-        let pending = Pending {
-            path: invalidation_path(image_id),
-            done,
-        };
-        let stopped = || {
-            InvalidateError::Unavailable(format!(
-                "the invalidation task of {} has stopped",
-                self.distribution_id
-            ))
-        };
-        self.queue.send(pending).await.map_err(|_| stopped())?;
-        outcome.await.map_err(|_| stopped())?
     }
 }
 
@@ -368,9 +257,9 @@ impl LocalInvalidator {
 
 #[async_trait::async_trait]
 impl Invalidator for LocalInvalidator {
-    async fn invalidate_image(&self, image_id: &ImageId) -> Result<(), InvalidateError> {
+    async fn invalidate(&self, paths: &[String]) -> Result<(), InvalidateError> {
         let Some(uri) = &self.purge_url else {
-            tracing::info!(%image_id, path = %invalidation_path(image_id), "no local edge to purge; skipping invalidation");
+            tracing::info!(?paths, "no local edge to purge; skipping invalidation");
             return Ok(());
         };
         if !uri.starts_with("http://") {
@@ -378,7 +267,7 @@ impl Invalidator for LocalInvalidator {
                 "purge URL {uri}: only plain http:// is supported"
             )));
         }
-        let body = serde_json::json!({ "paths": [invalidation_path(image_id)] }).to_string();
+        let body = serde_json::json!({ "paths": paths }).to_string();
         let mut request = hyper::Request::post(uri).header("content-type", "application/json");
         if let Some(token) = &self.token {
             request = request.header("authorization", format!("Bearer {token}"));
@@ -394,7 +283,7 @@ impl Invalidator for LocalInvalidator {
         // Drain the body so the connection can be reused; its content does not matter.
         let _ = tokio::time::timeout(self.timeout, response.into_body().collect()).await;
         if status.is_success() {
-            tracing::debug!(%image_id, "local edge purged");
+            tracing::debug!(?paths, "local edge purged");
             Ok(())
         } else if status.is_server_error() || status == hyper::StatusCode::TOO_MANY_REQUESTS {
             Err(InvalidateError::Unavailable(format!(
@@ -457,6 +346,8 @@ mod tests {
     #[tokio::test]
     async fn local_without_url_only_logs() {
         let inv = LocalInvalidator::new(None, None);
-        inv.invalidate_image(&id()).await.expect("no-op succeeds");
+        inv.invalidate(&[invalidation_path(&id())])
+            .await
+            .expect("no-op succeeds");
     }
 }

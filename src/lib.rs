@@ -14,6 +14,7 @@ pub mod error;
 pub mod http;
 pub mod invalidate;
 pub mod protocol;
+pub mod purges;
 pub mod ratelimit;
 pub mod reconcile;
 pub mod redis;

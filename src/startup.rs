@@ -19,6 +19,7 @@ use crate::edge::{self, Edge, EdgeSettings, Origins};
 use crate::http::SharedSecret;
 use crate::invalidate::{CloudFrontInvalidator, Invalidator, LocalInvalidator};
 use crate::protocol::RenderBudget;
+use crate::purges::PurgeOutbox;
 use crate::redis::{RedisHandle, RedisSettings};
 use crate::storage::{ObjectStore, S3Config};
 use crate::transformer::{self, Transformer, TransformerSettings};
@@ -135,6 +136,8 @@ pub async fn api(role: ApiRole, connections: &Connections) -> anyhow::Result<App
         }
         Invalidation::Custom(invalidator) => invalidator,
     };
+    // Deletes owe their purges in PostgreSQL; `api::run` starts the task that sends them.
+    let purges = PurgeOutbox::new(connections.db.clone(), invalidator, role.settings.purges);
     Ok(AppState::new(api::ApiParts {
         settings: role.settings,
         db: connections.db.clone(),
@@ -143,7 +146,7 @@ pub async fn api(role: ApiRole, connections: &Connections) -> anyhow::Result<App
         engine: connections.engine.clone(),
         jwt,
         url_secret: role.url_secret,
-        invalidator,
+        purges,
     }))
 }
 

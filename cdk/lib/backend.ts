@@ -295,8 +295,10 @@ export class Backend extends Construct {
 
   /**
    * Task roles (no static S3 keys: the SDK's default chain finds the role):
-   * - the transformer reads originals and variants (a peer's finished render) and writes
-   *   variants;
+   * - the transformer reads originals and variants (a peer's finished render), writes
+   *   variants, and deletes them: a render that finishes after its image was deleted (or
+   *   past the variant cap) removes the object it just wrote, else the CDN would serve that
+   *   orphan for a year. Only under v/: the originals are the API's;
    * - the API writes originals, deletes originals and variants, lists v/ (to delete an
    *   image's variants by prefix) and invalidates this distribution only.
    */
@@ -315,6 +317,13 @@ export class Backend extends Construct {
       new iam.PolicyStatement({
         sid: 'WriteVariants',
         actions: ['s3:PutObject'],
+        resources: [objects(PREFIX.variants)],
+      }),
+    );
+    this.transformerTaskRole.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'DeleteOrphanVariants',
+        actions: ['s3:DeleteObject'],
         resources: [objects(PREFIX.variants)],
       }),
     );

@@ -262,15 +262,26 @@ describe('the backend', () => {
     }
   });
 
-  test('the transformer reads o/* and v/* and writes v/*, nothing more', () => {
+  test('the transformer reads o/* and v/*, writes v/* and may delete there, nothing more', () => {
     const statements = roleStatements('BackendTransformerTaskTaskRole');
     assert.deepEqual(
       statements.map((st) => [st.Action, list(st.Resource).map(flat).sort()]),
       [
         ['s3:GetObject', [`\${${bucket.id}.Arn}/o/*`, `\${${bucket.id}.Arn}/v/*`]],
         ['s3:PutObject', [`\${${bucket.id}.Arn}/v/*`]],
+        ['s3:DeleteObject', [`\${${bucket.id}.Arn}/v/*`]],
       ],
     );
+    // The role that writes v/ removes what it wrote for a deleted image (an orphan CloudFront
+    // would otherwise serve for a year): every resource it may write, it may delete, and it
+    // may delete nothing else (the originals are the API's).
+    const resources = (action: string) =>
+      statements
+        .filter((st) => list(st.Action).includes(action))
+        .flatMap((st) => list(st.Resource).map(flat))
+        .sort();
+    assert.deepEqual(resources('s3:DeleteObject'), resources('s3:PutObject'));
+    assert.deepEqual(resources('s3:DeleteObject'), [`\${${bucket.id}.Arn}/v/*`]);
   });
 
   test('the API writes o/*, deletes o/* and v/*, lists v/ and invalidates this distribution only', () => {

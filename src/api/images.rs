@@ -18,7 +18,7 @@ use super::auth::AuthUser;
 use super::error::{ApiError, Invalid};
 use super::{AppState, UserClass, with_limit_headers};
 use crate::cache::MetaCache;
-use crate::db::{Image, PageCursor};
+use crate::db::{Image, PageCursor, PendingPurge};
 use crate::error::ErrorBody;
 
 const DEFAULT_PAGE: u32 = 20;
@@ -317,21 +317,33 @@ pub(super) async fn delete(
     ImagePath(id): ImagePath,
 ) -> Result<Response, ApiError> {
     let decision = state.limit_user(UserClass::Write, user).await?;
-    // The row goes first: from then on the image is gone for its owner and for the
-    // transformer, whatever happens to the objects below.
-    if !state.0.db.delete_image(user, id).await? {
-        return Err(ApiError::NotFound);
-    }
     let image_id = ImageId::from_uuid(id);
+    // The row goes first, and its purge is owed in the same transaction: from then on the
+    // image is gone for its owner and for the transformer, and the CDN will be told,
+    // whatever happens to this process.
+    let purges = &state.0.purges;
+    let Some(owed) = state
+        .0
+        .db
+        .delete_image_owing_purge(
+            user,
+            id,
+            &image_id.invalidation_path(),
+            purges.policy().lease,
+        )
+        .await?
+    else {
+        return Err(ApiError::NotFound);
+    };
     state
         .0
         .cache
         .delete(&[&MetaCache::image_key(id), &MetaCache::first_page_key(user)])
         .await;
-    // The objects and the CDN's copies go in a task of their own: it finishes even when the
-    // client hangs up or the request times out, so a committed delete is always followed by
-    // the invalidation. The response still waits for it in the normal case.
-    let cleanup = tokio::spawn(remove_objects(state.clone(), image_id));
+    // The objects and the purge's first send go in a task of their own: it finishes even
+    // when the client hangs up or the request times out. The response still waits for it in
+    // the normal case, so a 204 usually means the CDN has already forgotten the image.
+    let cleanup = tokio::spawn(remove_objects(state.clone(), image_id, owed));
     if let Err(err) = cleanup.await {
         tracing::error!(%id, error = %err, "delete cleanup task failed");
     }
@@ -341,9 +353,11 @@ pub(super) async fn delete(
     ))
 }
 
-/// Removes an image's original and variants from S3 and its copies from the CDN. Failures
-/// are logged and counted: `imgedge reconcile` removes objects left behind.
-async fn remove_objects(state: AppState, image_id: ImageId) {
+/// Removes an image's original and variants from S3, then sends the purge its delete owes.
+/// Failures are logged and counted: `imgedge reconcile` removes objects left behind, and the
+/// purge outbox sends the purge again until the CDN accepts it. S3 goes first, so that the
+/// CDN cannot fetch a variant again between its purge and the object's removal.
+async fn remove_objects(state: AppState, image_id: ImageId, owed: PendingPurge) {
     let id = image_id.as_uuid();
     if let Err(err) = state.0.store.delete(&image_id.original_key()).await {
         tracing::warn!(%id, error = %err, "original not deleted; reconcile will remove it");
@@ -358,8 +372,7 @@ async fn remove_objects(state: AppState, image_id: ImageId) {
         tracing::warn!(%id, error = %err, "variants not deleted; reconcile will remove them");
         metrics::counter!("imgedge_delete_storage_errors_total").increment(1);
     }
-    if let Err(err) = state.0.invalidator.invalidate_image(&image_id).await {
-        tracing::warn!(%id, error = %err, "CDN invalidation failed");
-        metrics::counter!("imgedge_invalidation_errors_total").increment(1);
+    if let Err(err) = state.0.purges.send_now(owed).await {
+        tracing::info!(%id, error = %err, "CDN purge not sent yet; the outbox retries it");
     }
 }

@@ -39,7 +39,7 @@ pub use jwt::JwtKeys;
 
 use crate::cache::MetaCache;
 use crate::db::Db;
-use crate::invalidate::Invalidator;
+use crate::purges::{PurgeOutbox, PurgePolicy};
 use crate::ratelimit::{Quota, RateLimiter};
 use crate::redis::RedisHandle;
 use crate::storage::ObjectStore;
@@ -95,6 +95,8 @@ pub struct ApiSettings {
     /// How often the API deletes refresh tokens that expired more than `refresh_token_ttl`
     /// ago (`maintenance` says why not sooner); zero turns the pruning off.
     pub token_pruning_interval: Duration,
+    /// How the CDN purges that deletes owe are batched, leased and retried.
+    pub purges: PurgePolicy,
 }
 
 impl Default for ApiSettings {
@@ -111,6 +113,7 @@ impl Default for ApiSettings {
             cache_ttl: Duration::from_mins(5),
             trusted_proxies: Vec::new(),
             token_pruning_interval: Duration::from_hours(1),
+            purges: PurgePolicy::default(),
         }
     }
 }
@@ -129,7 +132,8 @@ struct Inner {
     engine: Engine,
     jwt: JwtKeys,
     url_secret: UrlSecret,
-    invalidator: Arc<dyn Invalidator>,
+    /// The CDN purges that deletes owe, and the task that sends them.
+    purges: PurgeOutbox,
     /// Bounds the full decodes that prove uploads whole, so a burst of uploads cannot hold
     /// more decoded images in memory than there are cores to work on them.
     decode_slots: Semaphore,
@@ -153,7 +157,7 @@ pub struct ApiParts {
     pub engine: Engine,
     pub jwt: JwtKeys,
     pub url_secret: UrlSecret,
-    pub invalidator: Arc<dyn Invalidator>,
+    pub purges: PurgeOutbox,
 }
 
 impl AppState {
@@ -169,7 +173,7 @@ impl AppState {
             engine: parts.engine,
             jwt: parts.jwt,
             url_secret: parts.url_secret,
-            invalidator: parts.invalidator,
+            purges: parts.purges,
             decode_slots: Semaphore::new(cores),
         }))
     }
@@ -249,7 +253,8 @@ async fn deadline(
 }
 
 /// Serves the API on `listener` until `shutdown` completes, then drains in-flight requests.
-/// Meanwhile it prunes expired refresh tokens in the background.
+/// Meanwhile it prunes expired refresh tokens and sends the CDN purges deletes owe, in the
+/// background.
 pub async fn run(
     listener: TcpListener,
     state: AppState,
@@ -258,6 +263,7 @@ pub async fn run(
     crate::telemetry::install_metrics();
     let shutdown = shutdown.shared();
     let _pruning = maintenance::start(&state, shutdown.clone());
+    let _purging = state.0.purges.start(shutdown.clone());
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)

@@ -174,17 +174,6 @@ impl Db {
         Ok(query.fetch_all(&self.pool).await?)
     }
 
-    /// Deletes `owner`'s image `id` and, by cascade, its variant rows. `false` when there
-    /// was no such image of this owner (nothing is deleted then).
-    pub async fn delete_image(&self, owner: Uuid, id: Uuid) -> Result<bool, DbError> {
-        let done = sqlx::query("DELETE FROM images WHERE id = $1 AND owner_id = $2")
-            .bind(id)
-            .bind(owner)
-            .execute(&self.pool)
-            .await?;
-        Ok(done.rows_affected() > 0)
-    }
-
     /// Which of `ids` have metadata, across all owners (for `imgedge reconcile`: an S3
     /// original whose id is missing here is an orphan).
     pub async fn existing_image_ids(&self, ids: &[Uuid]) -> Result<Vec<Uuid>, DbError> {
@@ -218,7 +207,8 @@ impl Db {
     }
 
     /// Deletes image `id` whoever owns it, returning the owner (to drop their cached
-    /// pages). Only for `imgedge reconcile`; requests use [`Db::delete_image`].
+    /// pages). Only for `imgedge reconcile`; requests use
+    /// [`Db::delete_image_owing_purge`].
     pub async fn delete_image_any_owner(&self, id: Uuid) -> Result<Option<Uuid>, DbError> {
         let owner =
             sqlx::query_scalar::<_, Uuid>("DELETE FROM images WHERE id = $1 RETURNING owner_id")

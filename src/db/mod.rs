@@ -11,6 +11,7 @@
 
 mod cursor;
 mod images;
+mod purges;
 mod tokens;
 mod users;
 mod variants;
@@ -23,6 +24,7 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 
 pub use cursor::PageCursor;
 pub use images::{Image, ImageRef, ImageToRender, NewImage};
+pub use purges::PendingPurge;
 pub use tokens::{NewRefreshToken, TokenRotation};
 pub use users::{User, normalize_email};
 pub use variants::{NewVariant, VariantRecorded};

@@ -30,8 +30,13 @@ pub(crate) struct RecordingInvalidator(pub(crate) Mutex<Vec<String>>);
 
 #[async_trait::async_trait]
 impl Invalidator for RecordingInvalidator {
-    async fn invalidate_image(&self, image_id: &ImageId) -> Result<(), InvalidateError> {
-        self.0.lock().expect("lock").push(image_id.to_string());
+    async fn invalidate(&self, paths: &[String]) -> Result<(), InvalidateError> {
+        let mut recorded = self.0.lock().expect("lock");
+        for path in paths {
+            let image = ImageId::from_invalidation_path(path)
+                .unwrap_or_else(|| panic!("not an image's invalidation path: {path}"));
+            recorded.push(image.to_string());
+        }
         Ok(())
     }
 }
@@ -40,6 +45,8 @@ impl Invalidator for RecordingInvalidator {
 pub(crate) struct Options {
     pub(crate) redis_url: String,
     pub(crate) settings: ApiSettings,
+    /// The CDN the API purges; `None` records every purge in [`TestApp::invalidated`].
+    pub(crate) invalidator: Option<Arc<dyn Invalidator>>,
 }
 
 impl Default for Options {
@@ -50,6 +57,7 @@ impl Default for Options {
                 cache_ttl: Duration::from_mins(1),
                 ..ApiSettings::default()
             },
+            invalidator: None,
         }
     }
 }
@@ -126,7 +134,9 @@ impl TestApp {
                 jwt_keys: jwt_key_list(),
                 jwt_active_kid: "test".into(),
                 url_secret: url_secret.clone(),
-                invalidation: Invalidation::Custom(invalidated.clone()),
+                invalidation: Invalidation::Custom(
+                    options.invalidator.unwrap_or_else(|| invalidated.clone()),
+                ),
             },
             &connections,
         )

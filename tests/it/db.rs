@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use imgedge::db::{
     DatabaseSettings, Db, DbError, Image, NewImage, NewRefreshToken, NewVariant, PageCursor,
-    TokenRotation, VariantRecorded,
+    PendingPurge, TokenRotation, VariantRecorded,
 };
 use sqlx::PgPool;
 use time::OffsetDateTime;
@@ -52,6 +52,13 @@ fn new_image(owner: Uuid) -> NewImage {
         bytes: 2_345_678,
         blake3: *blake3::hash(id.as_bytes()).as_bytes(),
     }
+}
+
+/// Deletes `owner`'s image `id` as the API does, owing its purge.
+async fn delete(db: &Db, owner: Uuid, id: Uuid) -> Option<PendingPurge> {
+    db.delete_image_owing_purge(owner, id, &format!("/i/{id}/*"), Duration::from_mins(1))
+        .await
+        .expect("delete")
 }
 
 fn variant(image_id: Uuid, sig: &str) -> NewVariant {
@@ -314,7 +321,12 @@ async fn images_are_stored_and_scoped_to_their_owner(pool: PgPool) {
             .expect("list")
             .is_empty()
     );
-    assert!(!db.delete_image(bob, new.id).await.expect("delete"));
+    assert_eq!(delete(&db, bob, new.id).await, None);
+    assert_eq!(
+        db.owed_purges().await.expect("count"),
+        0,
+        "nothing deleted, nothing owed"
+    );
     assert_eq!(db.image(alice, new.id).await.expect("get"), Some(stored));
 
     // A raw-body upload has no filename.
@@ -472,10 +484,16 @@ async fn deleting_an_image_removes_its_variants(pool: PgPool) {
     sigs.sort();
     assert_eq!(sigs, [sig_a, sig_b]);
 
-    assert!(db.delete_image(alice, image.id).await.expect("delete"));
+    let owed = delete(&db, alice, image.id).await.expect("deleted");
+    assert_eq!(
+        owed.path,
+        format!("/i/{}/*", image.id),
+        "the delete owes its purge"
+    );
     assert_eq!(db.variant_count(image.id).await.expect("count"), 0);
     assert_eq!(db.image(alice, image.id).await.expect("get"), None);
-    assert!(!db.delete_image(alice, image.id).await.expect("delete"));
+    assert_eq!(delete(&db, alice, image.id).await, None);
+    assert_eq!(db.owed_purges().await.expect("count"), 1);
     assert_eq!(db.variant_count(kept.id).await.expect("count"), 1);
 
     // A render that finishes after the delete learns its object is an orphan.
@@ -487,6 +505,63 @@ async fn deleting_an_image_removes_its_variants(pool: PgPool) {
     );
     let bad_sig = db.insert_variant(&variant(kept.id, "short")).await;
     assert!(matches!(bad_sig, Err(DbError::Other(_))), "{bad_sig:?}");
+}
+
+/// Several processes draining one outbox at once each take different purges, and a purge
+/// taken by one is not taken again until its lease runs out or its send fails.
+#[sqlx::test(migrations = "./migrations")]
+async fn concurrent_drainers_take_each_purge_once(pool: PgPool) {
+    let db = Db::from_pool(pool);
+    let owner = user(&db, "owner@example.com").await;
+    let mut owed = Vec::new();
+    for _ in 0..40 {
+        let id = db.insert_image(&new_image(owner)).await.expect("image").id;
+        // Owed with no lease: due at once, as after a failed send.
+        let purge = db
+            .delete_image_owing_purge(owner, id, &format!("/i/{id}/*"), Duration::ZERO)
+            .await
+            .expect("delete")
+            .expect("deleted");
+        owed.push(purge.id);
+    }
+    let lease = Duration::from_mins(1);
+    let takers = (0..8).map(|_| db.take_due_purges(15, lease));
+    let mut taken: Vec<i64> = futures::future::join_all(takers)
+        .await
+        .into_iter()
+        .flat_map(|r| r.expect("take"))
+        .map(|p| p.id)
+        .collect();
+    taken.sort_unstable();
+    owed.sort_unstable();
+    assert_eq!(taken, owed, "every purge taken exactly once");
+    assert!(
+        db.take_due_purges(15, lease)
+            .await
+            .expect("take")
+            .is_empty(),
+        "leased purges are not due"
+    );
+
+    // A failed send makes them due again after the backoff, not before.
+    db.purges_failed(
+        &owed[..5],
+        Duration::from_millis(300),
+        Duration::from_secs(30),
+    )
+    .await
+    .expect("failed");
+    assert!(
+        db.take_due_purges(15, lease)
+            .await
+            .expect("take")
+            .is_empty()
+    );
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let again = db.take_due_purges(15, lease).await.expect("take");
+    assert_eq!(again.len(), 5);
+    db.purges_sent(&owed).await.expect("sent");
+    assert_eq!(db.owed_purges().await.expect("count"), 0);
 }
 
 #[sqlx::test(migrations = "./migrations")]

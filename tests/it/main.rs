@@ -14,6 +14,7 @@ mod engine;
 mod faults;
 mod hostile;
 mod operations;
+mod purges;
 mod ratelimit;
 mod reconcile;
 mod sessions;

@@ -9,8 +9,7 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use futures::StreamExt;
 use imgedge::invalidate::{
-    BatchPolicy, CloudFrontConfig, CloudFrontInvalidator, InvalidateError, Invalidator,
-    LocalInvalidator,
+    CloudFrontConfig, CloudFrontInvalidator, InvalidateError, Invalidator, LocalInvalidator,
 };
 use imgedge::storage::embedded::EmbeddedS3;
 use imgedge::storage::{Object, ObjectStore, S3Config, StorageError};
@@ -463,7 +462,7 @@ async fn local_invalidator_posts_the_image_paths_to_the_edge() {
             Some(format!("http://{addr}/_edge/purge")),
             Some("purge-token".to_owned()),
         );
-        let result = invalidator.invalidate_image(&id).await;
+        let result = invalidator.invalidate(&[id.invalidation_path()]).await;
         let request = edge.await.expect("edge task");
         assert_eq!(request_line(&request), "POST /_edge/purge HTTP/1.1");
         assert!(
@@ -487,7 +486,7 @@ async fn local_invalidator_posts_the_image_paths_to_the_edge() {
     let invalidator =
         LocalInvalidator::new(Some(format!("http://127.0.0.1:{port}/_edge/purge")), None);
     assert_eq!(
-        outcome(&invalidator.invalidate_image(&id).await),
+        outcome(&invalidator.invalidate(&[id.invalidation_path()]).await),
         "unavailable"
     );
 }
@@ -525,10 +524,9 @@ async fn cloudfront_invalidator_requests_the_image_path() {
             access_key_id: Some("AKIDEXAMPLE".to_owned()),
             secret_access_key: Some("secret".to_owned()),
             endpoint: Some(format!("http://{addr}")),
-            batch: BatchPolicy::default(),
         })
         .await;
-        let result = invalidator.invalidate_image(&id).await;
+        let result = invalidator.invalidate(&[id.invalidation_path()]).await;
         let request = cloudfront.await.expect("server task");
         assert_eq!(outcome(&result), expected, "{status}: {result:?}");
         assert_eq!(
@@ -589,43 +587,31 @@ fn paths_of(request: &str) -> Vec<String> {
         .collect()
 }
 
-fn fast_retries() -> BatchPolicy {
-    BatchPolicy {
-        window: std::time::Duration::from_millis(200),
-        first_backoff: std::time::Duration::from_millis(50),
-        ..BatchPolicy::default()
-    }
-}
-
-async fn cloudfront_at(addr: std::net::SocketAddr, batch: BatchPolicy) -> CloudFrontInvalidator {
+async fn cloudfront_at(addr: std::net::SocketAddr) -> CloudFrontInvalidator {
     CloudFrontInvalidator::from_config(&CloudFrontConfig {
         distribution_id: "EDFDVBD6EXAMPLE".to_owned(),
         access_key_id: Some("AKIDEXAMPLE".to_owned()),
         secret_access_key: Some("secret".to_owned()),
         endpoint: Some(format!("http://{addr}")),
-        batch,
     })
     .await
 }
 
-/// Deletes close together share one invalidation, one wildcard path per image.
+/// A batch the purge outbox gives it is one invalidation, one wildcard path per image.
 #[tokio::test]
-async fn cloudfront_invalidations_are_batched() {
+async fn a_batch_of_paths_is_one_cloudfront_invalidation() {
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
     let cloudfront = tokio::spawn(answer_in_turn(
         listener,
         vec![("201 Created", CLOUDFRONT_CREATED)],
     ));
-    let invalidator = cloudfront_at(addr, fast_retries()).await;
-    let ids: Vec<_> = (0..3).map(|_| new_id()).collect();
-    let results =
-        futures::future::join_all(ids.iter().map(|id| invalidator.invalidate_image(id))).await;
-    assert!(results.iter().all(Result::is_ok), "{results:?}");
+    let invalidator = cloudfront_at(addr).await;
+    let mut expected: Vec<String> = (0..3).map(|_| new_id().invalidation_path()).collect();
+    expected.sort();
+    invalidator.invalidate(&expected).await.expect("accepted");
     let requests = cloudfront.await.expect("server task");
     assert_eq!(requests.len(), 1);
-    let mut expected: Vec<String> = ids.iter().map(|id| format!("/i/{id}/*")).collect();
-    expected.sort();
     assert_eq!(paths_of(&requests[0]), expected);
     assert!(
         requests[0].contains("<Quantity>3</Quantity>"),
@@ -634,40 +620,29 @@ async fn cloudfront_invalidations_are_batched() {
     );
 }
 
-/// `TooManyInvalidationsInProgress` is waited out with backoff, then the same paths are sent
-/// again; a permanent refusal is not retried.
+/// `TooManyInvalidationsInProgress` is transient (the purge outbox sends it again after a
+/// backoff); a refusal of the credentials is permanent. Each is one request: the invalidator
+/// does not retry by itself.
 #[tokio::test]
-async fn cloudfront_too_many_in_progress_is_retried() {
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    let cloudfront = tokio::spawn(answer_in_turn(
-        listener,
-        vec![
-            ("400 Bad Request", CLOUDFRONT_TOO_MANY),
-            ("400 Bad Request", CLOUDFRONT_TOO_MANY),
-            ("201 Created", CLOUDFRONT_CREATED),
-        ],
-    ));
-    let invalidator = cloudfront_at(addr, fast_retries()).await;
-    let id = new_id();
-    invalidator
-        .invalidate_image(&id)
-        .await
-        .expect("succeeds after the retries");
-    let requests = cloudfront.await.expect("server task");
-    assert_eq!(requests.len(), 3);
-    for request in &requests {
-        assert_eq!(paths_of(request), [format!("/i/{id}/*")]);
+async fn cloudfront_refusals_are_told_apart_and_sent_once() {
+    for (answer, expected) in [
+        (CLOUDFRONT_TOO_MANY, "unavailable"),
+        (CLOUDFRONT_DENIED, "rejected"),
+    ] {
+        let status = if answer == CLOUDFRONT_DENIED {
+            "403 Forbidden"
+        } else {
+            "400 Bad Request"
+        };
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let cloudfront = tokio::spawn(answer_in_turn(listener, vec![(status, answer)]));
+        let invalidator = cloudfront_at(addr).await;
+        let id = new_id();
+        let result = invalidator.invalidate(&[id.invalidation_path()]).await;
+        assert_eq!(outcome(&result), expected, "{result:?}");
+        let requests = cloudfront.await.expect("server task");
+        assert_eq!(requests.len(), 1);
+        assert_eq!(paths_of(&requests[0]), [format!("/i/{id}/*")]);
     }
-
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    let cloudfront = tokio::spawn(answer_in_turn(
-        listener,
-        vec![("403 Forbidden", CLOUDFRONT_DENIED)],
-    ));
-    let invalidator = cloudfront_at(addr, fast_retries()).await;
-    let result = invalidator.invalidate_image(&new_id()).await;
-    assert_eq!(outcome(&result), "rejected");
-    assert_eq!(cloudfront.await.expect("server task").len(), 1);
 }
