@@ -16,18 +16,23 @@ use crate::support::photo;
 
 /// Uploads `photo` and returns its id and URL key, as the API hands them to its owner.
 async fn upload(dev: &Dev, token: &str, name: &str) -> (ImageId, UrlKey) {
-    let image: Value = dev
+    upload_bytes(dev, token, photo(name)).await
+}
+
+/// Uploads a JPEG as a raw body and returns its id and URL key, as the API hands them to
+/// its owner.
+pub(crate) async fn upload_bytes(dev: &Dev, token: &str, jpeg: Vec<u8>) -> (ImageId, UrlKey) {
+    let resp = dev
         .http
         .post(format!("{}/v1/images", dev.base))
         .bearer_auth(token)
         .header("content-type", "image/jpeg")
-        .body(photo(name))
+        .body(jpeg)
         .send()
         .await
-        .expect("upload")
-        .json()
-        .await
-        .expect("JSON");
+        .expect("upload");
+    assert_eq!(resp.status().as_u16(), 201, "upload");
+    let image: Value = resp.json().await.expect("JSON");
     let id = image["id"]
         .as_str()
         .expect("id")

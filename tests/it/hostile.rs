@@ -418,6 +418,11 @@ impl Dev {
             .sum()
     }
 
+    /// The process id of `imgedge dev`.
+    pub(crate) fn pid(&self) -> u32 {
+        self.process.0.id()
+    }
+
     /// The process's peak resident memory (`VmHWM`), in MiB.
     fn peak_rss_mib(&self) -> u64 {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.process.0.id()))

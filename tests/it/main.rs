@@ -11,6 +11,7 @@ mod db;
 mod delivery;
 mod delivery_support;
 mod engine;
+mod fairness;
 mod faults;
 mod hostile;
 mod operations;
