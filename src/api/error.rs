@@ -67,8 +67,6 @@ pub enum ApiError {
     Timeout,
     #[error("the upload did not arrive within {0:?}")]
     UploadTimeout(std::time::Duration),
-    #[error("an account with this email already exists")]
-    EmailTaken,
     #[error("the upload is larger than {0} bytes")]
     TooLarge(u64),
     #[error("too many requests")]
@@ -113,7 +111,6 @@ impl PublicError for ApiError {
             ApiError::MethodNotAllowed => ErrorCode::MethodNotAllowed,
             ApiError::Timeout => ErrorCode::Timeout,
             ApiError::UploadTimeout(_) => ErrorCode::UploadTimeout,
-            ApiError::EmailTaken => ErrorCode::EmailTaken,
             ApiError::TooLarge(_) => ErrorCode::TooLarge,
             ApiError::RateLimited(_) => ErrorCode::RateLimited,
             ApiError::Url(e) => PublicError::code(e),

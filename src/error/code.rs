@@ -48,7 +48,6 @@ pub enum ErrorCode {
     NotFound,
     MethodNotAllowed,
     UploadTimeout,
-    EmailTaken,
     TooLarge,
     UnsupportedMediaType,
     UnsupportedFormat,
@@ -71,7 +70,7 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code but the URL contract's, in the order of `docs/errors.md`.
-    pub const ALL: [ErrorCode; 41] = [
+    pub const ALL: [ErrorCode; 40] = [
         ErrorCode::BadJson,
         ErrorCode::BadMultipart,
         ErrorCode::UnexpectedField,
@@ -94,7 +93,6 @@ impl ErrorCode {
         ErrorCode::NotFound,
         ErrorCode::MethodNotAllowed,
         ErrorCode::UploadTimeout,
-        ErrorCode::EmailTaken,
         ErrorCode::TooLarge,
         ErrorCode::UnsupportedMediaType,
         ErrorCode::UnsupportedFormat,
@@ -142,7 +140,6 @@ impl ErrorCode {
             C::NotFound => "not_found",
             C::MethodNotAllowed => "method_not_allowed",
             C::UploadTimeout => "upload_timeout",
-            C::EmailTaken => "email_taken",
             C::TooLarge => "too_large",
             C::UnsupportedMediaType => "unsupported_media_type",
             C::UnsupportedFormat => "unsupported_format",
@@ -190,7 +187,6 @@ impl ErrorCode {
             C::NotFound => StatusCode::NOT_FOUND,
             C::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             C::UploadTimeout => StatusCode::REQUEST_TIMEOUT,
-            C::EmailTaken => StatusCode::CONFLICT,
             C::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             C::UnsupportedMediaType | C::UnsupportedFormat => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             C::CorruptImage | C::TooManyPixels | C::TooManyFrames | C::OutputTooLarge => {
@@ -248,7 +244,6 @@ impl ErrorCode {
             C::NotFound => "no such image, file or route",
             C::MethodNotAllowed => "this method is not allowed here",
             C::UploadTimeout => "the upload's body did not arrive within the upload timeout",
-            C::EmailTaken => "an account with this email already exists",
             C::TooLarge => "the body is larger than allowed",
             C::UnsupportedMediaType => "the request's Content-Type is not one this endpoint takes",
             C::UnsupportedFormat => "not a JPEG, PNG, WebP, GIF or HEIF/AVIF image",
