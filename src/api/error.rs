@@ -55,9 +55,11 @@ pub enum ApiError {
     Unauthorized,
     #[error("wrong email or password")]
     InvalidCredentials,
-    #[error("the refresh token is invalid or expired")]
+    #[error("the refresh token is invalid or expired, or its session reached its lifetime")]
     InvalidRefreshToken,
-    #[error("the refresh token was already used; its session has been revoked")]
+    #[error(
+        "the refresh token was already used, or its session was signed out; the session is revoked"
+    )]
     RefreshTokenReused,
     #[error("no such image")]
     NotFound,

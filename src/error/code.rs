@@ -237,8 +237,12 @@ impl ErrorCode {
             C::EmptyFile => "the upload is empty",
             C::Unauthorized => "missing or invalid credentials",
             C::InvalidCredentials => "wrong email or password",
-            C::InvalidRefreshToken => "the refresh token is invalid or expired",
-            C::RefreshTokenReused => "the refresh token was already used; its session is revoked",
+            C::InvalidRefreshToken => {
+                "the refresh token is invalid or expired, or its session reached its lifetime"
+            }
+            C::RefreshTokenReused => {
+                "the refresh token was already used, or its session was signed out; the session is revoked"
+            }
             C::OriginForbidden => "this origin answers only the CDN",
             C::BadSignature => "the signature does not match this image and query",
             C::NotFound => "no such image, file or route",
