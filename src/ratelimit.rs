@@ -179,7 +179,7 @@ impl RateLimiter {
     /// Counts one request for `key` (the caller's choice, e.g. `upload:{user_id}` or
     /// `login-ip:{ip}`) against `quota`. Never fails: see the module documentation.
     pub async fn check(&self, key: &str, quota: &Quota) -> Decision {
-        self.check_cost(key, quota, 1).await
+        self.decide(key, quota, 1, true).await
     }
 
     /// Counts a request that costs `cost` units (at least 1) against `quota`, whose rate and
@@ -187,9 +187,20 @@ impl RateLimiter {
     /// cost above the burst is charged as the whole burst, so that the costliest request is
     /// allowed when the key's budget is full and spends all of it.
     pub async fn check_cost(&self, key: &str, quota: &Quota, cost: u32) -> Decision {
+        self.decide(key, quota, cost, true).await
+    }
+
+    /// Whether a request for `key` would be allowed now, without counting one: for budgets
+    /// spent only by some outcomes (a failed sign-in), checked before the work and spent
+    /// with [`RateLimiter::check`] after it.
+    pub async fn peek(&self, key: &str, quota: &Quota) -> Decision {
+        self.decide(key, quota, 1, false).await
+    }
+
+    async fn decide(&self, key: &str, quota: &Quota, cost: u32, commit: bool) -> Decision {
         let gcra = Gcra::from_quota(quota).costing(cost);
         let Some(redis) = &self.inner.redis else {
-            return gcra.decision(self.check_local(key, gcra), false);
+            return gcra.decision(self.check_local(key, gcra, commit), false);
         };
         let redis_key = redis.key(&["rl", key]);
         let script = &self.inner.script;
@@ -202,6 +213,7 @@ impl RateLimiter {
                         .arg(gcra.interval_us)
                         .arg(gcra.tolerance_us)
                         .arg(gcra.increment_us)
+                        .arg(u8::from(commit))
                         .invoke_async::<(u64, u64, u64, u64)>(&mut conn)
                         .await
                 }
@@ -226,12 +238,12 @@ impl RateLimiter {
                         "rate limiting in process memory: Redis is unavailable"
                     );
                 }
-                gcra.decision(self.check_local(key, gcra), true)
+                gcra.decision(self.check_local(key, gcra, commit), true)
             }
         }
     }
 
-    fn check_local(&self, key: &str, gcra: Gcra) -> GcraStep {
+    fn check_local(&self, key: &str, gcra: Gcra, commit: bool) -> GcraStep {
         let now = self.inner.clock.now_us();
         let mut outcome = None;
         // The compute closure runs under moka's per-key lock, which makes the
@@ -242,7 +254,7 @@ impl RateLimiter {
             .and_compute_with(|entry| {
                 let step = gcra.step(now, entry.map(|e| e.into_value().tat_us));
                 outcome = Some(step);
-                match step.new_tat {
+                match step.new_tat.filter(|_| commit) {
                     Some(tat_us) => Op::Put(LocalTat {
                         tat_us,
                         ttl: Duration::from_micros(tat_us - now),
@@ -285,7 +297,9 @@ impl Expiry<String, LocalTat> for TatExpiry {
 }
 
 /// The Redis side of [`Gcra::step`]. KEYS[1] holds the TAT in microseconds of Redis time;
-/// ARGV is `interval_us`, `tolerance_us`, `increment_us`. Returns `{allowed (0|1), remaining,
+/// ARGV is `interval_us`, `tolerance_us`, `increment_us` (the request's cost in
+/// microseconds of the TAT) and `commit` (`1` counts the request, `0` only says whether it
+/// would be allowed). Returns `{allowed (0|1), remaining,
 /// reset_after_us, retry_after_us}`.
 ///
 /// Lua numbers are doubles: every value stays an integer below 2^53 (see [`MAX_US`]), and
@@ -307,7 +321,9 @@ local ahead = new_tat - now
 if ahead > tolerance then
   return {0, 0, tat - now, ahead - tolerance}
 end
-redis.call('SET', KEYS[1], string.format('%.0f', new_tat), 'PX', math.ceil(ahead / 1000))
+if ARGV[4] == '1' then
+  redis.call('SET', KEYS[1], string.format('%.0f', new_tat), 'PX', math.ceil(ahead / 1000))
+end
 return {1, math.floor((tolerance - ahead) / interval), ahead, 0}
 ";
 

@@ -31,6 +31,14 @@ export const EDGE_FUNCTION_DIR = path.join(here, '..', '..', 'lambda-edge', 'src
 /** The header through which an edge proves it is one (src/transformer/mod.rs). */
 export const ORIGIN_SECRET_HEADER = 'X-Imgedge-Origin-Secret';
 
+/**
+ * The web client's Content-Security-Policy, the local edge's (`CONTENT_SECURITY_POLICY` in
+ * src/edge/mod.rs; a test keeps the two equal): its own scripts, styles and API only; images
+ * also from blob: (upload previews) and data:; no plugins, no <base>, no framing.
+ */
+export const CONTENT_SECURITY_POLICY =
+  "default-src 'self'; img-src 'self' blob: data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
+
 /** S3 headers that say nothing to viewers (the variant's metadata included). */
 const S3_HEADERS_REMOVED = [
   'x-amz-meta-canonical-query',
@@ -88,6 +96,7 @@ export class Delivery extends Construct {
     const responseHeaders = new cloudfront.ResponseHeadersPolicy(this, 'SecurityHeaders', {
       comment: 'imgedge: security headers, as the local edge adds them',
       securityHeadersBehavior: {
+        contentSecurityPolicy: { contentSecurityPolicy: CONTENT_SECURITY_POLICY, override: true },
         contentTypeOptions: { override: true },
         frameOptions: { frameOption: cloudfront.HeadersFrameOption.DENY, override: true },
         referrerPolicy: {

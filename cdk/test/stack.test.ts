@@ -1,6 +1,7 @@
 // What the stack must guarantee, read from its synthesised template.
 
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 
 import { Match } from 'aws-cdk-lib/assertions';
@@ -187,6 +188,29 @@ describe('the distribution', () => {
     }
     const security = (policy.props.ResponseHeadersPolicyConfig as Json).SecurityHeadersConfig as Json;
     assert.ok(security.ContentTypeOptions && security.FrameOptions && security.StrictTransportSecurity);
+  });
+
+  test('the web client gets the local edge\'s strict Content-Security-Policy', () => {
+    const policy = only(s, 'AWS::CloudFront::ResponseHeadersPolicy');
+    const security = (policy.props.ResponseHeadersPolicyConfig as Json).SecurityHeadersConfig as Json;
+    const csp = security.ContentSecurityPolicy as Json;
+    assert.equal(csp.Override, true);
+    const directives = new Map(
+      String(csp.ContentSecurityPolicy)
+        .split(';')
+        .map((d) => d.trim().split(/\s+/))
+        .map(([name, ...sources]) => [name, sources.join(' ')]),
+    );
+    assert.equal(directives.get('default-src'), "'self'");
+    assert.equal(directives.get('img-src'), "'self' blob: data:");
+    assert.equal(directives.get('object-src'), "'none'");
+    assert.equal(directives.get('base-uri'), "'none'");
+    assert.equal(directives.get('frame-ancestors'), "'none'");
+    assert.ok(![...directives.values()].some((v) => v.includes('unsafe')), 'nothing unsafe');
+    // The local edge sends the very same policy.
+    const rust = readFileSync(new URL('../../src/edge/mod.rs', import.meta.url), 'utf8');
+    const constant = /CONTENT_SECURITY_POLICY: &str = "((?:[^"\\]|\\\n)*)";/.exec(rust)?.[1];
+    assert.equal(constant?.replace(/\\\n\s*/g, ''), csp.ContentSecurityPolicy);
   });
 });
 

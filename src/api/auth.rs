@@ -1,29 +1,29 @@
-//! Accounts and sessions: registration, login, refresh-token rotation, and the extractor
-//! that turns a bearer token into the calling user.
+//! Accounts: registration, sign-in (with its failure budgets, `lockout`), and the extractor
+//! that turns a bearer token into the calling user. The sessions a sign-in starts are
+//! `sessions`'.
 
-use std::net::SocketAddr;
 use std::sync::OnceLock;
 
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{ConnectInfo, FromRequestParts, State};
+use axum::extract::{FromRequestParts, State};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::{Json, http::header};
-use base64::Engine as _;
 use rand::RngCore as _;
 use serde::{Deserialize, Serialize};
-use time::OffsetDateTime;
 use uuid::Uuid;
 
+use super::client_ip::{ClientIp, client_net};
 use super::error::{ApiError, Invalid};
+use super::lockout::FailureBudgets;
+use super::sessions::{self, Delivery, Session};
 use super::{AppState, limited, with_limit_headers};
-use crate::db::{NewRefreshToken, TokenRotation};
 use crate::error::ErrorBody;
 
-/// Email and password, for registration and login.
+/// Email and password, for registration.
 #[derive(Deserialize, utoipa::ToSchema)]
 pub struct Credentials {
     /// Compared case-insensitively.
@@ -39,26 +39,28 @@ pub struct Credentials {
     pub password: String,
 }
 
+/// Email and password, for sign-in, and where the session's refresh token should travel.
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct SignIn {
+    #[schema(example = "ada@example.com", format = Email, max_length = 254)]
+    pub email: String,
+    #[schema(example = "correct horse battery staple", max_length = 256)]
+    pub password: String,
+    /// Cookie mode, for browsers: the refresh token is set in an `HttpOnly`,
+    /// `SameSite=Strict` cookie, `imgedge_refresh`, scoped to `/v1/auth` (and `Secure` over
+    /// HTTPS) instead of the body, where no script can read it. Refresh and logout then
+    /// take `{}` and present the cookie. Default `false`: the token is in the body.
+    #[serde(default)]
+    pub refresh_cookie: bool,
+}
+
+/// The answer to every well-formed registration, whether the email was new or already had
+/// an account: the same status and the same body, so registration reveals no account.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Registered {
-    pub user_id: Uuid,
-}
-
-#[derive(Deserialize, utoipa::ToSchema)]
-pub struct RefreshRequest {
-    pub refresh_token: String,
-}
-
-/// A session: a short-lived access token and a single-use refresh token.
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct Session {
-    pub access_token: String,
-    /// Always `Bearer`.
-    pub token_type: &'static str,
-    /// Seconds until the access token expires.
-    pub expires_in: u64,
-    /// Exchange it at `/v1/auth/refresh` for a new session; each one works once.
-    pub refresh_token: String,
+    /// The email as stored (trimmed, lowercased): sign in with it.
+    #[schema(example = "ada@example.com")]
+    pub email: String,
 }
 
 // Secrets never reach a log by accident: these types print without them.
@@ -70,16 +72,11 @@ impl std::fmt::Debug for Credentials {
     }
 }
 
-impl std::fmt::Debug for RefreshRequest {
+impl std::fmt::Debug for SignIn {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RefreshRequest").finish_non_exhaustive()
-    }
-}
-
-impl std::fmt::Debug for Session {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Session")
-            .field("expires_in", &self.expires_in)
+        f.debug_struct("SignIn")
+            .field("email", &self.email)
+            .field("refresh_cookie", &self.refresh_cookie)
             .finish_non_exhaustive()
     }
 }
@@ -115,61 +112,6 @@ pub(super) fn json_body<T>(body: Result<Json<T>, JsonRejection>) -> Result<T, Ap
             Err(ApiError::UnsupportedMediaType("application/json"))
         }
         Err(other) => Err(ApiError::BadJson(other.body_text())),
-    }
-}
-
-/// The client's address: the TCP peer, unless the peer is a trusted proxy (the edge, a load
-/// balancer), in which case the nearest untrusted address of `X-Forwarded-For`, read from the
-/// right (entries further left were written by the client and prove nothing).
-pub(super) struct ClientIp(pub(super) std::net::IpAddr);
-
-impl FromRequestParts<AppState> for ClientIp {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let peer = parts
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|ConnectInfo(peer)| peer.ip())
-            .ok_or_else(|| ApiError::Internal("no peer address".into()))?;
-        let trusted = &state.0.settings.trusted_proxies;
-        let is_trusted = |ip: &std::net::IpAddr| trusted.iter().any(|net| net.contains(ip));
-        if !is_trusted(&peer) {
-            return Ok(ClientIp(peer));
-        }
-        let mut client = peer;
-        let forwarded = parts
-            .headers
-            .get_all("x-forwarded-for")
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(','))
-            .collect::<Vec<_>>();
-        for hop in forwarded.iter().rev() {
-            let Ok(ip) = hop.trim().parse::<std::net::IpAddr>() else {
-                break;
-            };
-            client = ip;
-            if !is_trusted(&ip) {
-                break;
-            }
-        }
-        Ok(ClientIp(client))
-    }
-}
-
-/// The network a per-address limit counts against: the IPv4 address, or the IPv6 /64 (one
-/// subscriber usually holds a whole /64, so per-address keys would be free to rotate).
-fn client_net(ip: std::net::IpAddr) -> String {
-    match ip {
-        std::net::IpAddr::V4(v4) => v4.to_string(),
-        std::net::IpAddr::V6(v6) => {
-            if let Some(v4) = v6.to_ipv4_mapped() {
-                return v4.to_string();
-            }
-            let s = v6.segments();
-            format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
-        }
     }
 }
 
@@ -264,44 +206,11 @@ async fn password_matches(password: String, stored: Option<String>) -> Result<bo
     .map_err(|e| ApiError::Internal(e.to_string()))
 }
 
-/// A new refresh token: 32 random bytes, base64url. Only its BLAKE3 hash is stored.
-fn new_refresh_token() -> (String, [u8; 32]) {
-    let mut bytes = [0u8; 32];
-    rand::rng().fill_bytes(&mut bytes);
-    let token = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
-    let hash = refresh_token_hash(&token);
-    (token, hash)
-}
-
-fn refresh_token_hash(token: &str) -> [u8; 32] {
-    *blake3::hash(token.as_bytes()).as_bytes()
-}
-
-fn session_for(state: &AppState, user: Uuid, refresh_token: String) -> Session {
-    Session {
-        access_token: state.0.jwt.issue(user),
-        token_type: "Bearer",
-        expires_in: state.0.jwt.ttl().as_secs(),
-        refresh_token,
-    }
-}
-
-fn refresh_row(state: &AppState, user: Uuid, family: Uuid, hash: [u8; 32]) -> NewRefreshToken {
-    NewRefreshToken {
-        id: Uuid::new_v4(),
-        user_id: user,
-        family_id: family,
-        token_hash: hash,
-        expires_at: OffsetDateTime::now_utc() + state.0.settings.refresh_token_ttl,
-    }
-}
-
 #[utoipa::path(post, path = "/v1/auth/register", tag = "auth",
     request_body = Credentials,
     responses(
-        (status = 201, description = "Account created", body = Registered),
+        (status = 201, description = "Registered, or the email already had an account: the same answer either way (an existing account is left as it is, and signing in is the next step for both)", body = Registered),
         (status = 400, description = "Invalid email or password, or malformed JSON", body = ErrorBody),
-        (status = 409, description = "Email already registered", body = ErrorBody),
         (status = 415, description = "The body is not `application/json`", body = ErrorBody),
         (status = 429, description = "Too many registrations from this address", body = ErrorBody),
     ))]
@@ -319,97 +228,65 @@ pub(super) async fn register(
     let Credentials { email, password } = json_body(body)?;
     let email = normalise_email(&email)?;
     check_password(&password)?;
+    // Hashed on both paths, so a taken email takes as long as a new one.
     let hash = hash_password(password).await?;
-    let user_id = Uuid::new_v4();
-    match state.0.db.create_user(user_id, &email, &hash).await {
-        Ok(()) => {}
-        Err(crate::db::DbError::Conflict) => return Err(ApiError::EmailTaken),
+    match state.0.db.create_user(Uuid::new_v4(), &email, &hash).await {
+        // A taken email changes nothing and answers like a new one: the API does not say
+        // which emails have accounts (the owner is not told either; see docs/reliability.md).
+        Ok(()) | Err(crate::db::DbError::Conflict) => {}
         Err(e) => return Err(e.into()),
     }
     Ok(with_limit_headers(
         &decision,
-        (StatusCode::CREATED, Json(Registered { user_id })),
+        (StatusCode::CREATED, Json(Registered { email })),
     ))
 }
 
 #[utoipa::path(post, path = "/v1/auth/login", tag = "auth",
-    request_body = Credentials,
+    request_body = SignIn,
     responses(
-        (status = 200, description = "A new session", body = Session),
+        (status = 200, description = "A new session. In cookie mode (`refresh_cookie`), the refresh token is in the `imgedge_refresh` cookie (`Set-Cookie`), not the body.", body = Session),
         (status = 400, description = "Malformed JSON", body = ErrorBody),
         (status = 401, description = "Wrong email or password", body = ErrorBody),
         (status = 415, description = "The body is not `application/json`", body = ErrorBody),
-        (status = 429, description = "Too many attempts for this address or email", body = ErrorBody),
+        (status = 429, description = "Too many requests from this address, or too many failed sign-ins for this email (from this address, or from everywhere: then `Retry-After` is short)", body = ErrorBody),
     ))]
 pub(super) async fn login(
     State(state): State<AppState>,
     ClientIp(peer): ClientIp,
-    body: Result<Json<Credentials>, JsonRejection>,
+    body: Result<Json<SignIn>, JsonRejection>,
 ) -> Result<Response, ApiError> {
-    let quotas = state.0.settings.quotas;
+    let net = client_net(peer);
     limited(
         &state,
-        &format!("login:ip:{}", client_net(peer)),
-        quotas.login_ip,
+        &format!("login:ip:{net}"),
+        state.0.settings.quotas.login_ip,
     )
     .await?;
-    let Credentials { email, password } = json_body(body)?;
+    let SignIn {
+        email,
+        password,
+        refresh_cookie,
+    } = json_body(body)?;
     let email = normalise_email(&email).map_err(|_| ApiError::InvalidCredentials)?;
-    let decision = limited(&state, &format!("login:email:{email}"), quotas.login_email).await?;
+    let budgets = FailureBudgets::new(&email, &net);
+    budgets.admit(&state).await?;
     let user = state.0.db.user_by_email(&email).await?;
     let (user_id, stored) = match user {
         Some(user) => (Some(user.id), Some(user.password_hash)),
         None => (None, None),
     };
-    if !password_matches(password, stored).await? {
+    let matches = password_matches(password, stored).await?;
+    let (true, Some(user_id)) = (matches, user_id) else {
+        budgets.failed(&state).await;
         return Err(ApiError::InvalidCredentials);
-    }
-    let user_id = user_id.ok_or(ApiError::InvalidCredentials)?;
-    let (token, hash) = new_refresh_token();
-    state
-        .0
-        .db
-        .insert_refresh_token(&refresh_row(&state, user_id, Uuid::new_v4(), hash))
-        .await?;
-    Ok(with_limit_headers(
-        &decision,
-        Json(session_for(&state, user_id, token)),
-    ))
-}
-
-#[utoipa::path(post, path = "/v1/auth/refresh", tag = "auth",
-    request_body = RefreshRequest,
-    responses(
-        (status = 200, description = "A new session; the presented refresh token is spent", body = Session),
-        (status = 400, description = "Malformed JSON", body = ErrorBody),
-        (status = 401, description = "Invalid, expired or reused refresh token (reuse revokes the session)", body = ErrorBody),
-        (status = 415, description = "The body is not `application/json`", body = ErrorBody),
-    ))]
-pub(super) async fn refresh(
-    State(state): State<AppState>,
-    ClientIp(peer): ClientIp,
-    body: Result<Json<RefreshRequest>, JsonRejection>,
-) -> Result<Response, ApiError> {
-    let decision = limited(
-        &state,
-        &format!("refresh:ip:{}", client_net(peer)),
-        state.0.settings.quotas.login_ip,
-    )
-    .await?;
-    let RefreshRequest { refresh_token } = json_body(body)?;
-    let presented = refresh_token_hash(&refresh_token);
-    let (token, hash) = new_refresh_token();
-    // The family and user of the new token are taken from the presented one.
-    let next = refresh_row(&state, Uuid::nil(), Uuid::nil(), hash);
-    match state.0.db.rotate_refresh_token(&presented, &next).await? {
-        TokenRotation::Rotated { user_id } => Ok(with_limit_headers(
-            &decision,
-            Json(session_for(&state, user_id, token)),
-        )
-        .into_response()),
-        TokenRotation::Reused => Err(ApiError::RefreshTokenReused),
-        TokenRotation::Expired | TokenRotation::Unknown => Err(ApiError::InvalidRefreshToken),
-    }
+    };
+    let delivery = if refresh_cookie {
+        Delivery::Cookie
+    } else {
+        Delivery::Body
+    };
+    sessions::start(&state, user_id, delivery).await
 }
 
 #[cfg(test)]
@@ -432,18 +309,6 @@ mod tests {
         ] {
             assert!(normalise_email(bad).is_err(), "{bad:?}");
         }
-    }
-
-    #[test]
-    fn ipv6_clients_are_limited_by_their_64() {
-        let a: std::net::IpAddr = "2001:db8:1:2:aaaa::1".parse().expect("ip");
-        let b: std::net::IpAddr = "2001:db8:1:2:ffff::9".parse().expect("ip");
-        assert_eq!(client_net(a), client_net(b));
-        assert_eq!(
-            client_net("::ffff:192.0.2.7".parse().expect("ip")),
-            "192.0.2.7"
-        );
-        assert_eq!(client_net("192.0.2.7".parse().expect("ip")), "192.0.2.7");
     }
 
     #[test]

@@ -55,9 +55,11 @@ pub enum ApiError {
     Unauthorized,
     #[error("wrong email or password")]
     InvalidCredentials,
-    #[error("the refresh token is invalid or expired")]
+    #[error("the refresh token is invalid or expired, or its session reached its lifetime")]
     InvalidRefreshToken,
-    #[error("the refresh token was already used; its session has been revoked")]
+    #[error(
+        "the refresh token was already used, or its session was signed out; the session is revoked"
+    )]
     RefreshTokenReused,
     #[error("no such image")]
     NotFound,
@@ -67,8 +69,6 @@ pub enum ApiError {
     Timeout,
     #[error("the upload did not arrive within {0:?}")]
     UploadTimeout(std::time::Duration),
-    #[error("an account with this email already exists")]
-    EmailTaken,
     #[error("the upload is larger than {0} bytes")]
     TooLarge(u64),
     #[error("too many requests")]
@@ -113,7 +113,6 @@ impl PublicError for ApiError {
             ApiError::MethodNotAllowed => ErrorCode::MethodNotAllowed,
             ApiError::Timeout => ErrorCode::Timeout,
             ApiError::UploadTimeout(_) => ErrorCode::UploadTimeout,
-            ApiError::EmailTaken => ErrorCode::EmailTaken,
             ApiError::TooLarge(_) => ErrorCode::TooLarge,
             ApiError::RateLimited(_) => ErrorCode::RateLimited,
             ApiError::Url(e) => PublicError::code(e),

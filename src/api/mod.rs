@@ -6,12 +6,15 @@
 //! return typed responses; every error goes through [`error::ApiError`].
 
 mod auth;
+mod client_ip;
 mod error;
 mod health;
 mod images;
 pub mod jwt;
+mod lockout;
 mod maintenance;
 mod openapi;
+mod sessions;
 mod upload;
 
 use std::future::Future;
@@ -32,10 +35,11 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer;
 use tower_http::trace::TraceLayer;
 
-pub use auth::{Credentials, RefreshRequest, Registered, Session};
+pub use auth::{Credentials, Registered, SignIn};
 pub use error::{ApiError, Invalid};
 pub use images::{ImageList, ImageMetadata, MintedUrl};
 pub use jwt::JwtKeys;
+pub use sessions::{REFRESH_COOKIE, RefreshRequest, Session};
 
 use crate::cache::MetaCache;
 use crate::db::Db;
@@ -53,7 +57,12 @@ pub struct Quotas {
     pub read: Quota,
     pub mint: Quota,
     pub write: Quota,
+    /// Sign-in attempts and refreshes per client network, whatever their outcome.
     pub login_ip: Quota,
+    /// Failed sign-ins per email and client network (a correct password spends nothing).
+    pub login_failures: Quota,
+    /// Failed sign-ins per email from every network together: a ceiling that slows
+    /// guessing from many networks to its rate rather than locking the owner out.
     pub login_email: Quota,
     pub register_ip: Quota,
 }
@@ -66,7 +75,8 @@ impl Default for Quotas {
             mint: Quota::per_minute(1200, 200),
             write: Quota::per_minute(120, 30),
             login_ip: Quota::per_minute(60, 20),
-            login_email: Quota::per_minute(10, 5),
+            login_failures: Quota::per_minute(10, 5),
+            login_email: Quota::per_minute(60, 30),
             register_ip: Quota::per_minute(20, 10),
         }
     }
@@ -82,6 +92,8 @@ pub struct ApiSettings {
     pub max_upload_bytes: u64,
     pub max_frames: u32,
     pub refresh_token_ttl: Duration,
+    /// How long a session lasts from its sign-in, however often it is refreshed.
+    pub session_lifetime: Duration,
     pub request_timeout: Duration,
     /// Time for an upload's body to arrive in full; a client that sends slower gets 408 and
     /// loses the connection, so slow senders cannot hold connections and memory.
@@ -107,6 +119,7 @@ impl Default for ApiSettings {
             max_upload_bytes: 25 * 1024 * 1024,
             max_frames: 1000,
             refresh_token_ttl: Duration::from_hours(30 * 24),
+            session_lifetime: Duration::from_hours(30 * 24),
             request_timeout: Duration::from_mins(1),
             upload_timeout: Duration::from_secs(30),
             quotas: Quotas::default(),
@@ -186,7 +199,8 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/v1/auth/register", post(auth::register))
         .route("/v1/auth/login", post(auth::login))
-        .route("/v1/auth/refresh", post(auth::refresh))
+        .route("/v1/auth/refresh", post(sessions::refresh))
+        .route("/v1/auth/logout", post(sessions::logout))
         .route(
             "/v1/images",
             post(upload::upload)
@@ -209,6 +223,7 @@ pub fn router(state: AppState) -> Router {
             tower::ServiceBuilder::new()
                 .layer(SetSensitiveRequestHeadersLayer::new([
                     header::AUTHORIZATION,
+                    header::COOKIE,
                 ]))
                 .layer(SetRequestIdLayer::new(request_id.clone(), MakeRequestUuid))
                 .layer(TraceLayer::new_for_http())

@@ -235,7 +235,12 @@ pub struct QuotaArgs {
     /// Logins and refreshes per client network (an IPv4 address, an IPv6 /64).
     #[arg(long, env = "IMGEDGE_QUOTA_LOGIN_IP", default_value_t = Quotas::default().login_ip)]
     pub quota_login_ip: Quota,
-    /// Logins per account email.
+    /// Failed sign-ins per account email and client network; a correct password spends
+    /// nothing.
+    #[arg(long, env = "IMGEDGE_QUOTA_LOGIN_FAILURES", default_value_t = Quotas::default().login_failures)]
+    pub quota_login_failures: Quota,
+    /// Failed sign-ins per account email from all networks together: past it, sign-ins for
+    /// that email are slowed to this rate, not locked out.
     #[arg(long, env = "IMGEDGE_QUOTA_LOGIN_EMAIL", default_value_t = Quotas::default().login_email)]
     pub quota_login_email: Quota,
     /// Registrations per client network.
@@ -251,6 +256,7 @@ impl QuotaArgs {
             mint: self.quota_mint,
             write: self.quota_write,
             login_ip: self.quota_login_ip,
+            login_failures: self.quota_login_failures,
             login_email: self.quota_login_email,
             register_ip: self.quota_register_ip,
         }

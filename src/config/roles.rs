@@ -37,6 +37,10 @@ pub struct ApiArgs {
     pub access_token_ttl_secs: u64,
     #[arg(long, env = "IMGEDGE_REFRESH_TOKEN_TTL_SECS", default_value_t = ApiSettings::default().refresh_token_ttl.as_secs())]
     pub refresh_token_ttl_secs: u64,
+    /// A session's absolute lifetime from its sign-in, in seconds: refreshes never extend
+    /// it.
+    #[arg(long, env = "IMGEDGE_SESSION_LIFETIME_SECS", default_value_t = ApiSettings::default().session_lifetime.as_secs())]
+    pub session_lifetime_secs: u64,
     #[command(flatten)]
     pub upload: UploadArgs,
     #[command(flatten)]
@@ -75,6 +79,7 @@ impl ApiArgs {
             cdn_base: self.cdn_base.trim_end_matches('/').to_owned(),
             access_token_ttl: Duration::from_secs(self.access_token_ttl_secs),
             refresh_token_ttl: Duration::from_secs(self.refresh_token_ttl_secs),
+            session_lifetime: Duration::from_secs(self.session_lifetime_secs),
             cache_ttl: Duration::from_secs(self.cache_ttl_secs),
             trusted_proxies: self.trusted_proxies.clone(),
             ..self.upload.with_quotas(&self.quotas)

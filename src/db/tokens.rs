@@ -3,7 +3,11 @@
 //! A login starts a family; every refresh marks the presented token used and inserts its
 //! successor in the same family. Presenting a token that was already used or revoked means
 //! a copy exists somewhere: the whole family is revoked, so neither the thief nor the
-//! victim can continue with it and the user logs in again.
+//! victim can continue with it and the user logs in again. Signing out revokes the family
+//! the same way.
+//!
+//! A family ends at its session's absolute end (`session_expires_at`, set at login): every
+//! successor inherits it and expires no later.
 
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -19,6 +23,9 @@ pub struct NewRefreshToken {
     /// BLAKE3 of the token.
     pub token_hash: [u8; 32],
     pub expires_at: OffsetDateTime,
+    /// The end of the token's session: no token of its family is valid after it. At most
+    /// `expires_at` is refused by the schema.
+    pub session_expires_at: OffsetDateTime,
 }
 
 /// What presenting a refresh token did.
@@ -49,13 +56,16 @@ fn family_lock_key(family_id: Uuid) -> i32 {
 struct Presented {
     user_id: Uuid,
     family_id: Uuid,
+    session_expires_at: OffsetDateTime,
     expired: bool,
     spent: bool,
 }
 
 /// A refresh token row; a login starts a family with one, each rotation adds the next.
+/// A successor's expiry is capped at its session's end.
 const INSERT_TOKEN: &str = "INSERT INTO refresh_tokens \
-     (id, user_id, family_id, token_hash, expires_at) VALUES ($1, $2, $3, $4, $5)";
+     (id, user_id, family_id, token_hash, expires_at, session_expires_at) \
+     VALUES ($1, $2, $3, $4, LEAST($5, $6), $6)";
 
 impl Db {
     /// Stores the first token of a family (at login). [`DbError::Conflict`] if the hash
@@ -67,14 +77,16 @@ impl Db {
             .bind(token.family_id)
             .bind(token.token_hash.as_slice())
             .bind(token.expires_at)
+            .bind(token.session_expires_at)
             .execute(&self.pool)
             .await?;
         Ok(())
     }
 
     /// Presents the token whose hash is `presented_hash`; when it is valid, stores `next`
-    /// as its successor. `next`'s `user_id` and `family_id` are ignored: the successor
-    /// belongs to the presented token's user and family.
+    /// as its successor. `next`'s `user_id`, `family_id` and `session_expires_at` are
+    /// ignored: the successor belongs to the presented token's user, family and session, and
+    /// expires at the earlier of `next.expires_at` and the session's end.
     ///
     /// Atomic, and serialised per family: of two concurrent rotations of one token exactly
     /// one is `Rotated` and the other `Reused`, and a reuse racing with a legitimate
@@ -98,14 +110,10 @@ impl Db {
         let Some(family_id) = family else {
             return Ok(TokenRotation::Unknown);
         };
-        sqlx::query("SELECT pg_advisory_xact_lock($1, $2)")
-            .bind(FAMILY_LOCK_CLASS)
-            .bind(family_lock_key(family_id))
-            .execute(&mut *tx)
-            .await?;
+        lock_family(&mut tx, family_id).await?;
 
         let presented = sqlx::query_as::<_, Presented>(
-            "SELECT user_id, family_id, expires_at <= now() AS expired, \
+            "SELECT user_id, family_id, session_expires_at, expires_at <= now() AS expired, \
                     (used_at IS NOT NULL OR revoked_at IS NOT NULL) AS spent \
              FROM refresh_tokens WHERE token_hash = $1 FOR UPDATE",
         )
@@ -118,13 +126,7 @@ impl Db {
         };
 
         if presented.spent {
-            sqlx::query(
-                "UPDATE refresh_tokens SET revoked_at = now() \
-                 WHERE family_id = $1 AND revoked_at IS NULL",
-            )
-            .bind(presented.family_id)
-            .execute(&mut *tx)
-            .await?;
+            revoke_family(&mut tx, presented.family_id).await?;
             tx.commit().await?;
             return Ok(TokenRotation::Reused);
         }
@@ -142,12 +144,32 @@ impl Db {
             .bind(presented.family_id)
             .bind(next.token_hash.as_slice())
             .bind(next.expires_at)
+            .bind(presented.session_expires_at)
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
         Ok(TokenRotation::Rotated {
             user_id: presented.user_id,
         })
+    }
+
+    /// Signs out: revokes the whole family of the token whose hash is `presented_hash`
+    /// (every token, used or not), serialised with its rotations so that a successor being
+    /// inserted concurrently is revoked too. An unknown token changes nothing; the caller
+    /// is not told which it was.
+    pub async fn revoke_refresh_family(&self, presented_hash: &[u8; 32]) -> Result<(), DbError> {
+        let mut tx = self.pool.begin().await?;
+        let family: Option<Uuid> =
+            sqlx::query_scalar("SELECT family_id FROM refresh_tokens WHERE token_hash = $1")
+                .bind(presented_hash.as_slice())
+                .fetch_optional(&mut *tx)
+                .await?;
+        if let Some(family_id) = family {
+            lock_family(&mut tx, family_id).await?;
+            revoke_family(&mut tx, family_id).await?;
+            tx.commit().await?;
+        }
+        Ok(())
     }
 
     /// Deletes tokens that expired before `cutoff`, returning how many. A deleted used
@@ -163,4 +185,26 @@ impl Db {
             .await?;
         Ok(done.rows_affected())
     }
+}
+
+/// Serialises work on one family until the transaction ends.
+async fn lock_family(tx: &mut sqlx::PgConnection, family_id: Uuid) -> Result<(), DbError> {
+    sqlx::query("SELECT pg_advisory_xact_lock($1, $2)")
+        .bind(FAMILY_LOCK_CLASS)
+        .bind(family_lock_key(family_id))
+        .execute(tx)
+        .await?;
+    Ok(())
+}
+
+/// Revokes every token of the family not revoked yet.
+async fn revoke_family(tx: &mut sqlx::PgConnection, family_id: Uuid) -> Result<(), DbError> {
+    sqlx::query(
+        "UPDATE refresh_tokens SET revoked_at = now() \
+         WHERE family_id = $1 AND revoked_at IS NULL",
+    )
+    .bind(family_id)
+    .execute(tx)
+    .await?;
+    Ok(())
 }

@@ -151,8 +151,18 @@ impl Edge {
     }
 }
 
+/// The web client's Content-Security-Policy: its own scripts, styles and API only; images
+/// also from `blob:` (previews of files being uploaded) and `data:`; no plugins, no `<base>`,
+/// no framing. `cdk/lib/delivery.ts` sends the same.
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; img-src 'self' blob: data:; \
+     object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
+
 /// What the distribution's response headers policy adds to everything.
 fn security_headers(headers: &mut HeaderMap) {
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+    );
     headers.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),

@@ -48,7 +48,6 @@ pub enum ErrorCode {
     NotFound,
     MethodNotAllowed,
     UploadTimeout,
-    EmailTaken,
     TooLarge,
     UnsupportedMediaType,
     UnsupportedFormat,
@@ -95,7 +94,6 @@ impl ErrorCode {
         ErrorCode::NotFound,
         ErrorCode::MethodNotAllowed,
         ErrorCode::UploadTimeout,
-        ErrorCode::EmailTaken,
         ErrorCode::TooLarge,
         ErrorCode::UnsupportedMediaType,
         ErrorCode::UnsupportedFormat,
@@ -144,7 +142,6 @@ impl ErrorCode {
             C::NotFound => "not_found",
             C::MethodNotAllowed => "method_not_allowed",
             C::UploadTimeout => "upload_timeout",
-            C::EmailTaken => "email_taken",
             C::TooLarge => "too_large",
             C::UnsupportedMediaType => "unsupported_media_type",
             C::UnsupportedFormat => "unsupported_format",
@@ -193,7 +190,6 @@ impl ErrorCode {
             C::NotFound => StatusCode::NOT_FOUND,
             C::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             C::UploadTimeout => StatusCode::REQUEST_TIMEOUT,
-            C::EmailTaken => StatusCode::CONFLICT,
             C::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             C::UnsupportedMediaType | C::UnsupportedFormat => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             C::CorruptImage
@@ -246,14 +242,17 @@ impl ErrorCode {
             C::EmptyFile => "the upload is empty",
             C::Unauthorized => "missing or invalid credentials",
             C::InvalidCredentials => "wrong email or password",
-            C::InvalidRefreshToken => "the refresh token is invalid or expired",
-            C::RefreshTokenReused => "the refresh token was already used; its session is revoked",
+            C::InvalidRefreshToken => {
+                "the refresh token is invalid or expired, or its session reached its lifetime"
+            }
+            C::RefreshTokenReused => {
+                "the refresh token was already used, or its session was signed out; the session is revoked"
+            }
             C::OriginForbidden => "this origin answers only the CDN",
             C::BadSignature => "the signature does not match this image and query",
             C::NotFound => "no such image, file or route",
             C::MethodNotAllowed => "this method is not allowed here",
             C::UploadTimeout => "the upload's body did not arrive within the upload timeout",
-            C::EmailTaken => "an account with this email already exists",
             C::TooLarge => "the body is larger than allowed",
             C::UnsupportedMediaType => "the request's Content-Type is not one this endpoint takes",
             C::UnsupportedFormat => "not a JPEG, PNG, WebP, GIF or HEIF/AVIF image",

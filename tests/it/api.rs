@@ -429,7 +429,6 @@ async fn the_upload_form_is_one_file_field(pool: PgPool) {
 async fn bad_json_and_bad_credentials(pool: PgPool) {
     let app = TestApp::spawn(pool).await;
     assert_eq!(app.register("dup@example.com").await.status(), 201);
-    assert_error(app.register("DUP@example.com").await, 409, "email_taken").await;
     let cases = [
         ("/v1/auth/register", r#"{"email": "#, 400, "bad_json"),
         ("/v1/auth/register", r#"{"email": 5}"#, 400, "bad_json"),

@@ -30,6 +30,7 @@ fn token(user: Uuid, family: Uuid) -> NewRefreshToken {
         family_id: family,
         token_hash: *blake3::hash(Uuid::new_v4().as_bytes()).as_bytes(),
         expires_at: OffsetDateTime::now_utc() + Duration::from_hours(1),
+        session_expires_at: OffsetDateTime::now_utc() + Duration::from_hours(2),
     }
 }
 

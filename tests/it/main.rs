@@ -1,6 +1,7 @@
 //! The one integration-test binary: each module tests one capability end to end.
 
 mod abuse;
+mod accounts;
 mod api;
 mod api_support;
 mod architecture;

@@ -391,3 +391,26 @@ async fn limiting_returns_to_redis_when_it_comes_back() {
     assert_eq!(back.remaining, 4);
     redis.ping().await.expect("ping after the outage");
 }
+
+/// `peek` says whether a request would pass without counting one, in Redis and in the
+/// in-process limiter alike: what the sign-in failure budgets are checked with.
+#[tokio::test]
+async fn peeking_counts_nothing_in_redis_and_in_process() {
+    const QUOTA: Quota = Quota::per_minute(1, 2);
+    for limiter in [
+        RateLimiter::new(Some(shared_redis("peek"))),
+        RateLimiter::new(None),
+    ] {
+        for _ in 0..5 {
+            assert!(limiter.peek("k", &QUOTA).await.allowed, "peeks are free");
+        }
+        assert!(limiter.check("k", &QUOTA).await.allowed);
+        assert!(limiter.peek("k", &QUOTA).await.allowed);
+        assert!(limiter.check("k", &QUOTA).await.allowed);
+        let refused = limiter.peek("k", &QUOTA).await;
+        assert!(!refused.allowed, "the budget is spent: {refused:?}");
+        assert!(refused.retry_after.is_some_and(|d| d > Duration::ZERO));
+        assert!(!refused.degraded);
+        assert!(!limiter.check("k", &QUOTA).await.allowed);
+    }
+}

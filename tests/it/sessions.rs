@@ -4,7 +4,7 @@ use std::time::{Duration, Instant};
 
 use imgedge::api::ApiSettings;
 use imgedge::db::{Db, NewRefreshToken};
-use serde_json::{Value, json};
+use serde_json::json;
 use sqlx::PgPool;
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -22,6 +22,7 @@ async fn stored_token(db: &Db, user: Uuid, expires_at: OffsetDateTime) -> (Strin
         family_id: Uuid::new_v4(),
         token_hash: *blake3::hash(token.as_bytes()).as_bytes(),
         expires_at,
+        session_expires_at: expires_at,
     })
     .await
     .expect("token stored");
@@ -64,17 +65,13 @@ async fn the_api_prunes_long_expired_refresh_tokens_and_keeps_the_rest(pool: PgP
         },
     )
     .await;
-    let registered: Value = app
-        .register("pruned@example.com")
+    assert_eq!(app.register("pruned@example.com").await.status(), 201);
+    let user = db
+        .user_by_email("pruned@example.com")
         .await
-        .json()
-        .await
-        .expect("JSON");
-    let user: Uuid = registered["user_id"]
-        .as_str()
-        .expect("user_id")
-        .parse()
-        .expect("uuid");
+        .expect("query")
+        .expect("registered")
+        .id;
     let live = app.login("pruned@example.com").await["refresh_token"].clone();
 
     let now = OffsetDateTime::now_utc();

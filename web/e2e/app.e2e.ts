@@ -117,11 +117,16 @@ describe("imgedge web client against the local stack", () => {
     await page.getByRole("heading", { name: "No images yet" }).waitFor();
     await expect.poll(() => page.getByText(email).isVisible()).toBe(true);
 
-    // The refresh token is kept for reloads; the access token lives in memory only.
+    // The refresh token is in an HttpOnly cookie, for reloads, where no script reads it; the
+    // access token lives in memory only.
     const login = await waitForNetworkBody((e) => e.url.pathname === "/v1/auth/login" && e.status === 200);
     const session = JSON.parse(login.body!) as Session;
-    const stored = await page.evaluate(() => JSON.stringify({ ...localStorage }));
-    expect(stored).toContain(session.refresh_token);
+    expect(session.refresh_token).toBeUndefined();
+    const cookies = await context.cookies();
+    const refresh = cookies.find((c) => c.name === "imgedge_refresh");
+    expect(refresh).toMatchObject({ httpOnly: true, sameSite: "Strict", path: "/v1/auth" });
+    const stored = await page.evaluate(() => JSON.stringify({ ...localStorage }) + document.cookie);
+    expect(stored).not.toContain(refresh!.value);
     expect(stored).not.toContain(session.access_token);
   });
 
@@ -274,6 +279,20 @@ describe("imgedge web client against the local stack", () => {
     await page.reload();
     await page.getByRole("heading", { name: "Sign in" }).waitFor();
     expect(await page.evaluate(() => localStorage.length)).toBe(0);
+    // Signed out on the server: the session's cookie is gone.
+    await expect.poll(() => exchangesTo("/v1/auth/logout").map((e) => e.status)).toEqual([204]);
+    expect((await context.cookies()).some((c) => c.name === "imgedge_refresh")).toBe(false);
+  });
+
+  it("serves the page with a strict Content-Security-Policy, which the client runs under", async () => {
+    const response = await page.goto("/images/anything");
+    const csp = response?.headers()["content-security-policy"] ?? "";
+    for (const directive of ["default-src 'self'", "object-src 'none'", "base-uri 'none'", "frame-ancestors 'none'"]) {
+      expect(csp).toContain(directive);
+    }
+    expect(csp).not.toContain("unsafe");
+    // A violation would be a console error, which the last step refuses.
+    await page.getByRole("heading", { name: "Sign in" }).waitFor();
   });
 
   it("never fetched image bytes from /v1/*, and logged no console errors", () => {

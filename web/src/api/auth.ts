@@ -8,13 +8,18 @@ export const MIN_PASSWORD_LENGTH = 10;
 export async function signIn(email: string, password: string): Promise<void> {
   const result = await apiRequest<Session>("/v1/auth/login", {
     method: "POST",
-    json: { email, password },
+    // The refresh token goes to an HttpOnly cookie, out of reach of scripts.
+    json: { email, password, refresh_cookie: true },
     auth: false,
   });
   session.accept(result, email.trim().toLowerCase());
 }
 
-/** Creates the account, then signs in with it. */
+/**
+ * Creates the account, then signs in with it. The API answers a taken email as it does a new
+ * one (it reveals no account), so the sign-in is what fails then, with the owner's password
+ * unknown.
+ */
 export async function signUp(email: string, password: string): Promise<void> {
   await apiRequest<Registered>("/v1/auth/register", {
     method: "POST",
@@ -24,6 +29,7 @@ export async function signUp(email: string, password: string): Promise<void> {
   await signIn(email, password);
 }
 
-export function signOut(): void {
-  session.signOut();
+/** Ends the session on the server too. */
+export function signOut(): Promise<void> {
+  return session.signOut();
 }

@@ -1,6 +1,7 @@
 /**
  * Refresh tokens work once, and a replayed one revokes the session: these tests hold the
- * session manager to one refresh request however many callers need a token at once.
+ * session manager to one refresh request however many callers need a token at once, and to
+ * keeping no token where a script could read it.
  */
 import { describe, expect, it, vi } from "vitest";
 import { ApiError } from "./errors";
@@ -14,95 +15,109 @@ class MemoryStorage {
   removeItem = (key: string) => void this.map.delete(key);
 }
 
-/** A fake /v1/auth/refresh that rotates tokens and, like the API, refuses a spent one. */
-function fakeServer(firstToken = "r0") {
-  let valid = new Set([firstToken]);
-  let issued = 0;
-  const requests: string[] = [];
-  let gate: Promise<void> = Promise.resolve();
-  const fetch = vi.fn(async (_input: RequestInfo | URL, init?: RequestInit) => {
-    const { refresh_token } = JSON.parse(String(init?.body)) as { refresh_token: string };
-    requests.push(refresh_token);
-    await gate;
-    if (!valid.has(refresh_token)) {
-      valid = new Set(); // reuse revokes the whole session
+/**
+ * A fake /v1/auth/refresh and /v1/auth/logout in cookie mode: the browser's cookie jar is
+ * `cookie`, which the server rotates and, like the API, refuses once spent.
+ */
+function fakeServer(firstToken: string | null = "r0") {
+  const server = {
+    cookie: firstToken,
+    valid: new Set(firstToken ? [firstToken] : []),
+    issued: 0,
+    requests: [] as { path: string; cookie: string | null; body: string }[],
+    gate: Promise.resolve() as Promise<void>,
+  };
+  const fetch = vi.fn(async (input: RequestInfo | URL, init?: RequestInit) => {
+    const path = String(input);
+    const presented = server.cookie;
+    server.requests.push({ path, cookie: presented, body: String(init?.body) });
+    expect(new Headers(init?.headers).get("Content-Type")).toBe("application/json");
+    await server.gate;
+    if (path === "/v1/auth/logout") {
+      server.valid = new Set();
+      server.cookie = null;
+      return new Response(null, { status: 204 });
+    }
+    if (!presented || !server.valid.has(presented)) {
+      server.valid = new Set(); // reuse revokes the whole session
+      server.cookie = null;
       return Response.json({ error: "refresh_token_reused", message: "revoked" }, { status: 401 });
     }
-    valid.delete(refresh_token);
-    issued += 1;
-    const next = `r${issued}`;
-    valid.add(next);
-    const session: Session = { access_token: `a${issued}`, token_type: "Bearer", expires_in: 900, refresh_token: next };
+    server.valid.delete(presented);
+    server.issued += 1;
+    server.cookie = `r${server.issued}`;
+    server.valid.add(server.cookie);
+    const session: Session = { access_token: `a${server.issued}`, token_type: "Bearer", expires_in: 900 };
     return Response.json(session);
   });
   return {
     fetch: fetch as unknown as typeof globalThis.fetch,
-    requests,
+    server,
+    refreshes: () => server.requests.filter((r) => r.path === "/v1/auth/refresh").map((r) => r.cookie),
     hold() {
       let release!: () => void;
-      gate = new Promise((resolve) => (release = resolve));
+      server.gate = new Promise((resolve) => (release = resolve));
       return release;
     },
   };
 }
 
-function stored(storage: MemoryStorage) {
-  return JSON.parse(storage.getItem(STORAGE_KEY) ?? "null") as { refresh_token: string; email: string | null } | null;
-}
+const signedIn = (email: string | null = "ada@example.com") => JSON.stringify({ email });
 
 describe("SessionManager", () => {
-  it("starts signed out without a stored token", () => {
+  it("starts signed out without a stored marker", () => {
     const session = new SessionManager({ storage: new MemoryStorage(), fetch: fakeServer().fetch });
     expect(session.getSnapshot()).toEqual({ status: "signed-out", email: null });
   });
 
-  it("restores a stored session with one refresh, and keeps only the refresh token", async () => {
+  it("restores a session with one refresh of the cookie, and stores no token", async () => {
     const storage = new MemoryStorage();
-    storage.setItem(STORAGE_KEY, JSON.stringify({ refresh_token: "r0", email: "ada@example.com" }));
-    const server = fakeServer();
-    const session = new SessionManager({ storage, fetch: server.fetch });
+    storage.setItem(STORAGE_KEY, signedIn());
+    const fake = fakeServer();
+    const session = new SessionManager({ storage, fetch: fake.fetch });
     expect(session.getSnapshot().status).toBe("restoring");
     await Promise.all([session.restore(), session.restore()]);
     expect(session.getSnapshot()).toEqual({ status: "signed-in", email: "ada@example.com" });
-    expect(server.requests).toEqual(["r0"]);
-    expect(stored(storage)).toEqual({ refresh_token: "r1", email: "ada@example.com" });
-    expect(JSON.stringify([...storage.map])).not.toContain("a1");
+    expect(fake.refreshes()).toEqual(["r0"]);
+    expect(fake.server.requests[0]?.body).toBe("{}");
+    const stored = JSON.stringify([...storage.map]);
+    expect(stored).not.toMatch(/r\d|a\d/);
     expect(await session.accessToken()).toBe("a1");
   });
 
   it("shares one refresh between concurrent callers", async () => {
     const storage = new MemoryStorage();
-    const server = fakeServer();
+    const fake = fakeServer();
     let now = 0;
-    const session = new SessionManager({ storage, fetch: server.fetch, now: () => now });
-    session.accept({ access_token: "a0", token_type: "Bearer", expires_in: 900, refresh_token: "r0" }, "ada@example.com");
+    const session = new SessionManager({ storage, fetch: fake.fetch, now: () => now });
+    session.accept({ access_token: "a0", token_type: "Bearer", expires_in: 900 }, "ada@example.com");
     expect(await session.accessToken()).toBe("a0");
 
     now = 900_000; // expired
-    const release = server.hold();
+    const release = fake.hold();
     const tokens = Promise.all([session.accessToken(), session.accessToken(), session.refresh(), session.accessToken()]);
     release();
     expect(await tokens).toEqual(["a1", "a1", "a1", "a1"]);
-    expect(server.requests).toEqual(["r0"]);
+    expect(fake.refreshes()).toEqual(["r0"]);
     expect(session.getSnapshot().status).toBe("signed-in");
 
-    // The next refresh presents the rotated token, never the spent one.
+    // The next refresh presents the rotated cookie, never the spent one.
     await session.refresh();
-    expect(server.requests).toEqual(["r0", "r1"]);
+    expect(fake.refreshes()).toEqual(["r0", "r1"]);
   });
 
   it("does not spend another refresh token when a rejected access token was already renewed", async () => {
-    const server = fakeServer();
-    const session = new SessionManager({ storage: new MemoryStorage(), fetch: server.fetch });
-    session.accept({ access_token: "a0", token_type: "Bearer", expires_in: 900, refresh_token: "r0" });
+    const fake = fakeServer();
+    const session = new SessionManager({ storage: new MemoryStorage(), fetch: fake.fetch });
+    session.accept({ access_token: "a0", token_type: "Bearer", expires_in: 900 });
     const [first, second] = await Promise.all([session.renewAfterRejection("a0"), session.renewAfterRejection("a0")]);
     expect([first, second]).toEqual(["a1", "a1"]);
     expect(await session.renewAfterRejection("a0")).toBe("a1");
-    expect(server.requests).toEqual(["r0"]);
+    expect(fake.refreshes()).toEqual(["r0"]);
   });
 
   it("serialises refreshes through the lock manager", async () => {
-    const server = fakeServer();
+    const fake = fakeServer();
     const names: string[] = [];
     const locks = {
       request: vi.fn(async (name: string, task: () => Promise<unknown>) => {
@@ -110,46 +125,55 @@ describe("SessionManager", () => {
         return task();
       }),
     } as unknown as LockManager;
-    const session = new SessionManager({ storage: new MemoryStorage(), fetch: server.fetch, locks });
-    session.accept({ access_token: "a0", token_type: "Bearer", expires_in: 0, refresh_token: "r0" });
+    const session = new SessionManager({ storage: new MemoryStorage(), fetch: fake.fetch, locks });
+    session.accept({ access_token: "a0", token_type: "Bearer", expires_in: 0 });
     await session.accessToken();
     expect(names).toEqual(["imgedge.refresh"]);
   });
 
-  it("reads the newest stored token, as rotated by another tab", async () => {
+  it("signs out on the server, and here even when the server cannot be reached", async () => {
     const storage = new MemoryStorage();
-    const server = fakeServer();
-    const session = new SessionManager({ storage, fetch: server.fetch });
-    session.accept({ access_token: "a0", token_type: "Bearer", expires_in: 900, refresh_token: "r0" });
-    // Another tab refreshed with r0 and stored r1.
-    const otherTab = new SessionManager({ storage, fetch: server.fetch });
-    await otherTab.refresh();
-    await session.refresh();
-    expect(server.requests).toEqual(["r0", "r1"]);
-    expect(session.getSnapshot().status).toBe("signed-in");
-  });
-
-  it("signs out when the server refuses the refresh token", async () => {
-    const storage = new MemoryStorage();
-    storage.setItem(STORAGE_KEY, JSON.stringify({ refresh_token: "spent", email: null }));
-    const session = new SessionManager({ storage, fetch: fakeServer().fetch });
-    const error = await session.refresh().catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(ApiError);
-    expect(error).toMatchObject({ status: 401, code: "refresh_token_reused" });
+    const fake = fakeServer();
+    const session = new SessionManager({ storage, fetch: fake.fetch });
+    session.accept({ access_token: "a0", token_type: "Bearer", expires_in: 900 }, "ada@example.com");
+    await session.signOut();
+    expect(fake.server.requests.map((r) => [r.path, r.cookie, r.body])).toEqual([["/v1/auth/logout", "r0", "{}"]]);
     expect(session.getSnapshot().status).toBe("signed-out");
+    expect(storage.getItem(STORAGE_KEY)).toBeNull();
+    expect(fake.server.valid.size).toBe(0);
+
+    const offline = vi.fn(async () => {
+      throw new TypeError("Failed to fetch");
+    }) as unknown as typeof globalThis.fetch;
+    const other = new SessionManager({ storage, fetch: offline });
+    other.accept({ access_token: "a0", token_type: "Bearer", expires_in: 900 }, "ada@example.com");
+    await other.signOut();
+    expect(other.getSnapshot().status).toBe("signed-out");
     expect(storage.getItem(STORAGE_KEY)).toBeNull();
   });
 
-  it("keeps the stored token when the server cannot be reached", async () => {
+  it("signs out when the server refuses the refresh cookie", async () => {
     const storage = new MemoryStorage();
-    storage.setItem(STORAGE_KEY, JSON.stringify({ refresh_token: "r0", email: null }));
+    storage.setItem(STORAGE_KEY, signedIn(null));
+    const fake = fakeServer(null); // no cookie, or a spent one: the server refuses
+    const refused = new SessionManager({ storage, fetch: fake.fetch });
+    const error = await refused.refresh().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ApiError);
+    expect(error).toMatchObject({ status: 401, code: "refresh_token_reused" });
+    expect(refused.getSnapshot().status).toBe("signed-out");
+    expect(storage.getItem(STORAGE_KEY)).toBeNull();
+  });
+
+  it("keeps the marker when the server cannot be reached", async () => {
+    const storage = new MemoryStorage();
+    storage.setItem(STORAGE_KEY, signedIn());
     const fetch = vi.fn(async () => {
       throw new TypeError("Failed to fetch");
     }) as unknown as typeof globalThis.fetch;
     const session = new SessionManager({ storage, fetch });
     await session.restore();
     expect(session.getSnapshot().status).toBe("signed-out");
-    expect(stored(storage)?.refresh_token).toBe("r0");
+    expect(storage.getItem(STORAGE_KEY)).toBe(signedIn());
   });
 
   it("follows a sign-out in another tab, and notifies subscribers", () => {
@@ -157,7 +181,7 @@ describe("SessionManager", () => {
     const session = new SessionManager({ storage, fetch: fakeServer().fetch });
     const listener = vi.fn();
     session.subscribe(listener);
-    session.accept({ access_token: "a0", token_type: "Bearer", expires_in: 900, refresh_token: "r0" }, "x@example.com");
+    session.accept({ access_token: "a0", token_type: "Bearer", expires_in: 900 }, "x@example.com");
     storage.removeItem(STORAGE_KEY);
     session.syncFromStorage();
     expect(session.getSnapshot().status).toBe("signed-out");

@@ -1,10 +1,12 @@
 /**
- * The signed-in session: the access token in memory only, the single-use refresh token in
- * storage so that a session survives a reload.
+ * The signed-in session: the access token in memory only; the single-use refresh token in
+ * an HttpOnly cookie that the API sets (`refresh_cookie` at sign-in) and no script can read,
+ * so a session survives a reload without a token in storage. Storage keeps only a marker
+ * (who is signed in), so that a reload knows to restore and other tabs follow a sign-out.
  *
  * Refresh tokens rotate and each works once; presenting a spent one revokes the whole
  * session. So every refresh goes through one promise (concurrent callers share it), and
- * across tabs through a Web Lock, inside which the newest token is read from storage.
+ * across tabs (which share the cookie) through a Web Lock.
  */
 import { ApiError } from "./errors";
 import type { Session } from "./types";
@@ -17,14 +19,13 @@ export interface SessionSnapshot {
   readonly email: string | null;
 }
 
-/** What is kept in storage: the next refresh token, and who it belongs to. */
+/** What is kept in storage: that a session cookie may exist, and whose. Never a token. */
 interface Stored {
-  refresh_token: string;
   email: string | null;
 }
 
 export interface SessionDeps {
-  /** Where the refresh token is kept (localStorage in the browser). */
+  /** Where the signed-in marker is kept (localStorage in the browser). */
   storage: Pick<Storage, "getItem" | "setItem" | "removeItem">;
   fetch: typeof fetch;
   now?: () => number;
@@ -74,15 +75,28 @@ export class SessionManager {
     }
   }
 
-  /** Takes a session from login or refresh. */
+  /** Takes a session from login or refresh (its refresh token is in the cookie). */
   accept(session: Session, email: string | null = this.snapshot.email): void {
     this.access = { token: session.access_token, expiresAt: this.now() + session.expires_in * 1000 };
-    this.writeStored({ refresh_token: session.refresh_token, email });
+    this.writeStored({ email });
     this.setSnapshot({ status: "signed-in", email });
   }
 
-  /** Forgets the session here (the server has no sign-out: tokens expire or are revoked). */
-  signOut(): void {
+  /**
+   * Ends the session on the server (its whole token family is revoked and the cookie
+   * cleared), then here. Signed out here even when the server cannot be reached.
+   */
+  async signOut(): Promise<void> {
+    this.forget();
+    try {
+      await this.withLock(() => this.deps.fetch("/v1/auth/logout", cookieRequest()));
+    } catch {
+      // Offline: the cookie stays until it expires, but nothing here uses it any more.
+    }
+  }
+
+  /** Forgets the session here only. */
+  private forget(): void {
     this.access = null;
     this.deps.storage.removeItem(STORAGE_KEY);
     this.setSnapshot({ status: "signed-out", email: null });
@@ -127,23 +141,19 @@ export class SessionManager {
   private async exchange(): Promise<string> {
     const stored = this.readStored();
     if (!stored) {
-      this.signOut();
+      this.forget();
       throw new ApiError(401, "signed_out", "Your session has ended. Please sign in again.");
     }
     let response: Response;
     try {
-      response = await this.deps.fetch("/v1/auth/refresh", {
-        method: "POST",
-        headers: { "Content-Type": "application/json" },
-        body: JSON.stringify({ refresh_token: stored.refresh_token }),
-      });
+      response = await this.deps.fetch("/v1/auth/refresh", cookieRequest());
     } catch {
       throw ApiError.network();
     }
     if (!response.ok) {
       const error = await ApiError.fromResponse(response);
       // Refused for good: the session is over. Anything else may pass.
-      if (response.status === 401 || response.status === 400) this.signOut();
+      if (response.status === 401 || response.status === 400) this.forget();
       throw error;
     }
     const session = (await response.json()) as Session;
@@ -161,10 +171,8 @@ export class SessionManager {
   private readStored(): Stored | null {
     try {
       const raw = this.deps.storage.getItem(STORAGE_KEY);
-      const value = raw ? (JSON.parse(raw) as Partial<Stored>) : null;
-      return typeof value?.refresh_token === "string"
-        ? { refresh_token: value.refresh_token, email: value.email ?? null }
-        : null;
+      const value = raw ? (JSON.parse(raw) as Partial<Stored> | null) : null;
+      return typeof value === "object" && value !== null ? { email: value.email ?? null } : null;
     } catch {
       return null;
     }
@@ -179,4 +187,17 @@ export class SessionManager {
     this.snapshot = next;
     for (const listener of this.listeners) listener();
   }
+}
+
+/**
+ * A request that presents the refresh cookie: an empty JSON object, since the API takes the
+ * cookie only with a JSON body (what a cross-site form cannot send).
+ */
+function cookieRequest(): RequestInit {
+  return {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: "{}",
+    credentials: "same-origin",
+  };
 }

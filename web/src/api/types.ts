@@ -6,12 +6,17 @@ export interface Session {
   token_type: "Bearer";
   /** Seconds until the access token expires. */
   expires_in: number;
-  /** Single use: exchange it at /v1/auth/refresh for the next session. */
-  refresh_token: string;
+  /**
+   * Single use: exchange it at /v1/auth/refresh for the next session. Absent in cookie mode
+   * (`refresh_cookie` at sign-in), the web client's: then it is in an HttpOnly cookie.
+   */
+  refresh_token?: string;
 }
 
+/** POST /v1/auth/register: the same answer whether the email was new or taken. */
 export interface Registered {
-  user_id: string;
+  /** The email as stored (trimmed, lowercased). */
+  email: string;
 }
 
 export interface ImageMetadata {

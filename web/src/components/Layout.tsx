@@ -22,7 +22,7 @@ export function Layout() {
         {status === "signed-in" && (
           <nav className="account" aria-label="Account">
             {email && <span className="muted email">{email}</span>}
-            <button type="button" className="button ghost" onClick={signOut}>
+            <button type="button" className="button ghost" onClick={() => void signOut()}>
               Sign out
             </button>
           </nav>
