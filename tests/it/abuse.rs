@@ -19,15 +19,19 @@ async fn upload(dev: &Dev, token: &str, name: &str) -> (ImageId, UrlKey) {
     upload_bytes(dev, token, photo(name)).await
 }
 
-/// Uploads a JPEG as a raw body and returns its id and URL key, as the API hands them to
-/// its owner.
-pub(crate) async fn upload_bytes(dev: &Dev, token: &str, jpeg: Vec<u8>) -> (ImageId, UrlKey) {
+/// Uploads a JPEG or a PNG as a raw body and returns its id and URL key, as the API hands
+/// them to its owner.
+pub(crate) async fn upload_bytes(dev: &Dev, token: &str, image: Vec<u8>) -> (ImageId, UrlKey) {
+    let content_type = match image::guess_format(&image) {
+        Ok(image::ImageFormat::Png) => "image/png",
+        _ => "image/jpeg",
+    };
     let resp = dev
         .http
         .post(format!("{}/v1/images", dev.base))
         .bearer_auth(token)
-        .header("content-type", "image/jpeg")
-        .body(jpeg)
+        .header("content-type", content_type)
+        .body(image)
         .send()
         .await
         .expect("upload");

@@ -1,8 +1,9 @@
 //! Renders under a hostile account, against the real binary (`imgedge dev`, the debug build
 //! the test command builds): one account flooding the render pool with the costliest URLs
-//! the contract allows does not delay another account's first renders, and sixty large
+//! the contract allows does not delay another account's first renders; sixty large
 //! originals rendered at once keep the process's memory bounded by the workers, not by the
-//! queue. The figures are in `docs/reliability.md` ("Renders under a hostile account");
+//! queue; a transform beyond its image's bounds is refused before any work; and the render
+//! quota is charged by cost. The figures are in `docs/reliability.md` ("Renders under a hostile account");
 //! `cargo test --test it fairness -- --nocapture` prints them.
 
 use std::io::Cursor;
@@ -258,4 +259,87 @@ async fn sixty_large_originals_rendered_at_once_keep_memory_bounded(pool: PgPool
         peak.saturating_sub(idle) < 400,
         "peak {peak} MiB, idle {idle} MiB"
     );
+}
+
+/// A 1×1 PNG.
+fn dot_png() -> Vec<u8> {
+    let mut out = Cursor::new(Vec::new());
+    RgbImage::from_pixel(1, 1, image::Rgb([200, 30, 30]))
+        .write_to(&mut out, ImageFormat::Png)
+        .expect("encodes");
+    out.into_inner()
+}
+
+/// The error code of a JSON error body.
+async fn error_code(resp: reqwest::Response) -> String {
+    let body: serde_json::Value = resp.json().await.expect("a JSON error body");
+    body["error"].as_str().expect("an error code").to_owned()
+}
+
+#[sqlx::test(migrations = false)]
+async fn a_transform_beyond_its_images_bounds_is_refused_before_any_work(pool: PgPool) {
+    let dev = Dev::start(&pool, &[]).await;
+    let token = dev.user("bounds@example.com").await;
+    let (dot_id, dot_key) = upload_bytes(&dev, &token, dot_png()).await;
+    let (photo_id, photo_key) = upload_bytes(&dev, &token, photo("detail.jpg")).await;
+    for (id, key, query) in [
+        // The issue's own attack: a 1x1 image padded to 50 megapixels and blurred.
+        (&dot_id, &dot_key, "width=8192&height=6100&fit=contain&blur=100"),
+        // A blur wider than the image it blurs (detail.jpg at 64 pixels wide is 64x43).
+        (&photo_id, &photo_key, "width=64&blur=40"),
+    ] {
+        let started = Instant::now();
+        let resp = dev
+            .http
+            .get(format!("{}{}", dev.base, path(key, id, query)))
+            .send()
+            .await
+            .expect("an answer");
+        let took = started.elapsed();
+        assert_eq!(resp.status().as_u16(), 422, "{query}");
+        assert_eq!(error_code(resp).await, "beyond_image_bounds", "{query}");
+        assert!(took < Duration::from_secs(1), "{query}: {took:?}");
+        println!("bounds: {query}: 422 beyond_image_bounds in {took:?}");
+    }
+    // Ordinary uses of the same parameters still render.
+    for (id, key, query) in [
+        (&dot_id, &dot_key, "width=1024&height=1024&fit=contain"),
+        (&photo_id, &photo_key, "width=64&blur=20"),
+        (&photo_id, &photo_key, "width=400&height=400&fit=contain&rotate=45"),
+    ] {
+        assert_eq!(get(&dev, &path(key, id, query)).await.status, 200, "{query}");
+    }
+}
+
+#[sqlx::test(migrations = false)]
+async fn the_render_quota_is_charged_by_cost(pool: PgPool) {
+    // 60 units a minute with a burst of 10: ten web-sized renders, or one costly render.
+    let dev = Dev::start(&pool, &[("IMGEDGE_QUOTA_RENDER", "60:10")]).await;
+    let spender = dev.user("spender@example.com").await;
+    let other = dev.user("other@example.com").await;
+    let big = large_jpeg(4000, 3000, 8);
+    let (id, key) = upload_bytes(&dev, &spender, big.clone()).await;
+    let (other_id, other_key) = upload_bytes(&dev, &other, big).await;
+    // A full-size WebP of a 12-megapixel photo costs more than the burst (18 units): it runs,
+    // and spends the whole burst.
+    let costly = get(&dev, &path(&key, &id, "width=4000&format=webp")).await;
+    assert_eq!(costly.status, 200, "{costly:?}");
+    // So the owner's next render, even a cheap one, waits for the quota to refill.
+    let started = Instant::now();
+    let resp = dev
+        .http
+        .get(format!("{}{}", dev.base, path(&key, &id, "width=100")))
+        .send()
+        .await
+        .expect("an answer");
+    assert_eq!(resp.status().as_u16(), 429);
+    assert!(resp.headers().contains_key("retry-after"));
+    assert_eq!(error_code(resp).await, "rate_limited");
+    assert!(started.elapsed() < Duration::from_secs(1));
+    // Another owner's budget is untouched: ten cheap renders in a row.
+    for width in 100..110 {
+        let query = format!("width={width}");
+        let answer = get(&dev, &path(&other_key, &other_id, &query)).await;
+        assert_eq!(answer.status, 200, "{query}: {answer:?}");
+    }
 }
