@@ -12,6 +12,7 @@
 mod cursor;
 mod images;
 mod tokens;
+mod usage;
 mod users;
 mod variants;
 
@@ -24,6 +25,7 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 pub use cursor::PageCursor;
 pub use images::{Image, ImageRef, NewImage};
 pub use tokens::{NewRefreshToken, TokenRotation};
+pub use usage::{OverQuota, StorageQuota, StorageUsage};
 pub use users::{User, normalize_email};
 pub use variants::{NewVariant, VariantRecorded};
 

@@ -20,3 +20,4 @@ mod sessions;
 mod settings;
 mod storage;
 mod support;
+mod uploads;
