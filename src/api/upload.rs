@@ -8,7 +8,8 @@ use std::sync::Arc;
 
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{FromRequest, Multipart, Query, Request, State};
+use axum::extract::{FromRequest, FromRequestParts as _, Multipart, Query, Request, State};
+use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use axum::response::Response;
 use imgedge_upload::{Accepted, UploadLimits};
@@ -58,9 +59,36 @@ struct RawUploadParams {
 const MULTIPART_FRAMING: u64 = 1024 * 1024;
 
 /// What the upload's `Content-Type` says its body is.
+#[derive(Debug, Clone, Copy)]
 enum Framing {
     Multipart,
     Raw,
+}
+
+impl Framing {
+    /// From the request's `Content-Type`; `None` for one the upload does not take.
+    fn of(headers: &axum::http::HeaderMap) -> Option<Framing> {
+        let content_type = headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_ascii_lowercase();
+        if content_type.starts_with("multipart/form-data") {
+            Some(Framing::Multipart)
+        } else if content_type.starts_with("image/") {
+            Some(Framing::Raw)
+        } else {
+            None
+        }
+    }
+
+    /// The most bytes of body for a file of at most `limit` bytes.
+    fn body_limit(self, limit: u64) -> u64 {
+        match self {
+            Framing::Multipart => limit.saturating_add(MULTIPART_FRAMING),
+            Framing::Raw => limit,
+        }
+    }
 }
 
 /// An upload's body and what it holds while it is read and checked.
@@ -73,43 +101,22 @@ struct Received {
 
 /// Admits and reads the upload: multipart field `file` or a raw `image/*` body, refused at
 /// once past the owner's or the process's uploads in flight or when its declared size is
-/// over the limit, and as soon as it passes the limit while read. `slot` is held by the
+/// over the limit, and as soon as it passes the limit while read. The slot is held by the
 /// caller for the whole upload.
 async fn read_upload(
     state: &AppState,
-    request: Request,
+    parts: Parts,
+    framing: Framing,
+    mut incoming: body::Incoming,
     owner: uuid::Uuid,
 ) -> Result<(OwnerSlot, Received), ApiError> {
     let limit = state.0.settings.max_upload_bytes;
-    let content_type = request
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_ascii_lowercase();
-    let framing = if content_type.starts_with("multipart/form-data") {
-        Framing::Multipart
-    } else if content_type.starts_with("image/") {
-        Framing::Raw
-    } else {
-        return Err(ApiError::UnsupportedMediaType(
-            "multipart/form-data, or image/* with the raw file",
-        ));
-    };
-    let body_limit = match framing {
-        Framing::Multipart => limit.saturating_add(MULTIPART_FRAMING),
-        Framing::Raw => limit,
-    };
-    let declared = request
-        .headers()
+    let declared = parts
+        .headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
-    let (parts, body) = request.into_parts();
-    // From here the body is read by its own task, which drains it for a moment after any
-    // refusal below (a lingering close).
-    let mut incoming = body::Incoming::spawn(body, body_limit);
     let slot = state.0.admission.enter(owner)?;
-    if declared.is_some_and(|d| d > body_limit) {
+    if declared.is_some_and(|d| d > framing.body_limit(limit)) {
         return Err(ApiError::TooLarge(limit));
     }
     let charge = state.0.admission.charge(declared.unwrap_or(0))?;
@@ -242,12 +249,23 @@ async fn check_upload(state: &AppState, received: &Received) -> Result<Accepted,
     ))]
 pub(super) async fn upload(
     State(state): State<AppState>,
-    AuthUser(user): AuthUser,
     request: Request,
 ) -> Result<Response, ApiError> {
+    let (mut parts, body) = request.into_parts();
+    let framing = Framing::of(&parts.headers);
+    // From here the body is read by its own task, which drains it for a moment after any
+    // refusal, this handler's first checks included (a lingering close). A body of a
+    // Content-Type the upload does not take may not have a byte.
+    let limit = state.0.settings.max_upload_bytes;
+    let incoming = body::Incoming::spawn(body, framing.map_or(0, |f| f.body_limit(limit)));
+    let AuthUser(user) = AuthUser::from_request_parts(&mut parts, &state).await?;
     let decision = state.limit_user(UserClass::Upload, user).await?;
+    let framing = framing.ok_or(ApiError::UnsupportedMediaType(
+        "multipart/form-data, or image/* with the raw file",
+    ))?;
     let deadline = state.0.settings.upload_timeout;
-    let (_slot, received) = tokio::time::timeout(deadline, read_upload(&state, request, user))
+    let reading = read_upload(&state, parts, framing, incoming, user);
+    let (_slot, received) = tokio::time::timeout(deadline, reading)
         .await
         .map_err(|_| ApiError::UploadTimeout(deadline))??;
     let Accepted { sniffed, info } = check_upload(&state, &received).await?;

@@ -269,6 +269,18 @@ async fn a_chunked_body_over_the_limit_gets_its_413_through_the_edge(pool: PgPoo
             "round {round}"
         );
     }
+    // Refused before a byte is read (no session): the same drain lets the 401 through.
+    for round in 0..3 {
+        let answer = raw_upload(dev.port, "not-a-token", fast)
+            .await
+            .unwrap_or_else(|| panic!("round {round}: no answer"));
+        println!("chunked 64 MiB body without a session, round {round}: {answer:?}");
+        assert_eq!(
+            (answer.status, answer.code.as_str()),
+            (401, "unauthorized"),
+            "round {round}"
+        );
+    }
 }
 
 /// A 36 MP JPEG (6000×6000 of smooth waves, quality 90: a few MB), encoded by the `image`
