@@ -1,14 +1,14 @@
 //! Feeds arbitrary bytes to the checks an upload's body goes through before it is stored,
-//! `imgedge_upload::check`, the very function the API calls: the sniffer, then libvips'
-//! header (`Engine::inspect`), the sniffed and decoded formats compared, the frame limit,
-//! then a full decode (`Engine::verify`).
+//! `imgedge_upload::check`, the very function the API calls: the sniffer, then the
+//! metadata's bound, libvips' header (`Engine::inspect`), the sniffed and decoded formats
+//! compared, the frame limit, then a full decode (`Engine::verify`).
 //!
 //! Besides never crashing (libvips decodes hostile bytes here, with AddressSanitizer
 //! watching the allocations), it asserts what the checks promise:
 //! - a refusal is one of the upload's own refusals (empty, not an accepted format, trailing
-//!   data, no end, formats that disagree, too many frames, too many pixels, corrupt), never a
-//!   render's failure or libvips failing to start: the API maps each of these to its 4xx
-//!   (tested in the service's error contract);
+//!   data, no end, formats that disagree, too many frames, metadata over its bound, too many
+//!   pixels, corrupt), never a render's failure or libvips failing to start: the API maps
+//!   each of these to its 4xx (tested in the service's error contract);
 //! - when the sniffer and libvips both recognise the file, the checks refuse it unless they
 //!   agree on its format;
 //! - an accepted file has a sane size, at most the frame limit, and nothing after its end:
@@ -27,7 +27,10 @@ use libfuzzer_sys::fuzz_target;
 /// header may claim any size; decoding 50 megapixels per input would slow the fuzzer to a
 /// crawl and run into libFuzzer's memory limit).
 const MAX_SOURCE_PIXELS: u64 = 1 << 22;
-const LIMITS: UploadLimits = UploadLimits { max_frames: 4 };
+const LIMITS: UploadLimits = UploadLimits {
+    max_frames: 4,
+    max_metadata_bytes: 64 * 1024,
+};
 
 fn engine() -> &'static Engine {
     static ENGINE: OnceLock<Engine> = OnceLock::new();
@@ -45,9 +48,10 @@ fn engine() -> &'static Engine {
 /// Whether `refusal` is one an upload may get: the checks never fail like a render.
 fn is_an_upload_refusal(refusal: &Refusal) -> bool {
     match refusal {
-        Refusal::Sniff(_) | Refusal::FormatMismatch { .. } | Refusal::TooManyFrames { .. } => {
-            true
-        }
+        Refusal::Sniff(_)
+        | Refusal::FormatMismatch { .. }
+        | Refusal::TooManyFrames { .. }
+        | Refusal::Metadata(_) => true,
         Refusal::Image(e) => matches!(
             e,
             EngineError::Empty

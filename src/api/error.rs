@@ -73,6 +73,12 @@ pub enum ApiError {
     TooLarge(u64),
     #[error("too many requests")]
     RateLimited(Decision),
+    #[error("this account has as many uploads in progress as allowed")]
+    TooManyUploads,
+    #[error("the server is receiving as many uploads as it can hold")]
+    UploadsBusy,
+    #[error("the account's storage quota ({0}) is used up")]
+    StorageQuotaExceeded(crate::db::StorageQuota),
     #[error(transparent)]
     Url(#[from] UrlError),
     #[error(transparent)]
@@ -115,6 +121,9 @@ impl PublicError for ApiError {
             ApiError::UploadTimeout(_) => ErrorCode::UploadTimeout,
             ApiError::TooLarge(_) => ErrorCode::TooLarge,
             ApiError::RateLimited(_) => ErrorCode::RateLimited,
+            ApiError::TooManyUploads => ErrorCode::TooManyUploads,
+            ApiError::UploadsBusy => ErrorCode::UploadsBusy,
+            ApiError::StorageQuotaExceeded(_) => ErrorCode::StorageQuotaExceeded,
             ApiError::Url(e) => PublicError::code(e),
             ApiError::Upload(refusal) => refusal.code(),
             ApiError::Unavailable(..) => ErrorCode::Unavailable,

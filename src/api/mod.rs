@@ -5,7 +5,10 @@
 //! Handlers parse requests into typed values, call the data, storage and Redis modules, and
 //! return typed responses; every error goes through [`error::ApiError`].
 
+mod account;
+mod admission;
 mod auth;
+mod body;
 mod client_ip;
 mod error;
 mod health;
@@ -35,6 +38,7 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer;
 use tower_http::trace::TraceLayer;
 
+pub use account::Account;
 pub use auth::{Credentials, Registered, SignIn};
 pub use error::{ApiError, Invalid};
 pub use images::{ImageList, ImageMetadata, MintedUrl};
@@ -42,7 +46,7 @@ pub use jwt::JwtKeys;
 pub use sessions::{REFRESH_COOKIE, RefreshRequest, Session};
 
 use crate::cache::MetaCache;
-use crate::db::Db;
+use crate::db::{Db, StorageQuota};
 use crate::purges::{PurgeOutbox, PurgePolicy};
 use crate::ratelimit::{Quota, RateLimiter};
 use crate::redis::RedisHandle;
@@ -91,6 +95,16 @@ pub struct ApiSettings {
     pub access_token_ttl: Duration,
     pub max_upload_bytes: u64,
     pub max_frames: u32,
+    /// Most bytes of metadata (text chunks, EXIF, XMP, ICC) an upload may carry, counted
+    /// once inflated; checked before any decoder reads the file.
+    pub max_metadata_bytes: u64,
+    /// Bytes of upload bodies this process holds at once; past it, `503 uploads_busy`.
+    pub upload_budget_bytes: u64,
+    /// Uploads of one owner this process receives and checks at once; past it, `429
+    /// too_many_uploads`.
+    pub uploads_per_owner: u32,
+    /// What each account may store; past it, `403 storage_quota_exceeded`.
+    pub storage_quota: StorageQuota,
     pub refresh_token_ttl: Duration,
     /// How long a session lasts from its sign-in, however often it is refreshed.
     pub session_lifetime: Duration,
@@ -118,6 +132,10 @@ impl Default for ApiSettings {
             access_token_ttl: Duration::from_mins(15),
             max_upload_bytes: 25 * 1024 * 1024,
             max_frames: 1000,
+            max_metadata_bytes: 1024 * 1024,
+            upload_budget_bytes: 256 * 1024 * 1024,
+            uploads_per_owner: 4,
+            storage_quota: StorageQuota::default(),
             refresh_token_ttl: Duration::from_hours(30 * 24),
             session_lifetime: Duration::from_hours(30 * 24),
             request_timeout: Duration::from_mins(1),
@@ -148,8 +166,11 @@ struct Inner {
     /// The CDN purges that deletes owe, and the task that sends them.
     purges: PurgeOutbox,
     /// Bounds the full decodes that prove uploads whole, so a burst of uploads cannot hold
-    /// more decoded images in memory than there are cores to work on them.
-    decode_slots: Semaphore,
+    /// more decoded images in memory than there are cores to work on them. A slot goes with
+    /// its decode, which may outlive its request.
+    decode_slots: Arc<Semaphore>,
+    /// Uploads in flight: per owner, and their bytes in the process.
+    admission: admission::Admission,
 }
 
 impl std::fmt::Debug for AppState {
@@ -177,6 +198,10 @@ impl AppState {
     pub fn new(parts: ApiParts) -> AppState {
         let cores = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
         AppState(Arc::new(Inner {
+            admission: admission::Admission::new(
+                parts.settings.upload_budget_bytes,
+                parts.settings.uploads_per_owner,
+            ),
             limiter: RateLimiter::new(parts.redis.clone()),
             cache: MetaCache::new(parts.redis.clone(), parts.settings.cache_ttl),
             settings: parts.settings,
@@ -187,7 +212,7 @@ impl AppState {
             jwt: parts.jwt,
             url_secret: parts.url_secret,
             purges: parts.purges,
-            decode_slots: Semaphore::new(cores),
+            decode_slots: Arc::new(Semaphore::new(cores)),
         }))
     }
 }
@@ -201,6 +226,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/auth/login", post(auth::login))
         .route("/v1/auth/refresh", post(sessions::refresh))
         .route("/v1/auth/logout", post(sessions::logout))
+        .route("/v1/me", get(account::me))
         .route(
             "/v1/images",
             post(upload::upload)

@@ -11,18 +11,19 @@ use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::openapi::{Content, Header, Ref, ResponseBuilder, Type};
 use utoipa::{Modify, OpenApi};
 
-use super::{auth, images, sessions, upload};
+use super::{account, auth, images, sessions, upload};
 
 #[derive(OpenApi)]
 #[openapi(
     info(title = "imgedge API", description = "Accounts, uploads, image metadata and signed transform URLs. Image bytes are served by the CDN, never by this API."),
     paths(
-        auth::register, auth::login, sessions::refresh, sessions::logout,
+        auth::register, auth::login, sessions::refresh, sessions::logout, account::me,
         upload::upload, images::list, images::get, images::mint_url, images::delete,
     ),
     components(schemas(
         crate::error::ErrorBody, auth::Credentials, auth::SignIn, auth::Registered, sessions::RefreshRequest, sessions::Session,
         images::ImageMetadata, images::ImageList, images::MintedUrl, upload::UploadForm,
+        account::Account, crate::db::StorageUsage, crate::db::StorageQuota,
     )),
     modifiers(&BearerAuth, &CommonResponses, &UploadEncoding),
 )]

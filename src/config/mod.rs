@@ -17,7 +17,7 @@ use imgedge_url::UrlSecret;
 pub use roles::{ApiArgs, DevArgs, EdgeArgs, TransformerArgs};
 
 use crate::api::{ApiSettings, Quotas};
-use crate::db::DatabaseSettings;
+use crate::db::{DatabaseSettings, StorageQuota};
 use crate::edge::EdgeSettings;
 use crate::http::SharedSecret;
 use crate::protocol::RenderBudget;
@@ -275,6 +275,21 @@ pub struct UploadArgs {
     /// Time for an upload's body to arrive, in milliseconds; slower senders get 408.
     #[arg(long, env = "IMGEDGE_UPLOAD_TIMEOUT_MS", default_value_t = duration_millis(ApiSettings::default().upload_timeout))]
     pub upload_timeout_ms: u64,
+    /// Most bytes of metadata (text, EXIF, XMP, ICC) an upload may carry, counted inflated.
+    #[arg(long, env = "IMGEDGE_MAX_METADATA_BYTES", default_value_t = ApiSettings::default().max_metadata_bytes)]
+    pub max_metadata_bytes: u64,
+    /// MiB of upload bodies the process holds at once; beyond, 503 with Retry-After.
+    #[arg(long, env = "IMGEDGE_UPLOAD_BUDGET_MB", default_value_t = ApiSettings::default().upload_budget_bytes / MIB)]
+    pub upload_budget_mb: u64,
+    /// Uploads of one account in flight at once; beyond, 429 with Retry-After.
+    #[arg(long, env = "IMGEDGE_UPLOADS_PER_OWNER", default_value_t = ApiSettings::default().uploads_per_owner)]
+    pub uploads_per_owner: u32,
+    /// Bytes of originals one account may store.
+    #[arg(long, env = "IMGEDGE_STORAGE_QUOTA_BYTES", default_value_t = ApiSettings::default().storage_quota.bytes)]
+    pub storage_quota_bytes: u64,
+    /// Images one account may store.
+    #[arg(long, env = "IMGEDGE_STORAGE_QUOTA_IMAGES", default_value_t = ApiSettings::default().storage_quota.images)]
+    pub storage_quota_images: u64,
 }
 
 /// How the transformer renders: caps, rates, its pool and its kept decodes. The
@@ -335,6 +350,13 @@ impl UploadArgs {
             max_upload_bytes: self.max_upload_bytes,
             max_frames: self.max_frames,
             upload_timeout: Duration::from_millis(self.upload_timeout_ms),
+            max_metadata_bytes: self.max_metadata_bytes,
+            upload_budget_bytes: self.upload_budget_mb.saturating_mul(MIB),
+            uploads_per_owner: self.uploads_per_owner,
+            storage_quota: StorageQuota {
+                bytes: self.storage_quota_bytes,
+                images: self.storage_quota_images,
+            },
             quotas: quotas.quotas(),
             ..ApiSettings::default()
         }

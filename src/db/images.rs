@@ -92,8 +92,17 @@ fn to_i32(value: u32, what: &str) -> Result<i32, DbError> {
 
 impl Db {
     /// Stores an image's metadata and returns it as stored (with its `created_at`).
-    /// [`DbError::Conflict`] if the id exists.
+    /// [`DbError::Conflict`] if the id exists. The owner's storage usage follows (a trigger);
+    /// uploads go through [`Db::insert_image_within`], which enforces the quota.
     pub async fn insert_image(&self, image: &NewImage) -> Result<Image, DbError> {
+        let mut conn = self.pool.acquire().await?;
+        Self::insert_image_on(&mut conn, image).await
+    }
+
+    pub(super) async fn insert_image_on(
+        conn: &mut sqlx::PgConnection,
+        image: &NewImage,
+    ) -> Result<Image, DbError> {
         let bytes = i64::try_from(image.bytes)
             .map_err(|_| DbError::other(format!("size {} exceeds the schema", image.bytes)))?;
         let stored = sqlx::query_as::<_, Image>(concat!(
@@ -110,7 +119,7 @@ impl Db {
         .bind(to_i32(image.frames, "frame count")?)
         .bind(bytes)
         .bind(image.blake3.as_slice())
-        .fetch_one(&self.pool)
+        .fetch_one(conn)
         .await?;
         Ok(stored)
     }

@@ -13,6 +13,7 @@ mod cursor;
 mod images;
 mod purges;
 mod tokens;
+mod usage;
 mod users;
 mod variants;
 
@@ -26,6 +27,7 @@ pub use cursor::PageCursor;
 pub use images::{Image, ImageRef, ImageToRender, NewImage};
 pub use purges::PendingPurge;
 pub use tokens::{NewRefreshToken, TokenRotation};
+pub use usage::{OverQuota, StorageQuota, StorageUsage};
 pub use users::{User, normalize_email};
 pub use variants::{NewVariant, VariantRecorded};
 

@@ -45,6 +45,7 @@ pub enum ErrorCode {
     RefreshTokenReused,
     OriginForbidden,
     BadSignature,
+    StorageQuotaExceeded,
     NotFound,
     MethodNotAllowed,
     UploadTimeout,
@@ -54,9 +55,11 @@ pub enum ErrorCode {
     CorruptImage,
     TooManyPixels,
     TooManyFrames,
+    MetadataTooLarge,
     OutputTooLarge,
     BeyondImageBounds,
     RateLimited,
+    TooManyUploads,
     VariantLimit,
     Internal,
     RenderFailed,
@@ -65,6 +68,7 @@ pub enum ErrorCode {
     Timeout,
     RenderTimeout,
     Overloaded,
+    UploadsBusy,
     OriginUnavailable,
     OriginTimeout,
 }
@@ -91,6 +95,7 @@ impl ErrorCode {
         ErrorCode::RefreshTokenReused,
         ErrorCode::OriginForbidden,
         ErrorCode::BadSignature,
+        ErrorCode::StorageQuotaExceeded,
         ErrorCode::NotFound,
         ErrorCode::MethodNotAllowed,
         ErrorCode::UploadTimeout,
@@ -100,9 +105,11 @@ impl ErrorCode {
         ErrorCode::CorruptImage,
         ErrorCode::TooManyPixels,
         ErrorCode::TooManyFrames,
+        ErrorCode::MetadataTooLarge,
         ErrorCode::OutputTooLarge,
         ErrorCode::BeyondImageBounds,
         ErrorCode::RateLimited,
+        ErrorCode::TooManyUploads,
         ErrorCode::VariantLimit,
         ErrorCode::Internal,
         ErrorCode::RenderFailed,
@@ -111,6 +118,7 @@ impl ErrorCode {
         ErrorCode::Timeout,
         ErrorCode::RenderTimeout,
         ErrorCode::Overloaded,
+        ErrorCode::UploadsBusy,
         ErrorCode::OriginUnavailable,
         ErrorCode::OriginTimeout,
     ];
@@ -139,6 +147,7 @@ impl ErrorCode {
             C::RefreshTokenReused => "refresh_token_reused",
             C::OriginForbidden => "origin_forbidden",
             C::BadSignature => "bad_signature",
+            C::StorageQuotaExceeded => "storage_quota_exceeded",
             C::NotFound => "not_found",
             C::MethodNotAllowed => "method_not_allowed",
             C::UploadTimeout => "upload_timeout",
@@ -148,9 +157,11 @@ impl ErrorCode {
             C::CorruptImage => "corrupt_image",
             C::TooManyPixels => "too_many_pixels",
             C::TooManyFrames => "too_many_frames",
+            C::MetadataTooLarge => "metadata_too_large",
             C::OutputTooLarge => "output_too_large",
             C::BeyondImageBounds => "beyond_image_bounds",
             C::RateLimited => "rate_limited",
+            C::TooManyUploads => "too_many_uploads",
             C::VariantLimit => "variant_limit",
             C::Internal => "internal",
             C::RenderFailed => "render_failed",
@@ -159,6 +170,7 @@ impl ErrorCode {
             C::Timeout => "timeout",
             C::RenderTimeout => "render_timeout",
             C::Overloaded => "overloaded",
+            C::UploadsBusy => "uploads_busy",
             C::OriginUnavailable => "origin_unavailable",
             C::OriginTimeout => "origin_timeout",
         }
@@ -186,7 +198,7 @@ impl ErrorCode {
             | C::InvalidCredentials
             | C::InvalidRefreshToken
             | C::RefreshTokenReused => StatusCode::UNAUTHORIZED,
-            C::OriginForbidden | C::BadSignature => StatusCode::FORBIDDEN,
+            C::OriginForbidden | C::BadSignature | C::StorageQuotaExceeded => StatusCode::FORBIDDEN,
             C::NotFound => StatusCode::NOT_FOUND,
             C::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             C::UploadTimeout => StatusCode::REQUEST_TIMEOUT,
@@ -195,14 +207,16 @@ impl ErrorCode {
             C::CorruptImage
             | C::TooManyPixels
             | C::TooManyFrames
+            | C::MetadataTooLarge
             | C::OutputTooLarge
             | C::BeyondImageBounds => StatusCode::UNPROCESSABLE_ENTITY,
-            C::RateLimited | C::VariantLimit => StatusCode::TOO_MANY_REQUESTS,
+            C::RateLimited | C::TooManyUploads | C::VariantLimit => StatusCode::TOO_MANY_REQUESTS,
             C::Internal | C::RenderFailed | C::IoError => StatusCode::INTERNAL_SERVER_ERROR,
             C::Unavailable
             | C::Timeout
             | C::RenderTimeout
             | C::Overloaded
+            | C::UploadsBusy
             | C::OriginUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             C::OriginTimeout => StatusCode::GATEWAY_TIMEOUT,
         }
@@ -214,9 +228,11 @@ impl ErrorCode {
         match self {
             C::RateLimited => Retry::RateLimit,
             C::Unavailable | C::Timeout | C::RenderTimeout => Retry::After(Duration::from_secs(2)),
-            C::Overloaded | C::OriginUnavailable | C::OriginTimeout => {
-                Retry::After(Duration::from_secs(1))
-            }
+            C::Overloaded
+            | C::TooManyUploads
+            | C::UploadsBusy
+            | C::OriginUnavailable
+            | C::OriginTimeout => Retry::After(Duration::from_secs(1)),
             _ => Retry::Never,
         }
     }
@@ -250,6 +266,9 @@ impl ErrorCode {
             }
             C::OriginForbidden => "this origin answers only the CDN",
             C::BadSignature => "the signature does not match this image and query",
+            C::StorageQuotaExceeded => {
+                "the account stores as many bytes or images as its quota allows; delete some first"
+            }
             C::NotFound => "no such image, file or route",
             C::MethodNotAllowed => "this method is not allowed here",
             C::UploadTimeout => "the upload's body did not arrive within the upload timeout",
@@ -259,19 +278,28 @@ impl ErrorCode {
             C::CorruptImage => "the image is corrupt or truncated",
             C::TooManyPixels => "the image has more pixels than allowed",
             C::TooManyFrames => "the image has more frames than allowed",
+            C::MetadataTooLarge => {
+                "the image's metadata (text, EXIF, XMP, ICC) is larger than allowed"
+            }
             C::OutputTooLarge => "the requested output is larger than allowed",
             C::BeyondImageBounds => {
                 "the transform is valid but beyond what makes sense for this image (docs/transform-urls.md)"
             }
             C::RateLimited => "too many requests; retry after `Retry-After` seconds",
+            C::TooManyUploads => {
+                "this account has as many uploads in progress as allowed; retry shortly"
+            }
             C::VariantLimit => "the image already has as many variants as allowed",
             C::Internal => "internal error",
             C::RenderFailed => "the image could not be rendered",
             C::IoError => "a local file could not be read or written (command line only)",
             C::Unavailable => "a service this request needs is unavailable; retry shortly",
             C::Timeout => "the request took too long; retry shortly",
-            C::RenderTimeout => "the render took too long",
+            C::RenderTimeout => "the render, or the decode that checks an upload, took too long",
             C::Overloaded => "too many renders in progress; retry shortly",
+            C::UploadsBusy => {
+                "the server is receiving as many uploads as it can hold; retry shortly"
+            }
             C::OriginUnavailable => "the origin did not answer; retry shortly",
             C::OriginTimeout => "the origin took too long to answer; retry shortly",
         }

@@ -215,6 +215,7 @@ impl PublicError for Refusal {
             | Refusal::FormatMismatch { .. } => ErrorCode::UnsupportedFormat,
             Refusal::Sniff(SniffError::NoEnd) => ErrorCode::CorruptImage,
             Refusal::TooManyFrames { .. } => ErrorCode::TooManyFrames,
+            Refusal::Metadata(_) => ErrorCode::MetadataTooLarge,
             Refusal::Image(e) => e.code(),
         }
     }
@@ -223,7 +224,9 @@ impl PublicError for Refusal {
     /// not for the client.
     fn public_message(&self) -> Cow<'static, str> {
         match self {
-            Refusal::Sniff(_) | Refusal::TooManyFrames { .. } => Cow::Owned(self.to_string()),
+            Refusal::Sniff(_) | Refusal::TooManyFrames { .. } | Refusal::Metadata(_) => {
+                Cow::Owned(self.to_string())
+            }
             Refusal::Image(e) => e.public_message(),
             Refusal::FormatMismatch { .. } => Cow::Borrowed(self.code().meaning()),
         }
@@ -275,6 +278,7 @@ mod tests {
                 frames: 9,
                 limit: 4,
             },
+            Refusal::Metadata(imgedge_upload::MetadataTooLarge { limit: 1 }),
             Refusal::Image(EngineError::Empty),
             Refusal::Image(EngineError::UnsupportedFormat),
             Refusal::Image(EngineError::Corrupt(String::new())),

@@ -5,8 +5,8 @@ use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
 use imgedge::db::{
-    DatabaseSettings, Db, DbError, Image, NewImage, NewRefreshToken, NewVariant, PageCursor,
-    PendingPurge, TokenRotation, VariantRecorded,
+    DatabaseSettings, Db, DbError, Image, NewImage, NewRefreshToken, NewVariant, OverQuota,
+    PageCursor, PendingPurge, StorageQuota, StorageUsage, TokenRotation, VariantRecorded,
 };
 use sqlx::PgPool;
 use time::OffsetDateTime;
@@ -653,4 +653,57 @@ async fn an_unreachable_database_is_unavailable_within_seconds() {
 async fn a_malformed_url_is_an_error_not_a_panic() {
     let result = Db::connect(&DatabaseSettings::new("not a url")).await;
     assert!(matches!(result, Err(DbError::Other(_))), "{result:?}");
+}
+
+/// Storage usage follows the images whatever deletes them, and the quota holds at insert.
+#[sqlx::test(migrations = "./migrations")]
+async fn storage_usage_follows_every_insert_and_delete(pool: PgPool) {
+    let db = Db::from_pool(pool);
+    let alice = user(&db, "alice@example.com").await;
+    let bob = user(&db, "bob@example.com").await;
+    let size = new_image(alice).bytes;
+    let quota = StorageQuota {
+        bytes: 3 * size,
+        images: 2,
+    };
+    assert_eq!(
+        db.storage_usage(alice).await.expect("usage"),
+        StorageUsage::default()
+    );
+
+    let first = db.insert_image(&new_image(alice)).await.expect("inserted");
+    let second = db
+        .insert_image_within(&new_image(alice), &quota)
+        .await
+        .expect("database")
+        .expect("within the quota");
+    let usage = db.storage_usage(alice).await.expect("usage");
+    assert_eq!((usage.images, usage.bytes), (2, 2 * size));
+    let refused = db
+        .insert_image_within(&new_image(alice), &quota)
+        .await
+        .expect("database");
+    assert_eq!(
+        refused,
+        Err(OverQuota { usage }),
+        "the third image is past 2"
+    );
+    assert_eq!(db.storage_usage(alice).await.expect("usage"), usage);
+    db.insert_image_within(&new_image(bob), &quota)
+        .await
+        .expect("database")
+        .expect("bob has his own quota");
+
+    // The owner's delete and reconcile's both free room.
+    assert!(delete(&db, alice, first.id).await.is_some());
+    db.delete_image_any_owner(second.id)
+        .await
+        .expect("deleted")
+        .expect("it existed");
+    assert_eq!(
+        db.storage_usage(alice).await.expect("usage"),
+        StorageUsage::default()
+    );
+    let usage = db.storage_usage(bob).await.expect("usage");
+    assert_eq!((usage.images, usage.bytes), (1, size));
 }

@@ -18,9 +18,9 @@ use crate::abuse::upload_bytes;
 use crate::hostile::Dev;
 use crate::support::photo;
 
-/// A JPEG of `width`×`height` made from a real photo scaled up, with `grain` (0 to 255) of
-/// deterministic noise so that it compresses like a detailed photo, at quality 95.
-fn large_jpeg(width: u32, height: u32, grain: u8) -> Vec<u8> {
+/// A `width`×`height` picture made from a real photo scaled up, with `grain` (0 to 255) of
+/// deterministic noise so that it compresses like a detailed photo.
+fn large_picture(width: u32, height: u32, grain: u8) -> RgbImage {
     let source = image::load_from_memory(&photo("detail.jpg"))
         .expect("the fixture decodes")
         .to_rgb8();
@@ -31,23 +31,30 @@ fn large_jpeg(width: u32, height: u32, grain: u8) -> Vec<u8> {
         image::imageops::FilterType::Triangle,
     );
     let mut state: u32 = 0x9E37_79B9;
-    for pixel in big.pixels_mut() {
-        for channel in &mut pixel.0 {
-            // xorshift32: cheap, deterministic noise.
-            state ^= state << 13;
-            state ^= state >> 17;
-            state ^= state << 5;
-            let noise = (state % (u32::from(grain) + 1)) as i16 - i16::from(grain / 2);
-            *channel = (i16::from(*channel) + noise).clamp(0, 255) as u8;
-        }
+    for channel in big.iter_mut() {
+        // xorshift32: cheap, deterministic noise.
+        state ^= state << 13;
+        state ^= state >> 17;
+        state ^= state << 5;
+        let noise = (state % (u32::from(grain) + 1)) as i16 - i16::from(grain / 2);
+        *channel = (i16::from(*channel) + noise).clamp(0, 255) as u8;
     }
+    big
+}
+
+fn jpeg(picture: &RgbImage, quality: u8) -> Vec<u8> {
     let mut out = Cursor::new(Vec::new());
-    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 95)
-        .encode_image(&big)
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, quality)
+        .encode_image(picture)
         .expect("encodes");
     let bytes = out.into_inner();
     assert_eq!(image::guess_format(&bytes).ok(), Some(ImageFormat::Jpeg));
     bytes
+}
+
+/// A 12-megapixel photo of a few MB.
+fn photo_12mp() -> Vec<u8> {
+    jpeg(&large_picture(4000, 3000, 8), 90)
 }
 
 fn path(key: &UrlKey, id: &ImageId, query: &str) -> String {
@@ -97,6 +104,7 @@ fn percentile(values: &[Duration], share: f64) -> Duration {
 async fn another_accounts_first_renders_stay_fast_while_one_account_floods_the_pool(pool: PgPool) {
     // The render quota is lifted, so that the pool's fairness alone is what protects the
     // other account (with the default quota, the flood is also refused early: 429).
+    let photo_12mp = photo_12mp();
     let dev = Dev::start(
         &pool,
         &[
@@ -105,7 +113,6 @@ async fn another_accounts_first_renders_stay_fast_while_one_account_floods_the_p
         ],
     )
     .await;
-    let photo_12mp = large_jpeg(4000, 3000, 8);
     let attacker = dev.user("flood@example.com").await;
     let victim = dev.user("calm@example.com").await;
     let (flood_id, flood_key) = upload_bytes(&dev, &attacker, photo_12mp.clone()).await;
@@ -174,28 +181,20 @@ async fn another_accounts_first_renders_stay_fast_while_one_account_floods_the_p
     );
 }
 
-/// The process's resident memory now (`VmRSS`) and at its peak since the last reset
-/// (`VmHWM`), in MiB.
-fn rss_mib(pid: u32) -> (u64, u64) {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("proc status");
-    let field = |name: &str| -> u64 {
-        status
-            .lines()
-            .find_map(|line| line.strip_prefix(name))
-            .and_then(|v| v.split_whitespace().next()?.parse::<u64>().ok())
-            .expect("a memory field")
-            / 1024
-    };
-    (field("VmRSS:"), field("VmHWM:"))
-}
-
-/// Resets the process's peak resident memory to its current figure (Linux 4.0 and later).
-fn reset_peak_rss(pid: u32) {
-    std::fs::write(format!("/proc/{pid}/clear_refs"), "5").expect("clear_refs");
-}
-
 #[sqlx::test(migrations = false)]
 async fn sixty_large_originals_rendered_at_once_keep_memory_bounded(pool: PgPool) {
+    // A 48-megapixel JPEG of about 20 MB (the upload limit is 25 MiB): the highest quality
+    // under 24 MiB.
+    let picture = large_picture(8000, 6000, 2);
+    let original = [95, 92, 88, 84, 80]
+        .into_iter()
+        .map(|quality| jpeg(&picture, quality))
+        .find(|jpeg| jpeg.len() < 24 << 20)
+        .expect("an original under 24 MiB");
+    drop(picture);
+    let mib = original.len() as f64 / f64::from(1 << 20);
+    println!("memory: each original is {mib:.1} MiB, 8000x6000");
+    assert!(mib > 15.0, "{mib:.1} MiB: too small to measure anything");
     let dev = Dev::start(
         &pool,
         &[
@@ -204,15 +203,6 @@ async fn sixty_large_originals_rendered_at_once_keep_memory_bounded(pool: PgPool
         ],
     )
     .await;
-    // A 48-megapixel JPEG of about 20 MB: the least grain that makes it that large.
-    let original = [4, 6, 9, 13]
-        .into_iter()
-        .map(|grain| large_jpeg(8000, 6000, grain))
-        .find(|jpeg| jpeg.len() > 18 << 20)
-        .expect("an original of 18 MiB or more");
-    let mib = original.len() as f64 / f64::from(1 << 20);
-    println!("memory: each original is {mib:.1} MiB, 8000x6000");
-    assert!(mib < 25.0, "{mib:.1} MiB: over the upload limit");
 
     // Three accounts, twenty originals each (renders of one owner are limited to half the
     // workers: three owners keep every worker busy).
@@ -226,10 +216,9 @@ async fn sixty_large_originals_rendered_at_once_keep_memory_bounded(pool: PgPool
             .await;
         images.extend(uploads);
     }
-    let pid = dev.pid();
     tokio::time::sleep(Duration::from_secs(2)).await;
-    let (idle, _) = rss_mib(pid);
-    reset_peak_rss(pid);
+    let idle = dev.rss_mib();
+    dev.reset_peak_rss();
 
     let started = Instant::now();
     let dev = &dev;
@@ -239,7 +228,7 @@ async fn sixty_large_originals_rendered_at_once_keep_memory_bounded(pool: PgPool
         }))
         .await;
     let all_done = started.elapsed();
-    let (_, peak) = rss_mib(pid);
+    let peak = dev.peak_rss_mib();
     let ok = answers.iter().filter(|a| a.status == 200).count();
     println!(
         "memory: 60 first renders of 60 different originals at once: {ok} answered 200 in \
@@ -284,7 +273,11 @@ async fn a_transform_beyond_its_images_bounds_is_refused_before_any_work(pool: P
     let (photo_id, photo_key) = upload_bytes(&dev, &token, photo("detail.jpg")).await;
     for (id, key, query) in [
         // The issue's own attack: a 1x1 image padded to 50 megapixels and blurred.
-        (&dot_id, &dot_key, "width=8192&height=6100&fit=contain&blur=100"),
+        (
+            &dot_id,
+            &dot_key,
+            "width=8192&height=6100&fit=contain&blur=100",
+        ),
         // A blur wider than the image it blurs (detail.jpg at 64 pixels wide is 64x43).
         (&photo_id, &photo_key, "width=64&blur=40"),
     ] {
@@ -305,19 +298,27 @@ async fn a_transform_beyond_its_images_bounds_is_refused_before_any_work(pool: P
     for (id, key, query) in [
         (&dot_id, &dot_key, "width=1024&height=1024&fit=contain"),
         (&photo_id, &photo_key, "width=64&blur=20"),
-        (&photo_id, &photo_key, "width=400&height=400&fit=contain&rotate=45"),
+        (
+            &photo_id,
+            &photo_key,
+            "width=400&height=400&fit=contain&rotate=45",
+        ),
     ] {
-        assert_eq!(get(&dev, &path(key, id, query)).await.status, 200, "{query}");
+        assert_eq!(
+            get(&dev, &path(key, id, query)).await.status,
+            200,
+            "{query}"
+        );
     }
 }
 
 #[sqlx::test(migrations = false)]
 async fn the_render_quota_is_charged_by_cost(pool: PgPool) {
     // 60 units a minute with a burst of 10: ten web-sized renders, or one costly render.
+    let big = photo_12mp();
     let dev = Dev::start(&pool, &[("IMGEDGE_QUOTA_RENDER", "60:10")]).await;
     let spender = dev.user("spender@example.com").await;
     let other = dev.user("other@example.com").await;
-    let big = large_jpeg(4000, 3000, 8);
     let (id, key) = upload_bytes(&dev, &spender, big.clone()).await;
     let (other_id, other_key) = upload_bytes(&dev, &other, big).await;
     // A full-size WebP of a 12-megapixel photo costs more than the burst (18 units): it runs,

@@ -23,3 +23,4 @@ mod sessions;
 mod settings;
 mod storage;
 mod support;
+mod uploads;

@@ -313,10 +313,26 @@ impl Engine {
         self.header(bytes).map(|(info, _)| info)
     }
 
-    /// Decodes the whole first frame after [`Engine::inspect`], proving the file is complete.
+    /// Decodes the whole first frame after [`Engine::inspect`], proving the file is complete
+    /// and free of corrupt data: the decode fails on libvips' warnings too (as Sharp's
+    /// default does), so damaged entropy data that a decoder would paper over with grey is
+    /// refused like a truncation. The decode has a render's budget and the same watchdog: past
+    /// the deadline it is killed and fails with [`EngineError::Timeout`], so no upload check
+    /// outlives its budget.
     pub fn verify(&self, bytes: &[u8]) -> Result<SourceInfo, EngineError> {
+        let deadline = self.deadline_after(Duration::ZERO);
         let info = self.inspect(bytes)?;
-        vips::decode_fully(bytes).map_err(|e| EngineError::Corrupt(e.to_string()))?;
+        deadline.check()?;
+        vips::decode_fully(bytes, vips::Strictness::Warnings, |image| {
+            deadline.arm(image)
+        })
+        .map_err(|e| {
+            if deadline.expired() {
+                EngineError::Timeout(self.config.render_timeout)
+            } else {
+                EngineError::Corrupt(e.to_string())
+            }
+        })?;
         Ok(info)
     }
 

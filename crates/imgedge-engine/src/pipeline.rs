@@ -274,7 +274,7 @@ fn evaluation_error(
     if deadline.expired() {
         EngineError::Timeout(config.render_timeout)
     } else if let Source::Encoded(bytes) = source
-        && vips::decode_fully(bytes).is_err()
+        && vips::decode_fully(bytes, vips::Strictness::Errors, |_| ()).is_err()
     {
         EngineError::Corrupt(e.to_string())
     } else {

@@ -205,6 +205,7 @@ pub(crate) const FORMAT_UCHAR: c_int = 0;
 pub(crate) const EXTEND_BACKGROUND: c_int = 5;
 pub(crate) const BLEND_MODE_OVER: c_int = 2;
 pub(crate) const FAIL_ON_ERROR: c_int = 2;
+pub(crate) const FAIL_ON_WARNING: c_int = 3;
 pub(crate) const SIZE_DOWN: c_int = 2;
 pub(crate) const SIZE_FORCE: c_int = 3;
 pub(crate) const INTERESTING_CENTRE: c_int = 1;

@@ -6,9 +6,9 @@ use std::ffi::{CStr, CString, c_double, c_int};
 use std::ptr::NonNull;
 
 use super::ffi::{
-    ACCESS_SEQUENTIAL, END, FAIL_ON_ERROR, INTERESTING_CENTRE, SIZE_DOWN, SIZE_FORCE, vips_avg,
-    vips_error_clear, vips_foreign_find_load_buffer, vips_format_sizeof, vips_image_copy_memory,
-    vips_image_get_format, vips_image_get_height, vips_image_get_n_pages,
+    ACCESS_SEQUENTIAL, END, FAIL_ON_ERROR, FAIL_ON_WARNING, INTERESTING_CENTRE, SIZE_DOWN,
+    SIZE_FORCE, vips_avg, vips_error_clear, vips_foreign_find_load_buffer, vips_format_sizeof,
+    vips_image_copy_memory, vips_image_get_format, vips_image_get_height, vips_image_get_n_pages,
     vips_image_get_orientation, vips_image_get_width, vips_image_hasalpha,
     vips_image_new_from_buffer, vips_thumbnail_buffer, vips_thumbnail_image,
 };
@@ -169,7 +169,7 @@ pub(crate) fn thumbnail_shrunk(
     resize: ThumbnailSize,
 ) -> Result<Image, VipsError> {
     // SAFETY: as for `thumbnail`: callers keep `bytes` alive for the whole render.
-    let loaded = unsafe { load_sequential(bytes, &shrink_option(shrink))? };
+    let loaded = unsafe { load_sequential(bytes, &shrink_option(shrink), FAIL_ON_ERROR)? };
     thumbnail_image(&loaded, resize)
 }
 
@@ -226,7 +226,7 @@ pub(crate) fn decode_to_memory<G>(
     // copy_memory below, and is dropped before returning; the memory image that copy_memory
     // makes holds its own pixels and no link to the loader.
     unsafe {
-        let lazy = load_sequential(bytes, &options)?;
+        let lazy = load_sequential(bytes, &options, FAIL_ON_ERROR)?;
         if pixel_bytes(&lazy) > max_bytes {
             return Ok(None);
         }
@@ -240,13 +240,18 @@ pub(crate) fn decode_to_memory<G>(
     }
 }
 
-/// Opens `bytes` lazily for one top-to-bottom read, failing on any decode error; `options`
-/// is the loader's option string (such as `shrink=2`).
+/// Opens `bytes` lazily for one top-to-bottom read, failing on any decode error (or, with
+/// `fail_on` [`FAIL_ON_WARNING`], on any warning too); `options` is the loader's option
+/// string (such as `shrink=2`).
 ///
 /// # Safety
 /// The image reads `bytes` whenever it is evaluated: the caller keeps `bytes` alive and
 /// unchanged until the image and everything made from it are dropped.
-unsafe fn load_sequential(bytes: &[u8], options: &CStr) -> Result<Image, VipsError> {
+unsafe fn load_sequential(
+    bytes: &[u8],
+    options: &CStr,
+    fail_on: c_int,
+) -> Result<Image, VipsError> {
     // SAFETY: valid buffer and NUL-terminated strings; the caller upholds the lifetime.
     let raw = unsafe {
         vips_image_new_from_buffer(
@@ -256,7 +261,7 @@ unsafe fn load_sequential(bytes: &[u8], options: &CStr) -> Result<Image, VipsErr
             c"access".as_ptr(),
             ACCESS_SEQUENTIAL,
             c"fail_on".as_ptr(),
-            FAIL_ON_ERROR,
+            fail_on,
             END,
         )
     };
@@ -265,16 +270,39 @@ unsafe fn load_sequential(bytes: &[u8], options: &CStr) -> Result<Image, VipsErr
         .ok_or_else(|| last_error("load"))
 }
 
+/// How strict a full decode is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Strictness {
+    /// Fails on errors only (a truncation): what a render tolerates.
+    Errors,
+    /// Fails on warnings too (corrupt entropy data that libjpeg papers over with grey), as
+    /// Sharp's default `failOn: 'warning'` does: what an upload must pass.
+    Warnings,
+}
+
 /// Decodes an image fully (first frame), to check that the whole file is readable. Used on
-/// upload, after the header check, so that a truncated file is refused before it is stored.
-pub(crate) fn decode_fully(bytes: &[u8]) -> Result<(), VipsError> {
+/// upload, after the header check, so that a truncated or corrupt file is refused before it
+/// is stored. `watch` sees the image before its pixels are pulled, and what it returns lives
+/// until the decode ends (a deadline's watchdog, which kills the decode).
+pub(crate) fn decode_fully<G>(
+    bytes: &[u8],
+    strictness: Strictness,
+    watch: impl FnOnce(&Image) -> G,
+) -> Result<(), VipsError> {
+    let fail_on = match strictness {
+        Strictness::Errors => FAIL_ON_ERROR,
+        Strictness::Warnings => FAIL_ON_WARNING,
+    };
     // SAFETY: `bytes` outlives the image, which is evaluated and dropped inside this call.
     unsafe {
-        let image = load_sequential(bytes, c"")?;
+        let image = load_sequential(bytes, c"", fail_on)?;
+        let guard = watch(&image);
         // The mean of every pixel makes libvips decode the whole frame, with no output to
         // encode; a truncated or corrupt file fails here.
         let mut mean: c_double = 0.0;
-        if vips_avg(image.ptr(), &raw mut mean, END) != 0 {
+        let failed = vips_avg(image.ptr(), &raw mut mean, END) != 0;
+        drop(guard);
+        if failed {
             return Err(last_error("decode"));
         }
     }

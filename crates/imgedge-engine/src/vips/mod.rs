@@ -22,8 +22,8 @@ mod setup;
 
 pub(crate) use image::Image;
 pub(crate) use load::{
-    Header, MemoryImage, ThumbnailSize, decode_fully, decode_to_memory, read_header, thumbnail,
-    thumbnail_shrunk,
+    Header, MemoryImage, Strictness, ThumbnailSize, decode_fully, decode_to_memory, read_header,
+    thumbnail, thumbnail_shrunk,
 };
 pub(crate) use ops::Flip;
 pub(crate) use save::Codec;
