@@ -1,10 +1,15 @@
 -- Each account's storage in use, for its quotas: bytes of originals and how many images.
 --
 -- The trigger below keeps a row equal to the sum over the account's images whatever
--- inserts or deletes them (an upload, a delete, `imgedge reconcile`, a user's cascade), so
+-- inserts or deletes them (an upload, a delete, a user's cascade), so
 -- deleting an image frees its room with no code of its own. The API enforces the quota at
 -- upload by locking the row in the transaction that inserts the image (`db::usage`), so two
 -- concurrent uploads cannot both take the last of it.
+
+-- No image may be inserted or deleted between the backfill below and the trigger that
+-- takes over from it (an API still running the previous release during a deploy): the
+-- lock holds writers back until this migration's transaction commits.
+LOCK TABLE images IN SHARE ROW EXCLUSIVE MODE;
 
 CREATE TABLE storage_usage (
     user_id uuid PRIMARY KEY REFERENCES users (id) ON DELETE CASCADE,

@@ -8,7 +8,11 @@
 //!   guesser exhausts it for the networks they send from, never for the owner's.
 //! - per email, from anywhere (`Quotas::login_email`): a higher ceiling on guesses against
 //!   one account from many networks. Past it, every network is slowed to its rate (a 429
-//!   with a `Retry-After` of about one interval, a second by default), not locked out.
+//!   with a `Retry-After` of about one interval, a second by default), not locked out. An
+//!   attacker guessing from many networks at once can keep this ceiling spent, and the
+//!   owner then competes with them for each interval's attempt: the ceiling bounds
+//!   distributed guessing at the price of slowing the owner. Exempting networks the owner
+//!   signed in from before is left to do.
 //!
 //! The budgets are checked, then spent: concurrent wrong guesses from one network can
 //! overshoot by the few that pass the check together, which the per-network request limit
@@ -25,11 +29,16 @@ pub(super) struct FailureBudgets {
 }
 
 impl FailureBudgets {
-    /// `email` normalised, `net` as [`super::client_ip::client_net`] gives it.
+    /// `email` normalised, `net` as [`super::client_ip::client_net`] gives it. The keys name
+    /// the email by a hash of fixed length, last: an email may contain `:`, and spelt out
+    /// it could make one account's key equal to another's on another network (the email
+    /// `203.0.113.7:ada@example.com` against `ada@example.com` from 203.0.113.7). The hash
+    /// also keeps addresses out of Redis.
     pub(super) fn new(email: &str, net: &str) -> FailureBudgets {
+        let email = blake3::hash(email.as_bytes()).to_hex();
         FailureBudgets {
-            here: format!("login:fail:{net}:{email}"),
-            anywhere: format!("login:fail:{email}"),
+            here: format!("login:fail:net:{net}:{email}"),
+            anywhere: format!("login:fail:any:{email}"),
         }
     }
 
@@ -56,5 +65,19 @@ impl FailureBudgets {
         let [here, anywhere] = Self::quotas(state);
         state.0.limiter.check(&self.here, &here).await;
         state.0.limiter.check(&self.anywhere, &anywhere).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::FailureBudgets;
+
+    #[test]
+    fn no_email_spends_another_accounts_budget() {
+        let victim = FailureBudgets::new("ada@example.com", "203.0.113.7");
+        let forged = FailureBudgets::new("203.0.113.7:ada@example.com", "198.51.100.1");
+        let keys = [&victim.here, &victim.anywhere];
+        assert!(!keys.contains(&&forged.here) && !keys.contains(&&forged.anywhere));
+        assert!(!victim.here.contains("ada@"), "no email in Redis keys");
     }
 }

@@ -25,21 +25,6 @@ pub struct NewImage {
     pub blake3: [u8; 32],
 }
 
-/// The stored facts a render is planned from ([`Db::image_to_render`]).
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
-pub struct ImageToRender {
-    pub owner_id: Uuid,
-    /// An `engine::SourceFormat::as_str` name.
-    pub format: String,
-    /// The size as displayed (EXIF orientation applied), as the upload's header gave it.
-    #[sqlx(try_from = "i32")]
-    pub width: u32,
-    #[sqlx(try_from = "i32")]
-    pub height: u32,
-    #[sqlx(try_from = "i32")]
-    pub frames: u32,
-}
-
 /// Stored image metadata. Serialisable so that the API can cache it as it is.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, serde::Serialize, serde::Deserialize)]
 pub struct Image {
@@ -138,12 +123,15 @@ impl Db {
         Ok(image)
     }
 
-    /// What the transformer needs of an image before rendering it: its owner and its size
-    /// (to estimate the render and charge the owner), across owners by design.
-    pub async fn image_to_render(&self, id: Uuid) -> Result<Option<ImageToRender>, DbError> {
-        let image = sqlx::query_as(
-            "SELECT owner_id, format, width, height, frames FROM images WHERE id = $1",
-        )
+    /// Image `id`, whoever owns it; `None` when there is no such image. For the transformer,
+    /// which answers signed URLs rather than users: it charges the render to the owner and
+    /// estimates it from the stored size.
+    pub async fn image_any_owner(&self, id: Uuid) -> Result<Option<Image>, DbError> {
+        let image = sqlx::query_as::<_, Image>(concat!(
+            "SELECT ",
+            columns!(),
+            " FROM images WHERE id = $1"
+        ))
         .bind(id)
         .fetch_optional(&self.pool)
         .await?;
@@ -213,17 +201,5 @@ impl Db {
         .fetch_all(&self.pool)
         .await?;
         Ok(rows)
-    }
-
-    /// Deletes image `id` whoever owns it, returning the owner (to drop their cached
-    /// pages). Only for `imgedge reconcile`; requests use
-    /// [`Db::delete_image_owing_purge`].
-    pub async fn delete_image_any_owner(&self, id: Uuid) -> Result<Option<Uuid>, DbError> {
-        let owner =
-            sqlx::query_scalar::<_, Uuid>("DELETE FROM images WHERE id = $1 RETURNING owner_id")
-                .bind(id)
-                .fetch_optional(&self.pool)
-                .await?;
-        Ok(owner)
     }
 }

@@ -24,7 +24,7 @@ use sqlx::PgPool;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 
 pub use cursor::PageCursor;
-pub use images::{Image, ImageRef, ImageToRender, NewImage};
+pub use images::{Image, ImageRef, NewImage};
 pub use purges::PendingPurge;
 pub use tokens::{NewRefreshToken, TokenRotation};
 pub use usage::{OverQuota, StorageQuota, StorageUsage};

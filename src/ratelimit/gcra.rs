@@ -29,13 +29,13 @@ local tat = tonumber(redis.call('GET', KEYS[1]) or '')
 if tat == nil or tat < now then tat = now end
 local new_tat = tat + increment
 local ahead = new_tat - now
-if ahead > tolerance then
+if ahead > tolerance and tat > now then
   return {0, 0, tat - now, ahead - tolerance}
 end
 if ARGV[4] == '1' then
   redis.call('SET', KEYS[1], string.format('%.0f', new_tat), 'PX', math.ceil(ahead / 1000))
 end
-return {1, math.floor((tolerance - ahead) / interval), ahead, 0}
+return {1, math.floor(math.max(tolerance - ahead, 0) / interval), ahead, 0}
 ";
 
 /// The largest interval or tolerance, in microseconds (about 71 years): keeps every number
@@ -79,15 +79,14 @@ impl Gcra {
         }
     }
 
-    /// The same quota for a request of `cost` units, at most the burst (see
-    /// [`RateLimiter::check_cost`]).
+    /// The same quota for a request of `cost` units, at least 1 (see
+    /// [`super::RateLimiter::check_cost`]).
     pub(super) fn costing(self, cost: u32) -> Gcra {
-        let cost = cost.clamp(1, self.burst);
         Gcra {
             increment_us: self
                 .interval_us
-                .saturating_mul(u64::from(cost))
-                .min(self.tolerance_us),
+                .saturating_mul(u64::from(cost.max(1)))
+                .min(MAX_US),
             ..self
         }
     }
@@ -98,7 +97,9 @@ impl Gcra {
         let tat = stored_tat.map_or(now, |tat| tat.max(now));
         let new_tat = tat + self.increment_us;
         let ahead = new_tat - now;
-        if ahead > self.tolerance_us {
+        // A key whose budget is full (its TAT not ahead of now) takes one request whatever
+        // it costs: one costing more than the burst runs, and leaves the key in debt.
+        if ahead > self.tolerance_us && tat > now {
             return GcraStep {
                 allowed: false,
                 remaining: 0,
@@ -109,7 +110,7 @@ impl Gcra {
         }
         GcraStep {
             allowed: true,
-            remaining: (self.tolerance_us - ahead) / self.interval_us,
+            remaining: self.tolerance_us.saturating_sub(ahead) / self.interval_us,
             reset_after_us: ahead,
             retry_after_us: 0,
             new_tat: Some(new_tat),
@@ -201,13 +202,15 @@ mod tests {
         assert_eq!(seen, [(true, 6), (true, 2), (false, 0)]);
         // Two units are left: a request of 2 fits, then nothing does.
         assert!(g.costing(2).step(0, tat).allowed);
-        // A cost beyond the burst spends the whole burst once the key is full again.
-        let huge = g.costing(1000);
-        assert_eq!(huge.increment_us, g.tolerance_us);
-        let outs = run(huge, &mut None, 0, 2);
-        assert!(outs[0].allowed && !outs[1].allowed);
-        // The whole burst refills first.
-        assert_eq!(outs[1].retry_after_us, 1_000 * MS);
+        // A cost beyond the burst runs when the key's budget is full, and leaves it in debt
+        // for the whole cost: 1000 intervals of 100 ms.
+        let huge = g.costing(1000).step(0, None);
+        assert!(huge.allowed);
+        assert_eq!(huge.remaining, 0);
+        let next = g.step(0, huge.new_tat);
+        assert!(!next.allowed);
+        assert_eq!(next.retry_after_us, 99_100 * MS);
+        assert!(!g.costing(1000).step(0, huge.new_tat).allowed);
     }
 
     #[test]

@@ -188,8 +188,8 @@ impl RateLimiter {
 
     /// Counts a request that costs `cost` units (at least 1) against `quota`, whose rate and
     /// burst are then in units: the transformer charges a render by its estimated work. A
-    /// cost above the burst is charged as the whole burst, so that the costliest request is
-    /// allowed when the key's budget is full and spends all of it.
+    /// request costing more than the burst is allowed only when the key's budget is full,
+    /// and leaves the key in debt for the rest of its cost: it is charged in full.
     pub async fn check_cost(&self, key: &str, quota: &Quota, cost: u32) -> Decision {
         self.decide(key, quota, cost, true).await
     }

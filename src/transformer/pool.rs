@@ -113,6 +113,15 @@ impl Drop for Waiting<'_> {
         });
         if queued.is_some() {
             state.waiting -= 1;
+            // An owner with nothing left waiting leaves the turns, or it would queue again
+            // with a second turn.
+            if state
+                .owners
+                .get(&self.owner)
+                .is_some_and(|o| o.waiting.is_empty())
+            {
+                state.turns.retain(|owner| *owner != self.owner);
+            }
         } else if let Ok(Answer::Run) = self.answer.try_recv() {
             state.running -= 1;
             if let Some(owner) = state.owners.get_mut(&self.owner) {
@@ -370,6 +379,8 @@ mod tests {
         assert!(pending(&mut next).await);
         drop(again);
         next.await.expect("served");
-        assert_eq!(pool.lock().owners.len(), 0, "nothing left behind");
+        let state = pool.lock();
+        assert_eq!(state.owners.len(), 0, "nothing left behind");
+        assert!(state.turns.is_empty(), "no turn left behind");
     }
 }

@@ -13,7 +13,7 @@ use super::lock::{self, Lease};
 use super::render::RenderedVariant;
 use super::response::{millis_text, server_timing};
 use super::{Transformer, TransformerError};
-use crate::db::{ImageToRender, NewVariant, VariantRecorded};
+use crate::db::{Image, NewVariant, VariantRecorded};
 use crate::error::ErrorResponse;
 use crate::protocol::{IMMUTABLE_CACHE_CONTROL, variant_etag};
 use crate::storage::Object;
@@ -55,7 +55,7 @@ impl Transformer {
         let stored = self
             .0
             .db
-            .image_to_render(image)
+            .image_any_owner(image)
             .await?
             .ok_or(TransformerError::ImageGone)?;
         // Refused before the lease, the fetch and the pool: a spec beyond this image's
@@ -246,7 +246,7 @@ struct RenderCharge {
 
 /// The source as its stored metadata describes it, for the render's estimate. Whether it
 /// has alpha is not stored: it only changes the default output of a GIF or HEIC source.
-fn source_info(stored: &ImageToRender) -> Result<SourceInfo, TransformerError> {
+fn source_info(stored: &Image) -> Result<SourceInfo, TransformerError> {
     let format = SourceFormat::from_name(&stored.format).ok_or_else(|| {
         TransformerError::Internal(format!("stored format {:?} is unknown", stored.format))
     })?;

@@ -39,6 +39,47 @@ pub(crate) fn imgedge(args: &[&str], env: &[(&str, String)]) -> Command {
     cmd
 }
 
+/// The settings of the S3 and API roles run as separate processes on the test's database,
+/// with fresh ports and a fresh S3 directory (kept as long as this value).
+pub(crate) struct RolesEnv {
+    pub(crate) env: Vec<(&'static str, String)>,
+    pub(crate) api_port: u16,
+    _s3_dir: tempfile::TempDir,
+}
+
+impl RolesEnv {
+    pub(crate) fn new(pool: &PgPool, name: &str) -> RolesEnv {
+        let s3_dir = tempfile::tempdir().expect("temp dir");
+        let (s3_port, api_port) = (free_port(), free_port());
+        let env = vec![
+            ("DATABASE_URL", database_url_of(pool)),
+            ("REDIS_URL", "redis://127.0.0.1:6379".to_owned()),
+            (
+                "IMGEDGE_REDIS_PREFIX",
+                format!("test:{}:", uuid::Uuid::new_v4()),
+            ),
+            ("IMGEDGE_S3_ENDPOINT", format!("http://127.0.0.1:{s3_port}")),
+            ("IMGEDGE_S3_LISTEN", format!("127.0.0.1:{s3_port}")),
+            ("IMGEDGE_S3_DIR", s3_dir.path().display().to_string()),
+            ("IMGEDGE_S3_ACCESS_KEY_ID", name.to_owned()),
+            ("IMGEDGE_S3_SECRET_ACCESS_KEY", format!("{name}-secret")),
+            ("IMGEDGE_S3_CREATE_BUCKET", "true".to_owned()),
+            ("IMGEDGE_API_LISTEN", format!("127.0.0.1:{api_port}")),
+            ("IMGEDGE_URL_SECRET", "ab".repeat(32)),
+            (
+                "IMGEDGE_JWT_KEYS",
+                format!("k1={}", "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNkZWY="),
+            ),
+            ("IMGEDGE_JWT_ACTIVE_KID", "k1".to_owned()),
+        ];
+        RolesEnv {
+            env,
+            api_port,
+            _s3_dir: s3_dir,
+        }
+    }
+}
+
 pub(crate) async fn wait_ready(http: &reqwest::Client, url: &str) {
     let start = Instant::now();
     while start.elapsed() < Duration::from_secs(20) {
@@ -52,34 +93,10 @@ pub(crate) async fn wait_ready(http: &reqwest::Client, url: &str) {
 
 #[sqlx::test(migrations = false)]
 async fn migrate_then_serve_then_stop_gracefully(pool: PgPool) {
-    let database_url = database_url_of(&pool);
-    let s3_dir = tempfile::tempdir().expect("temp dir");
-    let (s3_port, api_port) = (free_port(), free_port());
-    let env = vec![
-        ("DATABASE_URL", database_url),
-        ("REDIS_URL", "redis://127.0.0.1:6379".to_owned()),
-        (
-            "IMGEDGE_REDIS_PREFIX",
-            format!("test:{}:", uuid::Uuid::new_v4()),
-        ),
-        ("IMGEDGE_S3_ENDPOINT", format!("http://127.0.0.1:{s3_port}")),
-        ("IMGEDGE_S3_LISTEN", format!("127.0.0.1:{s3_port}")),
-        ("IMGEDGE_S3_DIR", s3_dir.path().display().to_string()),
-        ("IMGEDGE_S3_ACCESS_KEY_ID", "binary-test".to_owned()),
-        (
-            "IMGEDGE_S3_SECRET_ACCESS_KEY",
-            "binary-test-secret".to_owned(),
-        ),
-        ("IMGEDGE_S3_CREATE_BUCKET", "true".to_owned()),
-        ("IMGEDGE_API_LISTEN", format!("127.0.0.1:{api_port}")),
-        ("IMGEDGE_URL_SECRET", "ab".repeat(32)),
-        (
-            "IMGEDGE_JWT_KEYS",
-            format!("k1={}", "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNkZWY="),
-        ),
-        ("IMGEDGE_JWT_ACTIVE_KID", "k1".to_owned()),
-        ("IMGEDGE_CDN_BASE", "https://cdn.example".to_owned()),
-    ];
+    let roles = RolesEnv::new(&pool, "binary-test");
+    let api_port = roles.api_port;
+    let mut env = roles.env.clone();
+    env.push(("IMGEDGE_CDN_BASE", "https://cdn.example".to_owned()));
 
     let status = imgedge(&["migrate"], &env).status().expect("migrate runs");
     assert!(status.success(), "imgedge migrate");

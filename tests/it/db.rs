@@ -544,21 +544,18 @@ async fn concurrent_drainers_take_each_purge_once(pool: PgPool) {
         "leased purges are not due"
     );
 
-    // A failed send makes them due again after the backoff, not before.
-    db.purges_failed(
-        &owed[..5],
-        Duration::from_millis(300),
-        Duration::from_secs(30),
-    )
-    .await
-    .expect("failed");
+    // A failed send makes them due again after the backoff, not before (a backoff long
+    // enough that a loaded machine's pause between two queries does not pass it).
+    db.purges_failed(&owed[..5], Duration::from_secs(3), Duration::from_secs(30))
+        .await
+        .expect("failed");
     assert!(
         db.take_due_purges(15, lease)
             .await
             .expect("take")
             .is_empty()
     );
-    tokio::time::sleep(Duration::from_millis(400)).await;
+    tokio::time::sleep(Duration::from_millis(3100)).await;
     let again = db.take_due_purges(15, lease).await.expect("take");
     assert_eq!(again.len(), 5);
     db.purges_sent(&owed).await.expect("sent");
@@ -601,19 +598,6 @@ async fn reconcile_queries_see_every_owner(pool: PgPool) {
             .map(|r| (r.id, r.owner_id))
             .collect::<Vec<_>>(),
         all
-    );
-
-    assert_eq!(
-        db.delete_image_any_owner(stored[1].id)
-            .await
-            .expect("delete"),
-        Some(bob)
-    );
-    assert_eq!(
-        db.delete_image_any_owner(stored[1].id)
-            .await
-            .expect("delete"),
-        None
     );
 }
 
@@ -694,12 +678,9 @@ async fn storage_usage_follows_every_insert_and_delete(pool: PgPool) {
         .expect("database")
         .expect("bob has his own quota");
 
-    // The owner's delete and reconcile's both free room.
+    // The owner's deletes free room.
     assert!(delete(&db, alice, first.id).await.is_some());
-    db.delete_image_any_owner(second.id)
-        .await
-        .expect("deleted")
-        .expect("it existed");
+    assert!(delete(&db, alice, second.id).await.is_some());
     assert_eq!(
         db.storage_usage(alice).await.expect("usage"),
         StorageUsage::default()

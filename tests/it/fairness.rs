@@ -324,8 +324,8 @@ async fn the_render_quota_is_charged_by_cost(pool: PgPool) {
     let other = dev.user("other@example.com").await;
     let (id, key) = upload_bytes(&dev, &spender, big.clone()).await;
     let (other_id, other_key) = upload_bytes(&dev, &other, big).await;
-    // A full-size WebP of a 12-megapixel photo costs more than the burst (18 units): it runs,
-    // and spends the whole burst.
+    // A full-size WebP of a 12-megapixel photo costs more than the burst (18 units): it
+    // runs, the owner's budget being full, and leaves the owner in debt for all of it.
     let costly = get(&dev, &path(&key, &id, "width=4000&format=webp")).await;
     assert_eq!(costly.status, 200, "{costly:?}");
     // So the owner's next render, even a cheap one, waits for the quota to refill.

@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use crate::binary::{free_port, imgedge, mint, sign_up_and_upload, wait_ready};
-use crate::support::{engine, photo};
+use crate::support::{engine, files_under, photo};
 
 /// A dependency the test owns: started, stopped and restarted on the same port and data.
 /// Its output goes to `{name}.log` in the test's directory (printed when the test fails).
@@ -86,7 +86,7 @@ impl Drop for ShowLogsOnFailure {
         if !std::thread::panicking() {
             return;
         }
-        for log in files(&self.0)
+        for log in files_under(&self.0)
             .into_iter()
             .filter(|p| p.extension().is_some_and(|e| e == "log"))
         {
@@ -326,26 +326,6 @@ fn settled(started: &str, ended: &str) -> String {
     } else {
         format!("{started} → {ended}")
     }
-}
-
-/// Files under `dir`, recursively.
-fn files(dir: &Path) -> Vec<PathBuf> {
-    std::fs::read_dir(dir).map_or_else(
-        |_| Vec::new(),
-        |entries| {
-            entries
-                .flatten()
-                .flat_map(|e| {
-                    let path = e.path();
-                    if path.is_dir() {
-                        files(&path)
-                    } else {
-                        vec![path]
-                    }
-                })
-                .collect()
-        },
-    )
 }
 
 /// The fewest answers each load loop must get in each phase (see where they are checked):
@@ -723,7 +703,7 @@ async fn outages_degrade_and_recover_and_lose_nothing() {
 
     // No partial or corrupt variant anywhere in S3.
     let engine = engine();
-    let variants = files(&s3_dir.join("imgedge/v"));
+    let variants = files_under(&s3_dir.join("imgedge/v"));
     assert!(
         variants.len() > 4,
         "variants were rendered: {}",
@@ -770,7 +750,7 @@ async fn outages_degrade_and_recover_and_lose_nothing() {
     println!("reconcile: {report}");
     assert!(!s3_dir.join(format!("imgedge/o/{orphan}")).exists());
     assert!(!orphan_variants.join("abc").exists());
-    let originals = files(&s3_dir.join("imgedge/o")).len();
+    let originals = files_under(&s3_dir.join("imgedge/o")).len();
     assert_eq!(
         originals,
         seen.uploaded.len() + 1,

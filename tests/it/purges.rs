@@ -14,8 +14,8 @@ use serde_json::Value;
 use sqlx::PgPool;
 
 use crate::api_support::{Options, TestApp};
-use crate::binary::{Process, database_url_of, free_port, imgedge, wait_ready};
-use crate::support::photo;
+use crate::binary::{Process, RolesEnv, free_port, imgedge, wait_ready};
+use crate::support::{files_under, photo};
 
 /// A CDN that refuses the first `refusals` requests (as `CloudFront` does when too many
 /// invalidations are in progress), then accepts; it records every request's paths and time.
@@ -199,34 +199,11 @@ async fn purge_endpoint() -> PurgeEndpoint {
 async fn a_purge_owed_by_a_killed_api_is_sent_after_restart(pool: PgPool) {
     const TOKEN: &str = "purge-token-of-the-outbox-restart-test";
     let endpoint = purge_endpoint().await;
-    let s3_dir = tempfile::tempdir().expect("temp dir");
-    let (s3_port, api_port) = (free_port(), free_port());
-    let env = vec![
-        ("DATABASE_URL", database_url_of(&pool)),
-        ("REDIS_URL", "redis://127.0.0.1:6379".to_owned()),
-        (
-            "IMGEDGE_REDIS_PREFIX",
-            format!("test:{}:", uuid::Uuid::new_v4()),
-        ),
-        ("IMGEDGE_S3_ENDPOINT", format!("http://127.0.0.1:{s3_port}")),
-        ("IMGEDGE_S3_LISTEN", format!("127.0.0.1:{s3_port}")),
-        ("IMGEDGE_S3_DIR", s3_dir.path().display().to_string()),
-        ("IMGEDGE_S3_ACCESS_KEY_ID", "outbox-test".to_owned()),
-        (
-            "IMGEDGE_S3_SECRET_ACCESS_KEY",
-            "outbox-test-secret".to_owned(),
-        ),
-        ("IMGEDGE_S3_CREATE_BUCKET", "true".to_owned()),
-        ("IMGEDGE_API_LISTEN", format!("127.0.0.1:{api_port}")),
-        ("IMGEDGE_URL_SECRET", "cd".repeat(32)),
-        (
-            "IMGEDGE_JWT_KEYS",
-            format!("k1={}", "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNkZWY="),
-        ),
-        ("IMGEDGE_JWT_ACTIVE_KID", "k1".to_owned()),
-        ("IMGEDGE_EDGE_PURGE_URL", endpoint.url.clone()),
-        ("IMGEDGE_EDGE_PURGE_TOKEN", TOKEN.to_owned()),
-    ];
+    let roles = RolesEnv::new(&pool, "outbox-test");
+    let api_port = roles.api_port;
+    let mut env = roles.env.clone();
+    env.push(("IMGEDGE_EDGE_PURGE_URL", endpoint.url.clone()));
+    env.push(("IMGEDGE_EDGE_PURGE_TOKEN", TOKEN.to_owned()));
     let status = imgedge(&["migrate"], &env).status().expect("migrate runs");
     assert!(status.success(), "imgedge migrate");
     let _s3 = Process(imgedge(&["s3"], &env).spawn().expect("s3 starts"));
@@ -306,26 +283,6 @@ async fn a_purge_owed_by_a_killed_api_is_sent_after_restart(pool: PgPool) {
 /// A render slow enough to delete its image meanwhile: a 16 MP canvas blurred hard, on one
 /// libvips thread (`IMGEDGE_VIPS_CONCURRENCY=1` below).
 const SLOW_QUERY: &str = "width=4000&height=4000&fit=fill&blur=60&format=png";
-
-/// Files under `dir`, however deep (the embedded S3 server keeps one file per object).
-fn files_under(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
-    std::fs::read_dir(dir).map_or_else(
-        |_| Vec::new(),
-        |entries| {
-            entries
-                .flatten()
-                .flat_map(|e| {
-                    let path = e.path();
-                    if path.is_dir() {
-                        files_under(&path)
-                    } else {
-                        vec![path]
-                    }
-                })
-                .collect()
-        },
-    )
-}
 
 /// Through `imgedge dev`: an image deleted while one of its variants renders leaves no object
 /// under `v/{id}/` once the render has answered (the transformer records the variant after

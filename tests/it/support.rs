@@ -374,3 +374,24 @@ pub(crate) fn gif(width: u16, height: u16, transparent: bool) -> Vec<u8> {
     out.push(0x3B); // Trailer.
     out
 }
+
+/// Files under `dir`, however deep (the embedded S3 server keeps one file per object); none
+/// when it does not exist.
+pub(crate) fn files_under(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    std::fs::read_dir(dir).map_or_else(
+        |_| Vec::new(),
+        |entries| {
+            entries
+                .flatten()
+                .flat_map(|e| {
+                    let path = e.path();
+                    if path.is_dir() {
+                        files_under(&path)
+                    } else {
+                        vec![path]
+                    }
+                })
+                .collect()
+        },
+    )
+}

@@ -326,14 +326,17 @@ impl Engine {
         vips::decode_fully(bytes, vips::Strictness::Warnings, |image| {
             deadline.arm(image)
         })
-        .map_err(|e| {
-            if deadline.expired() {
-                EngineError::Timeout(self.config.render_timeout)
-            } else {
-                EngineError::Corrupt(e.to_string())
-            }
-        })?;
+        .map_err(|e| self.decode_error(&deadline, &e))?;
         Ok(info)
+    }
+
+    /// What a failed decode means: the deadline's doing, or a corrupt file.
+    fn decode_error(&self, deadline: &deadline::Deadline, e: &vips::VipsError) -> EngineError {
+        if deadline.expired() {
+            EngineError::Timeout(self.config.render_timeout)
+        } else {
+            EngineError::Corrupt(e.to_string())
+        }
     }
 
     fn header(&self, bytes: &[u8]) -> Result<(SourceInfo, vips::Header), EngineError> {
@@ -426,13 +429,7 @@ impl Engine {
         let policy = self.config.shrink_on_load;
         let shrink = pipeline::shrink_on_load(spec, &info, policy);
         let image = vips::decode_to_memory(bytes, shrink, keep_up_to, |image| deadline.arm(image))
-            .map_err(|e| {
-                if deadline.expired() {
-                    EngineError::Timeout(self.config.render_timeout)
-                } else {
-                    EngineError::Corrupt(e.to_string())
-                }
-            })?;
+            .map_err(|e| self.decode_error(deadline, &e))?;
         Ok(image.map(|image| {
             Decoded(Arc::new(DecodedParts {
                 image,

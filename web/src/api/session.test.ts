@@ -152,6 +152,21 @@ describe("SessionManager", () => {
     expect(storage.getItem(STORAGE_KEY)).toBeNull();
   });
 
+  it("stays signed out when a refresh in flight lands after the sign-out", async () => {
+    const storage = new MemoryStorage();
+    storage.setItem(STORAGE_KEY, signedIn());
+    const fake = fakeServer();
+    const session = new SessionManager({ storage, fetch: fake.fetch });
+    const release = fake.hold();
+    const refreshing = session.refresh().catch((e: unknown) => e);
+    const signingOut = session.signOut();
+    release();
+    expect(await refreshing).toBeInstanceOf(ApiError);
+    await signingOut;
+    expect(session.getSnapshot().status).toBe("signed-out");
+    expect(storage.getItem(STORAGE_KEY)).toBeNull();
+  });
+
   it("signs out when the server refuses the refresh cookie", async () => {
     const storage = new MemoryStorage();
     storage.setItem(STORAGE_KEY, signedIn(null));

@@ -41,6 +41,8 @@ const EXPIRY_MARGIN_MS = 30_000;
 export class SessionManager {
   private access: { token: string; expiresAt: number } | null = null;
   private refreshing: Promise<string> | null = null;
+  /** Counts sign-outs here, so that a refresh begun before one is not taken after it. */
+  private epoch = 0;
   private snapshot: SessionSnapshot;
   private readonly listeners = new Set<() => void>();
   private readonly now: () => number;
@@ -69,7 +71,8 @@ export class SessionManager {
       await this.refresh();
     } catch (error) {
       // A transient failure (offline, server down) leaves nothing usable either: without an
-      // access token the app cannot work. The stored token stays for the next attempt.
+      // access token the app cannot work. The signed-in marker (and the cookie) stay for the
+      // next attempt.
       if (this.snapshot.status === "restoring") this.setSnapshot({ status: "signed-out", email: null });
       if (!(error instanceof ApiError)) throw error;
     }
@@ -97,6 +100,8 @@ export class SessionManager {
 
   /** Forgets the session here only. */
   private forget(): void {
+    // A refresh in flight now must not sign this tab back in when it lands.
+    this.epoch += 1;
     this.access = null;
     this.deps.storage.removeItem(STORAGE_KEY);
     this.setSnapshot({ status: "signed-out", email: null });
@@ -139,6 +144,7 @@ export class SessionManager {
   }
 
   private async exchange(): Promise<string> {
+    const epoch = this.epoch;
     const stored = this.readStored();
     if (!stored) {
       this.forget();
@@ -157,6 +163,10 @@ export class SessionManager {
       throw error;
     }
     const session = (await response.json()) as Session;
+    if (epoch !== this.epoch) {
+      // Signed out while this refresh was in flight: the session it brings is not taken.
+      throw new ApiError(401, "signed_out", "Your session has ended. Please sign in again.");
+    }
     this.accept(session, stored.email);
     return session.access_token;
   }
