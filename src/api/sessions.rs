@@ -37,11 +37,28 @@ const REFRESH_COOKIE_PATH: &str = "/v1/auth";
 
 /// Presents a refresh token: in the body, or (an empty object) the cookie's.
 #[derive(Deserialize, utoipa::ToSchema)]
+#[serde(try_from = "serde_json::Map<String, serde_json::Value>")]
 pub struct RefreshRequest {
     /// The refresh token. Leave it out to present the `imgedge_refresh` cookie instead
     /// (cookie mode, see `/v1/auth/login`).
-    #[serde(default)]
     pub refresh_token: Option<String>,
+}
+
+/// Only a JSON object: serde would also take a struct whose fields are all optional from
+/// an array (`[]` would mean "the cookie's"), which the schema does not allow.
+impl TryFrom<serde_json::Map<String, serde_json::Value>> for RefreshRequest {
+    type Error = &'static str;
+
+    fn try_from(
+        mut object: serde_json::Map<String, serde_json::Value>,
+    ) -> Result<Self, Self::Error> {
+        let refresh_token = match object.remove("refresh_token") {
+            None | Some(serde_json::Value::Null) => None,
+            Some(serde_json::Value::String(token)) => Some(token),
+            Some(_) => return Err("refresh_token must be a string"),
+        };
+        Ok(RefreshRequest { refresh_token })
+    }
 }
 
 /// A session: a short-lived access token and a single-use refresh token.
@@ -291,6 +308,16 @@ mod tests {
         let mut headers = HeaderMap::new();
         headers.insert(header::COOKIE, HeaderValue::from_str(value).expect("value"));
         headers
+    }
+
+    #[test]
+    fn a_refresh_request_is_an_object() {
+        let parse = serde_json::from_str::<RefreshRequest>;
+        assert!(parse("[]").is_err() && parse(r#"["t"]"#).is_err());
+        assert!(parse(r#"{"refresh_token": 5}"#).is_err());
+        assert_eq!(parse("{}").expect("object").refresh_token, None);
+        let token = parse(r#"{"refresh_token": "t", "other": 1}"#).expect("object");
+        assert_eq!(token.refresh_token.as_deref(), Some("t"));
     }
 
     #[test]
