@@ -102,15 +102,9 @@ impl Db {
         // The family first, to take its lock before reading the token's state: a row lock
         // on the token alone would let a concurrent family revocation miss a successor
         // inserted by a rotation that has not committed yet.
-        let family: Option<Uuid> =
-            sqlx::query_scalar("SELECT family_id FROM refresh_tokens WHERE token_hash = $1")
-                .bind(presented_hash.as_slice())
-                .fetch_optional(&mut *tx)
-                .await?;
-        let Some(family_id) = family else {
+        if lock_family_of(&mut tx, presented_hash).await?.is_none() {
             return Ok(TokenRotation::Unknown);
-        };
-        lock_family(&mut tx, family_id).await?;
+        }
 
         let presented = sqlx::query_as::<_, Presented>(
             "SELECT user_id, family_id, session_expires_at, expires_at <= now() AS expired, \
@@ -159,13 +153,7 @@ impl Db {
     /// is not told which it was.
     pub async fn revoke_refresh_family(&self, presented_hash: &[u8; 32]) -> Result<(), DbError> {
         let mut tx = self.pool.begin().await?;
-        let family: Option<Uuid> =
-            sqlx::query_scalar("SELECT family_id FROM refresh_tokens WHERE token_hash = $1")
-                .bind(presented_hash.as_slice())
-                .fetch_optional(&mut *tx)
-                .await?;
-        if let Some(family_id) = family {
-            lock_family(&mut tx, family_id).await?;
+        if let Some(family_id) = lock_family_of(&mut tx, presented_hash).await? {
             revoke_family(&mut tx, family_id).await?;
             tx.commit().await?;
         }
@@ -187,14 +175,25 @@ impl Db {
     }
 }
 
-/// Serialises work on one family until the transaction ends.
-async fn lock_family(tx: &mut sqlx::PgConnection, family_id: Uuid) -> Result<(), DbError> {
-    sqlx::query("SELECT pg_advisory_xact_lock($1, $2)")
-        .bind(FAMILY_LOCK_CLASS)
-        .bind(family_lock_key(family_id))
-        .execute(tx)
-        .await?;
-    Ok(())
+/// The family of the token whose hash is `presented_hash`, locked for the transaction;
+/// `None` (and no lock) for an unknown token.
+async fn lock_family_of(
+    tx: &mut sqlx::PgConnection,
+    presented_hash: &[u8; 32],
+) -> Result<Option<Uuid>, DbError> {
+    let family: Option<Uuid> =
+        sqlx::query_scalar("SELECT family_id FROM refresh_tokens WHERE token_hash = $1")
+            .bind(presented_hash.as_slice())
+            .fetch_optional(&mut *tx)
+            .await?;
+    if let Some(family_id) = family {
+        sqlx::query("SELECT pg_advisory_xact_lock($1, $2)")
+            .bind(FAMILY_LOCK_CLASS)
+            .bind(family_lock_key(family_id))
+            .execute(tx)
+            .await?;
+    }
+    Ok(family)
 }
 
 /// Revokes every token of the family not revoked yet.
