@@ -104,7 +104,11 @@ async fn ten_thousand_widths_stop_at_the_variant_cap_and_the_render_rate(pool: P
     let (statuses, codes) = get_all(&dev, widths(&key, &id, 10_000)).await;
     println!("10,000 widths of one image: {statuses:?} {codes:?}");
     assert_eq!(statuses.get(&200), Some(&100), "{statuses:?}");
-    assert_eq!(statuses.get(&429), Some(&9_900), "{statuses:?}");
+    // Refused: 429, or on a loaded machine a few 503s from the owner's full render queue
+    // (renders admitted before the cap filled were still running).
+    let busy = statuses.get(&503).copied().unwrap_or(0);
+    assert!(busy <= 20, "{statuses:?}");
+    assert_eq!(statuses.get(&429), Some(&(9_900 - busy)), "{statuses:?}");
     // Nearly all stopped by the cap; a few by the rate, which renders running when the cap
     // filled also spent.
     assert!(
@@ -141,7 +145,9 @@ async fn ten_thousand_widths_stop_at_the_variant_cap_and_the_render_rate(pool: P
 
 #[sqlx::test(migrations = false)]
 async fn a_thousand_made_up_signatures_are_refused_and_reach_an_origin_once_each(pool: PgPool) {
-    let dev = Dev::start(&pool, &[]).await;
+    // Refusals are cached for 10 s by default: longer here, so that the replay falls within
+    // it however long a loaded machine takes over the first thousand.
+    let dev = Dev::start(&pool, &[("IMGEDGE_EDGE_ERROR_TTL_SECS", "600")]).await;
     let token = dev.user("owner@example.com").await;
     let (id, _) = upload(&dev, &token, "detail.jpg").await;
     // Signatures made with keys that are not the image's: well-formed, and wrong.

@@ -331,7 +331,7 @@ fn settled(started: &str, ended: &str) -> String {
 /// The fewest answers each load loop must get in each phase (see where they are checked):
 /// edge hits; new variants or uploads; and those during a PostgreSQL or S3 outage, where
 /// each waits out the pool's 3 s or the S3 client's retries before its 503.
-const MIN_HITS: usize = 300;
+const MIN_HITS: usize = 100;
 const MIN_FLOWS: usize = 7;
 const MIN_FLOWS_IN_OUTAGE: usize = 1;
 
@@ -606,8 +606,9 @@ async fn outages_degrade_and_recover_and_lose_nothing() {
     // Enough answers in every phase for its verdict to mean something: a loop that stalled
     // (or answered nothing) would pass the checks below vacuously. The minima are about a
     // third of the fewest answers seen in any phase over two runs of a debug build on a
-    // shared 2-core machine (docs/reliability.md, "Faults"): edge hits (fewest 976, in the
-    // 2.3 s of "transformer killed") are answered from memory in about a millisecond; a new
+    // shared 2-core machine (docs/reliability.md, "Faults"), a tenth for edge hits (fewest
+    // 976 in the 2.3 s of "transformer killed", 240 once with two other builds running on
+    // the machine's two cores), which are answered from memory in about a millisecond; a new
     // variant costs a mint and a render, an upload a full decode (fewest 22 in a 3 s phase);
     // with PostgreSQL or S3 down, each mint or upload waits seconds for its 503 (1 to 3 in
     // the 6 s of the outage).

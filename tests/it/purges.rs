@@ -280,9 +280,11 @@ async fn a_purge_owed_by_a_killed_api_is_sent_after_restart(pool: PgPool) {
     );
 }
 
-/// A render slow enough to delete its image meanwhile: a 16 MP canvas blurred hard, on one
-/// libvips thread (`IMGEDGE_VIPS_CONCURRENCY=1` below).
-const SLOW_QUERY: &str = "width=4000&height=4000&fit=fill&blur=60&format=png";
+/// A render slow enough to delete its image meanwhile, on one libvips thread
+/// (`IMGEDGE_VIPS_CONCURRENCY=1` below): a blurred AVIF at a high quality, which the AV1
+/// encoder takes about 4 s over for this photo (a PNG took 2 s with libvips 8.14, 0.2 s with
+/// 8.18).
+const SLOW_QUERY: &str = "blur=60&quality=90&format=avif";
 
 /// Through `imgedge dev`: an image deleted while one of its variants renders leaves no object
 /// under `v/{id}/` once the render has answered (the transformer records the variant after
