@@ -4,8 +4,9 @@
 #
 # Stages:
 #   web      builds the web client from web/ (an empty directory while there is none)
-#   builder  builds the imgedge binary against libvips
-#   runtime  Debian slim with the libvips runtime, the binary and the web client; non-root
+#   libvips  fetches the current libvips the binary links (scripts/libvips: Sharp's build)
+#   builder  builds the imgedge binary against that libvips and Debian's libheif
+#   runtime  Debian slim with libvips, libheif, the binary and the web client; non-root
 #
 # Needs BuildKit (the default builder of current Docker) for the cache mounts and heredoc.
 
@@ -30,13 +31,26 @@ RUN --mount=type=cache,id=imgedge-npm,target=/root/.npm \
     fi
 
 # ---------------------------------------------------------------------------------------
+FROM node:20-bookworm-slim AS libvips
+# The same script, and so the same version, as every default build of the repository:
+# npm fetches @img/sharp-libvips-linux-{x64,arm64} for this platform into /opt/libvips.
+COPY scripts/libvips /usr/local/bin/imgedge-libvips
+RUN set -eu; \
+    dir="$(XDG_CACHE_HOME=/tmp/cache imgedge-libvips)"; \
+    mkdir -p /opt/libvips; \
+    cp -a "$dir/lib" /opt/libvips/lib
+
+# ---------------------------------------------------------------------------------------
 FROM rust:1.95-bookworm AS builder
-# crates/imgedge-engine/build.rs finds libvips (>= 8.13; bookworm has 8.14) through
-# pkg-config.
+# crates/imgedge-engine/build.rs links the libvips in IMGEDGE_LIBVIPS_DIR, with an rpath to
+# /opt/libvips/lib, where the runtime stage puts the same files; HEIC is decoded by
+# Debian's libheif, found through pkg-config.
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      libvips-dev pkg-config \
+      libheif-dev pkg-config \
  && rm -rf /var/lib/apt/lists/*
+COPY --from=libvips /opt/libvips /opt/libvips
+ENV IMGEDGE_LIBVIPS_DIR=/opt/libvips
 WORKDIR /src
 COPY Cargo.toml Cargo.lock build.rs ./
 # Cargo reads every target the manifest declares (the `it` test) even
@@ -58,13 +72,16 @@ RUN --mount=type=cache,id=imgedge-cargo-registry,target=/usr/local/cargo/registr
 
 # ---------------------------------------------------------------------------------------
 FROM debian:bookworm-slim AS runtime
-# libvips42: the engine. fonts-dejavu-core: the text watermark's font. fontconfig: its
-# install builds the system font cache, so the non-root user never needs a writable one.
-# ca-certificates: TLS to AWS S3 and CloudFront.
+# libheif1 (with libde265): HEIC decoding, beside the libvips from the libvips stage.
+# fonts-dejavu-core: the text watermark's font. fontconfig: its install builds the system
+# font cache, so the non-root user never needs a writable one. ca-certificates: TLS to AWS
+# S3 and CloudFront.
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      libvips42 fonts-dejavu-core fontconfig ca-certificates \
+      libheif1 libde265-0 fonts-dejavu-core fontconfig ca-certificates \
  && rm -rf /var/lib/apt/lists/*
+# The binary's rpath points here (see the builder stage).
+COPY --from=libvips /opt/libvips/lib /opt/libvips/lib
 
 # A fixed numeric id, so orchestrators can check "runs as non-root" without /etc/passwd.
 RUN groupadd --system --gid 10001 imgedge \

@@ -1,22 +1,35 @@
 //! Chooses the libvips the engine links against.
 //!
-//! By default the system's, through pkg-config, so a missing or too-old libvips fails the
-//! build with a clear message instead of a linker error. With `IMGEDGE_LIBVIPS_DIR` set, the
-//! shared library in that directory (or its `lib/`) instead: `libvips-cpp.so.*` as the npm
-//! package `@img/sharp-libvips-linux-x64` ships it (libvips with GLib and every codec in one
-//! library, exporting their C API; see `scripts/libvips`), or a `libvips.so.*` build. A
-//! binary finds it at run time through an rpath to that directory: this crate's own tests
-//! get it here, and the binaries of crates that depend on it from their build scripts,
-//! which read the directory from `DEP_VIPS_RPATH` (this package `links = "vips"`).
+//! By default the current libvips that Sharp ships: the directory `IMGEDGE_LIBVIPS_DIR`
+//! names (or its `lib/`) holds `libvips-cpp.so.*` as the npm package
+//! `@img/sharp-libvips-linux-*` ships it (libvips with GLib and every codec in one library,
+//! exporting their C API), or a `libvips.so.*` build. `scripts/libvips` fetches it and
+//! prints that directory; every script of the repository sets the variable from it. A
+//! binary finds the library at run time through an rpath to that directory: this crate's own
+//! tests get it here, and the binaries of crates that depend on it from their build
+//! scripts, which read the directory from `DEP_VIPS_RPATH` (this package `links = "vips"`).
+//!
+//! With the `system-libvips` feature, the system's libvips instead (Debian's
+//! `libvips-dev`), through pkg-config, so a missing or too-old one fails the build with a
+//! clear message instead of a linker error.
 
 use std::path::{Path, PathBuf};
 
 fn main() {
     println!("cargo:rerun-if-changed=build.rs");
     println!("cargo:rerun-if-env-changed=IMGEDGE_LIBVIPS_DIR");
+    if std::env::var_os("CARGO_FEATURE_SYSTEM_LIBVIPS").is_some() {
+        link_system();
+        return;
+    }
     match std::env::var_os("IMGEDGE_LIBVIPS_DIR") {
         Some(dir) if !dir.is_empty() => link_directory(Path::new(&dir)),
-        _ => link_system(),
+        _ => panic!(
+            "imgedge links the current libvips that Sharp ships: set IMGEDGE_LIBVIPS_DIR to \
+             the directory `scripts/libvips` prints (`export IMGEDGE_LIBVIPS_DIR=\"$(scripts/libvips)\"`; \
+             the repository's scripts do this), or build with `--features system-libvips` \
+             to link the system's libvips (Debian: `apt-get install libvips-dev`)"
+        ),
     }
 }
 

@@ -11,11 +11,17 @@ mkdir -p "$CARGO_TARGET_DIR"
 
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
-# Debian packages: libvips (8.13 or newer) with its headers, pkg-config, and the font that text
-# watermarks use.
+# The libvips the default build links: the current one that Sharp ships, fetched once with
+# npm by scripts/libvips (see crates/imgedge-engine/build.rs). A caller that sets
+# IMGEDGE_LIBVIPS_DIR links that directory's instead.
+if [ -z "${IMGEDGE_LIBVIPS_DIR:-}" ]; then
+  IMGEDGE_LIBVIPS_DIR="$(scripts/libvips)"
+  export IMGEDGE_LIBVIPS_DIR
+fi
+
+# Debian packages: pkg-config, and the font that text watermarks use.
 ensure_system_packages() {
   local missing=()
-  pkg-config --atleast-version=8.13 vips 2>/dev/null || missing+=(libvips-dev)
   command -v pkg-config >/dev/null || missing+=(pkg-config)
   fc-list 2>/dev/null | grep 'DejaVuSans-Bold' >/dev/null || missing+=(fonts-dejavu-core)
   if [ "${#missing[@]}" -gt 0 ]; then
@@ -24,6 +30,16 @@ ensure_system_packages() {
     DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends \
       "${missing[@]}" fontconfig >/dev/null
   fi
+}
+
+# Debian's libvips (8.13 or newer) with its headers, for the build option that links it
+# (`--features system-libvips`), which the test command checks with the engine tests.
+ensure_system_libvips() {
+  pkg-config --atleast-version=8.13 vips 2>/dev/null && return
+  step "installing libvips-dev"
+  as_root apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends \
+    libvips-dev >/dev/null
 }
 
 # Python packages for the independent URL-vector generator.
