@@ -18,6 +18,22 @@ fn main() {
         Some(dir) if !dir.is_empty() => link_directory(Path::new(&dir)),
         _ => link_system(),
     }
+    link_libheif();
+}
+
+/// Debian's libheif, which the engine calls directly to decode HEIC (HEVC through libde265)
+/// whichever libvips is linked: Sharp's libvips decodes no HEVC and exports no `heif_*`
+/// symbol, so the two sit side by side.
+fn link_libheif() {
+    if let Err(err) = pkg_config::Config::new()
+        .atleast_version("1.15")
+        .probe("libheif")
+    {
+        panic!(
+            "libheif 1.15 or newer is required to decode HEIC (Debian: `apt-get install \
+             libheif-dev`); pkg-config said: {err}"
+        );
+    }
 }
 
 fn link_system() {
