@@ -16,6 +16,8 @@ as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 ensure_system_packages() {
   local missing=()
   pkg-config --atleast-version=8.13 vips 2>/dev/null || missing+=(libvips-dev)
+  # The engine decodes HEIC with Debian's libheif (and libde265) whichever libvips it links.
+  pkg-config --exists libheif 2>/dev/null || missing+=(libheif-dev)
   command -v pkg-config >/dev/null || missing+=(pkg-config)
   fc-list 2>/dev/null | grep 'DejaVuSans-Bold' >/dev/null || missing+=(fonts-dejavu-core)
   if [ "${#missing[@]}" -gt 0 ]; then
