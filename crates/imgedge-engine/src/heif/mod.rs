@@ -10,7 +10,7 @@
 //! What differs from libvips' loaders, and why it is still bounded:
 //! - the decode is whole and cannot be cancelled (libheif 1.15 has no cancel hook): the
 //!   engine checks its deadline before and after it, and the pixel limit, checked on the
-//!   header before, bounds its time (about 10 ms per megapixel here; `docs/reliability.md`);
+//!   header before, bounds its time (measured in `docs/reliability.md`);
 //! - libheif applies the file's transforms (`irot`, `imir`, `clap`) itself, so the header's
 //!   size is the displayed one and an EXIF orientation in the file is ignored, as HEIF
 //!   requires;
