@@ -143,7 +143,7 @@ fn exif_orientation_in_a_heic_is_ignored_and_its_metadata_never_reaches_an_outpu
 fn one_process_renders_avif_and_heic_originals() {
     // Sharp's libvips decodes the AVIF, Debian's libheif the HEIC, in one process.
     let engine = engine();
-    let avif = render(&photo(LIGHT), "width=400&format=avif").bytes;
+    let avif = render(&photo(LIGHT), "width=300&format=avif").bytes;
     let heic = photo(HEIC);
     for _ in 0..2 {
         let info = engine.inspect(&avif).expect("AVIF reads");
