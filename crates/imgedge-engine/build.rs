@@ -31,6 +31,22 @@ fn main() {
              to link the system's libvips (Debian: `apt-get install libvips-dev`)"
         ),
     }
+    link_libheif();
+}
+
+/// Debian's libheif, which the engine calls directly to decode HEIC (HEVC through libde265)
+/// whichever libvips is linked: Sharp's libvips decodes no HEVC and exports no `heif_*`
+/// symbol, so the two sit side by side.
+fn link_libheif() {
+    if let Err(err) = pkg_config::Config::new()
+        .atleast_version("1.15")
+        .probe("libheif")
+    {
+        panic!(
+            "libheif 1.15 or newer is required to decode HEIC (Debian: `apt-get install \
+             libheif-dev`); pkg-config said: {err}"
+        );
+    }
 }
 
 fn link_system() {

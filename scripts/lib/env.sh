@@ -19,9 +19,11 @@ if [ -z "${IMGEDGE_LIBVIPS_DIR:-}" ]; then
   export IMGEDGE_LIBVIPS_DIR
 fi
 
-# Debian packages: pkg-config, and the font that text watermarks use.
+# Debian packages: pkg-config, libheif (HEIC), and the font that text watermarks use.
 ensure_system_packages() {
   local missing=()
+  # The engine decodes HEIC with Debian's libheif (and libde265) whichever libvips it links.
+  pkg-config --exists libheif 2>/dev/null || missing+=(libheif-dev)
   command -v pkg-config >/dev/null || missing+=(pkg-config)
   fc-list 2>/dev/null | grep 'DejaVuSans-Bold' >/dev/null || missing+=(fonts-dejavu-core)
   if [ "${#missing[@]}" -gt 0 ]; then

@@ -91,12 +91,24 @@ fn s3_is_reached_through_the_storage_module_only() {
     );
 }
 
+/// The engine's two C APIs, each declared in one file: libvips' and libheif's.
+const FFI_FILES: [&str; 2] = [
+    "crates/imgedge-engine/src/vips/ffi.rs",
+    "crates/imgedge-engine/src/heif/ffi.rs",
+];
+
 #[test]
 fn only_the_engines_ffi_module_declares_c_functions() {
     assert_eq!(
-        used_outside("extern \"C\"", &["crates/imgedge-engine/src/vips/ffi.rs"]),
+        used_outside("extern \"C\"", &FFI_FILES),
         Vec::<String>::new()
     );
+    // Each of the two is one C library's: no libheif call among libvips' and none the
+    // other way, so a module's unsafe surface is read in its own file.
+    let declares =
+        |file: &str, prefix: &str| code_of(&root().join(file)).contains(&format!("fn {prefix}"));
+    assert!(declares(FFI_FILES[0], "vips_") && !declares(FFI_FILES[0], "heif_"));
+    assert!(declares(FFI_FILES[1], "heif_") && !declares(FFI_FILES[1], "vips_"));
 }
 
 #[test]

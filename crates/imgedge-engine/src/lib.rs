@@ -10,10 +10,15 @@
 //! the header is checked against the pixel limit before any pixel is decoded, a truncated
 //! file fails instead of rendering grey, and the output size is bounded.
 //!
-//! Only [`vips`] touches libvips' C API; this module and [`pipeline`] stay in safe Rust.
+//! HEIC is the exception to libvips' decoding: [`heif`] reads it through libheif, whichever
+//! libvips is linked, and the render continues from the decoded pixels.
+//!
+//! Only [`vips`] touches libvips' C API, and [`heif`] libheif's; this module and [`pipeline`]
+//! stay in safe Rust.
 
 mod deadline;
 mod estimate;
+mod heif;
 mod pipeline;
 mod vips;
 mod webp;
@@ -171,11 +176,9 @@ impl SourceFormat {
             "Png" => SourceFormat::Png,
             "Webp" => SourceFormat::Webp,
             "Nsgif" => SourceFormat::Gif,
-            // ISO-BMFF `ftyp` major brand at bytes 8..12.
-            "Heif" => match bytes.get(8..12) {
-                Some(b"avif" | b"avis") => SourceFormat::Avif,
-                _ => SourceFormat::Heic,
-            },
+            // By the `ftyp` brands, as the engine routes HEIC to libheif.
+            "Heif" if heif::is_heic(bytes) => SourceFormat::Heic,
+            "Heif" => SourceFormat::Avif,
             _ => return None,
         };
         Some(format)
@@ -218,6 +221,32 @@ impl Timings {
     pub fn total(&self) -> Duration {
         self.decode + self.transform + self.encode
     }
+}
+
+/// Decodes a HEIC whose header passed the engine's header check whole, with libheif. Its
+/// decode cannot be stopped once started: the deadline is checked before and after, and the
+/// pixel limit bounds the time in between.
+fn decode_heic(
+    bytes: &[u8],
+    info: &SourceInfo,
+    deadline: &deadline::Deadline,
+) -> Result<vips::MemoryImage, EngineError> {
+    deadline.check()?;
+    let header = heif::HeicHeader {
+        width: info.width,
+        height: info.height,
+        has_alpha: info.has_alpha,
+    };
+    let image = heif::decode(bytes, header)?;
+    deadline.check()?;
+    Ok(image)
+}
+
+/// Bytes of metadata (Exif, XMP and other items as stored, and the ICC profile) the primary
+/// image of a HEIF file (HEIC or AVIF) carries, read by libheif from the container alone, no
+/// pixel decoded: the upload's metadata bound counts them.
+pub fn heif_metadata_bytes(bytes: &[u8]) -> Result<u64, EngineError> {
+    heif::metadata_bytes(bytes)
 }
 
 /// An original decoded once, at the size shrink-on-load gives, and held in memory, so that
@@ -310,7 +339,7 @@ impl Engine {
     /// Reads the header: format, size and frames, checked against the pixel limit. No pixel
     /// is decoded.
     pub fn inspect(&self, bytes: &[u8]) -> Result<SourceInfo, EngineError> {
-        self.header(bytes).map(|(info, _)| info)
+        self.header(bytes)
     }
 
     /// Decodes the whole first frame after [`Engine::inspect`], proving the file is complete
@@ -323,6 +352,10 @@ impl Engine {
         let deadline = self.deadline_after(Duration::ZERO);
         let info = self.inspect(bytes)?;
         deadline.check()?;
+        if info.format == SourceFormat::Heic {
+            decode_heic(bytes, &info, &deadline)?;
+            return Ok(info);
+        }
         vips::decode_fully(bytes, vips::Strictness::Warnings, |image| {
             deadline.arm(image)
         })
@@ -339,33 +372,46 @@ impl Engine {
         }
     }
 
-    fn header(&self, bytes: &[u8]) -> Result<(SourceInfo, vips::Header), EngineError> {
+    /// The header, from libheif for HEIC and from libvips for the rest, checked against the
+    /// pixel limit.
+    fn header(&self, bytes: &[u8]) -> Result<SourceInfo, EngineError> {
         if bytes.is_empty() {
             return Err(EngineError::Empty);
         }
-        let header = vips::read_header(bytes)
-            .map_err(|e| EngineError::Corrupt(e.to_string()))?
-            .ok_or(EngineError::UnsupportedFormat)?;
-        let format = SourceFormat::from_loader(&header.loader, bytes)
-            .ok_or(EngineError::UnsupportedFormat)?;
-        let pixels = u64::from(header.width) * u64::from(header.height);
-        if pixels > self.config.max_source_pixels {
-            return Err(EngineError::TooManyPixels {
+        let info = if heif::is_heic(bytes) {
+            let header = heif::read_header(bytes)?;
+            SourceInfo {
+                format: SourceFormat::Heic,
                 width: header.width,
                 height: header.height,
+                frames: 1,
+                has_alpha: header.has_alpha,
+            }
+        } else {
+            let header = vips::read_header(bytes)
+                .map_err(|e| EngineError::Corrupt(e.to_string()))?
+                .ok_or(EngineError::UnsupportedFormat)?;
+            let format = SourceFormat::from_loader(&header.loader, bytes)
+                .ok_or(EngineError::UnsupportedFormat)?;
+            let (width, height) = header.upright_size();
+            SourceInfo {
+                format,
+                width,
+                height,
+                frames: header.pages,
+                has_alpha: header.has_alpha,
+            }
+        };
+        let pixels = u64::from(info.width) * u64::from(info.height);
+        if pixels > self.config.max_source_pixels {
+            return Err(EngineError::TooManyPixels {
+                width: info.width,
+                height: info.height,
                 pixels,
                 limit: self.config.max_source_pixels,
             });
         }
-        let (width, height) = header.upright_size();
-        let info = SourceInfo {
-            format,
-            width,
-            height,
-            frames: header.pages,
-            has_alpha: header.has_alpha,
-        };
-        Ok((info, header))
+        Ok(info)
     }
 
     /// Renders the variant `spec` describes from the original `bytes`.
@@ -385,7 +431,12 @@ impl Engine {
         deadline: &deadline::Deadline,
     ) -> Result<Rendered, EngineError> {
         let started = Instant::now();
-        let (info, _) = self.header(bytes)?;
+        let info = self.header(bytes)?;
+        if info.format == SourceFormat::Heic {
+            let image = decode_heic(bytes, &info, deadline)?;
+            let source = pipeline::Source::Decoded(&image);
+            return pipeline::run(&self.config, source, &info, spec, deadline, started);
+        }
         let source = pipeline::Source::Encoded(bytes);
         pipeline::run(&self.config, source, &info, spec, deadline, started)
     }
@@ -394,8 +445,9 @@ impl Engine {
     /// shrink-on-load factor), for that render and others of the same original. `Ok(None)`
     /// when the intermediate is not worth keeping: larger than `keep_up_to` bytes (checked
     /// from the header, before decoding), or a format whose decode inside libvips' thumbnail
-    /// differs from a whole decode (WebP and HEIF shrink on load their own way): such
-    /// originals render from their bytes with [`Engine::render`]. Kept: JPEG, PNG, GIF.
+    /// differs from a whole decode (WebP and AVIF shrink on load their own way): such
+    /// originals render from their bytes with [`Engine::render`]. Kept: JPEG, PNG, GIF, and
+    /// HEIC (always decoded whole, by libheif).
     pub fn decode(
         &self,
         bytes: &[u8],
@@ -418,18 +470,27 @@ impl Engine {
         deadline: &deadline::Deadline,
     ) -> Result<Option<Decoded>, EngineError> {
         let started = Instant::now();
-        let (info, _) = self.header(bytes)?;
+        let info = self.header(bytes)?;
         let keepable = matches!(
             info.format,
-            SourceFormat::Jpeg | SourceFormat::Png | SourceFormat::Gif
+            SourceFormat::Jpeg | SourceFormat::Png | SourceFormat::Gif | SourceFormat::Heic
         );
         if keep_up_to == 0 || !keepable {
             return Ok(None);
         }
         let policy = self.config.shrink_on_load;
         let shrink = pipeline::shrink_on_load(spec, &info, policy);
-        let image = vips::decode_to_memory(bytes, shrink, keep_up_to, |image| deadline.arm(image))
-            .map_err(|e| self.decode_error(deadline, &e))?;
+        let image = if info.format == SourceFormat::Heic {
+            // A HEIC renders from its whole decode anyway: kept when it fits.
+            let bands = if info.has_alpha { 4 } else { 3 };
+            let size = u64::from(info.width) * u64::from(info.height) * bands;
+            (size <= keep_up_to)
+                .then(|| decode_heic(bytes, &info, deadline))
+                .transpose()?
+        } else {
+            vips::decode_to_memory(bytes, shrink, keep_up_to, |image| deadline.arm(image))
+                .map_err(|e| self.decode_error(deadline, &e))?
+        };
         Ok(image.map(|image| {
             Decoded(Arc::new(DecodedParts {
                 image,

@@ -1,14 +1,17 @@
 //! How much metadata an upload carries once inflated, found by walking the container (PNG
-//! chunks, JPEG marker segments, RIFF chunks) before any decoder sees the file.
+//! chunks, JPEG marker segments, RIFF chunks, HEIF items) before any decoder sees the file.
 //!
 //! Metadata is the cheap way to make a decoder work: a PNG `zTXt` chunk of 50 KB inflates to
 //! 50 MB of text, which libpng inflates while it reads the header, before a pixel is
 //! decoded, and imgedge strips every byte of it from its outputs anyway. So an upload whose
 //! metadata (PNG text chunks, `iCCP` and `eXIf`; JPEG APP segments and comments; WebP
-//! `EXIF`, `XMP ` and `ICCP` chunks) adds up to more than a bound is refused. Compressed
-//! chunks are inflated only up to what is left of the bound, so the walk itself costs at
-//! most the bound's worth of inflating. GIF comments and HEIF items are not counted: libvips
-//! reads neither kind of metadata from GIF, and libheif bounds its own.
+//! `EXIF`, `XMP ` and `ICCP` chunks; HEIF's metadata items and ICC profile) adds up to more
+//! than a bound is refused. Compressed chunks are inflated only up to what is left of the
+//! bound, so the walk itself costs at most the bound's worth of inflating. HEIF (HEIC and
+//! AVIF) is walked by libheif, through the engine, which parses the container and no pixel:
+//! the primary image's items count as stored (an XMP item libheif would inflate counts its
+//! compressed size; imgedge never reads one). GIF comments are not counted: libvips reads no
+//! metadata from GIF.
 
 use std::io::Read as _;
 
@@ -30,7 +33,17 @@ pub fn check_metadata(format: Sniffed, bytes: &[u8], limit: u64) -> Result<(), M
         Sniffed::Png => png(bytes, &mut budget),
         Sniffed::Jpeg => jpeg(bytes, &mut budget),
         Sniffed::Webp => webp(bytes, &mut budget),
-        Sniffed::Gif | Sniffed::Heif => Ok(()),
+        Sniffed::Heif => heif(bytes, &mut budget),
+        Sniffed::Gif => Ok(()),
+    }
+}
+
+/// HEIF: the primary image's metadata items and ICC profile, read by libheif. A file it
+/// cannot parse is the decoder's to refuse.
+fn heif(bytes: &[u8], budget: &mut Budget) -> Result<(), MetadataTooLarge> {
+    match imgedge_engine::heif_metadata_bytes(bytes) {
+        Ok(size) => budget.take(size),
+        Err(_) => Ok(()),
     }
 }
 

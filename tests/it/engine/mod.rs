@@ -12,11 +12,14 @@
 //! - [`limits`]: render timeouts and the output pixel limit.
 //! - [`kept_decode`]: shrink-on-load policies and kept intermediates that render the same
 //!   bytes as the original.
+//! - [`heic`]: HEIC through libheif: pixels against an independent decoder, `irot`, ICC,
+//!   limits, kept decodes, beside AVIF in one process, the upload's metadata bound.
 //!
 //! The fixtures and helpers several of them share live here.
 
 mod errors;
 mod formats;
+mod heic;
 mod kept_decode;
 mod limits;
 mod metadata;

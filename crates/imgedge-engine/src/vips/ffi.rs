@@ -77,6 +77,20 @@ unsafe extern "C" {
         ...
     ) -> c_int;
     pub(crate) fn vips_image_copy_memory(image: *mut VipsImage) -> *mut VipsImage;
+    pub(crate) fn vips_image_new_from_memory_copy(
+        data: *const c_void,
+        size: usize,
+        width: c_int,
+        height: c_int,
+        bands: c_int,
+        format: c_int,
+    ) -> *mut VipsImage;
+    pub(crate) fn vips_image_set_blob_copy(
+        image: *mut VipsImage,
+        name: *const c_char,
+        data: *const c_void,
+        length: usize,
+    );
     pub(crate) fn vips_format_sizeof(format: c_int) -> u64;
     pub(crate) fn vips_rot(
         input: *mut VipsImage,

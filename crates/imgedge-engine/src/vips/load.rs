@@ -1,16 +1,19 @@
 //! Opening encoded bytes: the header alone, a sequential decode with libvips' thumbnail
 //! (shrink-on-load, orientation, resize), a decode into memory kept for more renders, and
-//! the full decode that proves an upload whole.
+//! the full decode that proves an upload whole; and memory images made from pixels another
+//! decoder produced (HEIC, see `crate::heif`).
 
 use std::ffi::{CStr, CString, c_double, c_int};
 use std::ptr::NonNull;
 
 use super::ffi::{
-    ACCESS_SEQUENTIAL, END, FAIL_ON_ERROR, FAIL_ON_WARNING, INTERESTING_CENTRE, SIZE_DOWN,
-    SIZE_FORCE, vips_avg, vips_error_clear, vips_foreign_find_load_buffer, vips_format_sizeof,
-    vips_image_copy_memory, vips_image_get_format, vips_image_get_height, vips_image_get_n_pages,
+    ACCESS_SEQUENTIAL, END, FAIL_ON_ERROR, FAIL_ON_WARNING, FORMAT_UCHAR, INTERESTING_CENTRE,
+    INTERPRETATION_SRGB, SIZE_DOWN, SIZE_FORCE, vips_avg, vips_copy, vips_error_clear,
+    vips_foreign_find_load_buffer, vips_format_sizeof, vips_image_copy_memory,
+    vips_image_get_format, vips_image_get_height, vips_image_get_n_pages,
     vips_image_get_orientation, vips_image_get_width, vips_image_hasalpha,
-    vips_image_new_from_buffer, vips_thumbnail_buffer, vips_thumbnail_image,
+    vips_image_new_from_buffer, vips_image_new_from_memory_copy, vips_image_set_blob_copy,
+    vips_thumbnail_buffer, vips_thumbnail_image,
 };
 use super::image::{Image, image_op};
 use super::setup::{ALLOWED_LOADERS, VipsError, last_error};
@@ -141,8 +144,8 @@ pub(crate) fn thumbnail(bytes: &[u8], resize: ThumbnailSize) -> Result<Image, Vi
 #[derive(Debug)]
 pub(crate) struct MemoryImage(Image);
 
-// SAFETY: a memory image is never modified after `decode_to_memory` returns it (nothing here
-// sets its metadata or kill flag); libvips allows any number of threads to read one image
+// SAFETY: a memory image is never modified after `decode_to_memory` or `from_interleaved`
+// returns it (nothing here sets its metadata or kill flag afterwards); libvips allows any number of threads to read one image
 // (each pipeline makes its own regions on it, under the image's own lock), and GObject
 // reference counting is atomic.
 unsafe impl Sync for MemoryImage {}
@@ -157,6 +160,104 @@ impl MemoryImage {
     /// pipeline that reads this image and leaves it as it is.
     pub(crate) fn thumbnail(&self, resize: ThumbnailSize) -> Result<Image, VipsError> {
         thumbnail_image(&self.0, resize)
+    }
+}
+
+/// 8-bit pixels decoded outside libvips, interleaved: `height` rows of `width` × `bands`
+/// bytes, each row starting `stride` bytes after the previous one.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Interleaved<'a> {
+    pub(crate) width: u32,
+    pub(crate) height: u32,
+    /// 3 (RGB) or 4 (RGBA).
+    pub(crate) bands: u32,
+    pub(crate) stride: usize,
+    /// At least `stride × (height − 1) + width × bands` bytes.
+    pub(crate) data: &'a [u8],
+}
+
+impl MemoryImage {
+    /// A memory image holding a copy of `pixels`, as sRGB (with alpha for 4 bands), with
+    /// `icc` attached as its embedded profile, so that [`MemoryImage::thumbnail`] converts
+    /// from it as it does for a decoded JPEG with a profile.
+    pub(crate) fn from_interleaved(
+        pixels: &Interleaved<'_>,
+        icc: Option<&[u8]>,
+    ) -> Result<MemoryImage, VipsError> {
+        let too_large = || VipsError {
+            op: "new_from_memory",
+            detail: format!("{}x{}x{} pixels", pixels.width, pixels.height, pixels.bands),
+        };
+        let row = (pixels.width as usize)
+            .checked_mul(pixels.bands as usize)
+            .filter(|&row| row <= pixels.stride)
+            .ok_or_else(too_large)?;
+        let packed_len = row
+            .checked_mul(pixels.height as usize)
+            .ok_or_else(too_large)?;
+        let (Ok(width), Ok(height), Ok(bands)) = (
+            c_int::try_from(pixels.width),
+            c_int::try_from(pixels.height),
+            c_int::try_from(pixels.bands),
+        ) else {
+            return Err(too_large());
+        };
+        // libvips wants rows packed: rows padded to a stride are packed first, row by row.
+        let packed: Vec<u8>;
+        let data = if pixels.stride == row {
+            pixels.data.get(..packed_len).ok_or_else(too_large)?
+        } else {
+            packed = pixels
+                .data
+                .chunks(pixels.stride)
+                .take(pixels.height as usize)
+                .flat_map(|line| &line[..row])
+                .copied()
+                .collect();
+            if packed.len() != packed_len {
+                return Err(too_large());
+            }
+            &packed
+        };
+        // SAFETY: `data` holds exactly width × height × bands bytes of uchar pixels, which
+        // libvips copies into an image it owns.
+        let raw = unsafe {
+            vips_image_new_from_memory_copy(
+                data.as_ptr().cast(),
+                data.len(),
+                width,
+                height,
+                bands,
+                FORMAT_UCHAR,
+            )
+        };
+        let copied = NonNull::new(raw)
+            .map(Image)
+            .ok_or_else(|| last_error("new_from_memory"))?;
+        // SAFETY: valid input and out pointers; NULL-terminated options. A copy with the
+        // interpretation set shares the pixels of `copied`, which it references.
+        let image = image_op("copy", |out| unsafe {
+            vips_copy(
+                copied.ptr(),
+                out,
+                c"interpretation".as_ptr(),
+                INTERPRETATION_SRGB,
+                END,
+            )
+        })?;
+        if let Some(icc) = icc {
+            // SAFETY: `image` is new and not yet shared (nothing reads its metadata while
+            // it is set); libvips copies the profile's bytes.
+            unsafe {
+                vips_image_set_blob_copy(
+                    image.ptr(),
+                    c"icc-profile-data".as_ptr(),
+                    icc.as_ptr().cast(),
+                    icc.len(),
+                );
+            }
+        }
+        Ok(MemoryImage(image))
     }
 }
 

@@ -9,7 +9,8 @@
 //! - [`ffi`]: the `extern "C"` declarations and enum values;
 //! - [`setup`]: errors, start-up and lock-down, process-wide settings;
 //! - [`image`]: the handle;
-//! - [`load`]: headers, sequential decodes, decodes kept in memory;
+//! - [`load`]: headers, sequential decodes, decodes kept in memory, memory images from
+//!   pixels decoded elsewhere (HEIC, by `crate::heif`);
 //! - [`ops`]: the operations a render applies;
 //! - [`save`]: the encoders.
 
@@ -22,8 +23,8 @@ mod setup;
 
 pub(crate) use image::Image;
 pub(crate) use load::{
-    Header, MemoryImage, Strictness, ThumbnailSize, decode_fully, decode_to_memory, read_header,
-    thumbnail, thumbnail_shrunk,
+    Interleaved, MemoryImage, Strictness, ThumbnailSize, decode_fully, decode_to_memory,
+    read_header, thumbnail, thumbnail_shrunk,
 };
 pub(crate) use ops::Flip;
 pub(crate) use save::Codec;
