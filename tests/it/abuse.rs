@@ -138,16 +138,19 @@ async fn ten_thousand_widths_stop_at_the_variant_cap_and_the_render_rate(pool: P
     let (statuses, codes) = get_all(&dev, widths(&other_key, &other, 1_000)).await;
     println!("then 1,000 widths of another: {statuses:?} {codes:?}");
     let ok = statuses.get(&200).copied().unwrap_or(0);
+    let busy = statuses.get(&503).copied().unwrap_or(0);
     assert!(ok < 20, "{statuses:?}");
-    assert_eq!(codes.get("rate_limited"), Some(&(1_000 - ok)), "{codes:?}");
-    assert_eq!(statuses.keys().copied().collect::<Vec<_>>(), [200, 429]);
+    assert!(busy <= 20, "{statuses:?}");
+    assert_eq!(
+        codes.get("rate_limited"),
+        Some(&(1_000 - ok - busy)),
+        "{codes:?}"
+    );
 }
 
 #[sqlx::test(migrations = false)]
 async fn a_thousand_made_up_signatures_are_refused_and_reach_an_origin_once_each(pool: PgPool) {
-    // Refusals are cached for 10 s by default: longer here, so that the replay falls within
-    // it however long a loaded machine takes over the first thousand.
-    let dev = Dev::start(&pool, &[("IMGEDGE_EDGE_ERROR_TTL_SECS", "600")]).await;
+    let dev = Dev::start(&pool, &[]).await;
     let token = dev.user("owner@example.com").await;
     let (id, _) = upload(&dev, &token, "detail.jpg").await;
     // Signatures made with keys that are not the image's: well-formed, and wrong.
@@ -168,11 +171,16 @@ async fn a_thousand_made_up_signatures_are_refused_and_reach_an_origin_once_each
         "{reached} requests reached the transformer"
     );
 
-    // Again: the edge answers from its cache of refusals; no origin sees them.
-    let (statuses, _) = get_all(&dev, paths).await;
-    assert_eq!(statuses, BTreeMap::from([(403, 1_000)]));
+    // Again: the edge answers from its cache of refusals; no origin sees them. The last 100
+    // asked, so that the replay comes within the refusals' 10 s (the transformer's
+    // `max-age`) however long a loaded machine took over the first thousand.
+    let replayed = paths[900..].to_vec();
+    let (statuses, _) = get_all(&dev, replayed).await;
+    assert_eq!(statuses, BTreeMap::from([(403, 100)]));
     let again = dev.counter("imgedge_transformer_requests_total").await - before - reached;
-    println!("1,000 made-up signatures: {reached} origin requests, then {again} on the replay");
+    println!(
+        "1,000 made-up signatures: {reached} origin requests, then {again} on the replay of 100"
+    );
     assert!(
         again < 0.5,
         "{again} replayed requests reached the transformer"

@@ -93,7 +93,9 @@ async fn a_taken_email_registers_like_a_new_one_and_changes_nothing(pool: PgPool
     }
     let (new, taken) = (fastest(&new), fastest(&taken));
     let ratio = taken.as_secs_f64() / new.as_secs_f64();
-    println!("register: new email fastest {new:?}, taken email fastest {taken:?}, ratio {ratio:.2}");
+    println!(
+        "register: new email fastest {new:?}, taken email fastest {taken:?}, ratio {ratio:.2}"
+    );
     assert!(
         (0.5..=2.0).contains(&ratio),
         "a taken email answers in about the same time: new {new:?}, taken {taken:?}"

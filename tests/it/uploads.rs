@@ -381,7 +381,7 @@ fn good_files_pass_the_stricter_upload_checks() {
             .expect("photos")
             .flatten()
             .map(|e| e.path())
-            .filter(|p| p.extension().is_some_and(|x| x != "md"))
+            .filter(|p| p.extension().is_some_and(|x| x != "md" && x != "py"))
             .map(|p| (p.display().to_string(), std::fs::read(&p).expect("photo")))
             .collect();
     for format in [

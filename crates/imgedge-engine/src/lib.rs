@@ -19,6 +19,7 @@
 mod deadline;
 mod estimate;
 mod heif;
+mod jpeg_entropy;
 mod pipeline;
 mod vips;
 mod webp;
@@ -360,6 +361,12 @@ impl Engine {
             deadline.arm(image)
         })
         .map_err(|e| self.decode_error(&deadline, &e))?;
+        if info.format == SourceFormat::Jpeg {
+            // mozjpeg decodes damaged entropy data without a warning: see jpeg_entropy.
+            let max_side = info.width.max(info.height) as usize;
+            jpeg_entropy::check(bytes, max_side).map_err(EngineError::Corrupt)?;
+            deadline.check()?;
+        }
         Ok(info)
     }
 

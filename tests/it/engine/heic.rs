@@ -163,16 +163,11 @@ fn one_process_renders_avif_and_heic_originals() {
     }
 }
 
-/// `detail.heic` with its `ispe` saying `width`×`height` and no coded data after its
-/// `meta` box: a header libheif reads, and nothing any decoder could decode.
-fn header_only(width: u32, height: u32) -> Vec<u8> {
-    let bytes = photo(HEIC);
-    let find = |needle: &[u8]| {
-        crate::support::find(&bytes, needle).unwrap_or_else(|| panic!("{needle:?} in detail.heic"))
-    };
-    let ispe = find(b"ispe");
-    let mdat = find(b"mdat");
-    let mut out = bytes[..mdat + 4].to_vec();
+/// `detail.heic` with its `ispe` saying `width`×`height`: a header libheif reads, over coded
+/// data of another size.
+fn with_size(width: u32, height: u32) -> Vec<u8> {
+    let mut out = photo(HEIC);
+    let ispe = crate::support::find(&out, b"ispe").expect("ispe in detail.heic");
     out[ispe + 8..ispe + 12].copy_from_slice(&width.to_be_bytes());
     out[ispe + 12..ispe + 16].copy_from_slice(&height.to_be_bytes());
     out
@@ -181,7 +176,7 @@ fn header_only(width: u32, height: u32) -> Vec<u8> {
 #[test]
 fn too_many_pixels_in_a_heic_header_is_refused_before_any_decode() {
     let engine = engine();
-    let bytes = header_only(10_000, 6_000);
+    let bytes = with_size(10_000, 6_000);
     let e = engine.inspect(&bytes).expect_err("60 MP is over the limit");
     assert_eq!(e.code(), "too_many_pixels", "{e}");
     assert_eq!(
@@ -192,15 +187,17 @@ fn too_many_pixels_in_a_heic_header_is_refused_before_any_decode() {
         engine.verify(&bytes).expect_err("refused").code(),
         "too_many_pixels"
     );
-    // Within the limit, the same header reads, and the missing data is then found corrupt.
-    let small = header_only(640, 426);
-    assert_eq!(engine.inspect(&small).expect("a header").width, 640);
+    // Within the limit, the same header reads, and the coded data, of another size, is
+    // then found corrupt (libheif 1.15 reads the item locations with the header: a file cut
+    // before its data does not even read; see `a_truncated_heic_is_corrupt_image`).
+    let small = with_size(320, 200);
+    assert_eq!(engine.inspect(&small).expect("a header").width, 320);
     assert_eq!(
-        engine.verify(&small).expect_err("no data").code(),
+        engine.verify(&small).expect_err("sizes disagree").code(),
         "corrupt_image"
     );
     // libheif's own bound (65,535 a side) refuses what it will not parse.
-    let long = header_only(70_000, 10);
+    let long = with_size(70_000, 10);
     assert_eq!(
         engine.inspect(&long).expect_err("refused").code(),
         "corrupt_image"
