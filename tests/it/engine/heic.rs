@@ -116,9 +116,6 @@ fn an_irot_rotation_is_applied_by_libheif() {
 }
 
 #[test]
-#[ignore = "libvips' thumbnail, as the pipeline calls it (no output profile), converts no \
-            embedded profile to sRGB for any format: a HEIC's profile is attached, and \
-            ignored as a JPEG's is"]
 fn an_icc_profile_is_applied_before_the_output_is_srgb() {
     // The pixels have red and blue swapped, and the profile's red and blue colorants are
     // swapped too: only a decode that converts with the profile gets the colours back.

@@ -127,6 +127,8 @@ pub(crate) fn thumbnail(bytes: &[u8], resize: ThumbnailSize) -> Result<Image, Vi
             size,
             c"crop".as_ptr(),
             crop,
+            c"export_profile".as_ptr(),
+            SRGB_PROFILE.as_ptr(),
             c"fail_on".as_ptr(),
             FAIL_ON_ERROR,
             // libvips 8.14's thumbnail_buffer does not hand its own `fail_on` to the loader it
@@ -290,10 +292,18 @@ fn thumbnail_image(image: &Image, resize: ThumbnailSize) -> Result<Image, VipsEr
             size,
             c"crop".as_ptr(),
             crop,
+            c"export_profile".as_ptr(),
+            SRGB_PROFILE.as_ptr(),
             END,
         )
     })
 }
+
+/// The profile every render converts to from a profile the original embeds (libvips' own
+/// sRGB): a photo in Display P3 or Adobe RGB keeps its colours once the output, which
+/// carries no profile, is shown as sRGB. An original without a profile is taken as sRGB
+/// already and not converted.
+const SRGB_PROFILE: &CStr = c"srgb";
 
 /// The JPEG loader's option string for a shrink-on-load factor (none for 1).
 fn shrink_option(shrink: u32) -> CString {
