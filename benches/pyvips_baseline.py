@@ -1,12 +1,14 @@
-"""libvips called directly, in process: the baseline for benches/engine.rs.
+"""libvips called directly, in process: the baseline for benches/engine.rs and
+scripts/bench-peers.
 
-Does exactly what imgedge's engine does for `width=800&format=webp` on a JPEG: decode with
-shrink-on-load at the engine's factor (its default policy, `fast`, or `margin`, thumbnail's
-own; see `ShrinkOnLoad` in crates/imgedge-engine/src/lib.rs), EXIF orientation and resize by
-thumbnail, then WebP at quality 80 with metadata stripped. Prints one JSON line: the median
-and mean time per render in milliseconds.
+Does exactly what imgedge's engine does for `width=800&format=webp` (or `format=avif`) on a
+JPEG: decode with shrink-on-load at the engine's factor (its default policy, `fast`, or
+`margin`, thumbnail's own; see `ShrinkOnLoad` in crates/imgedge-engine/src/lib.rs), EXIF
+orientation and resize by thumbnail, then WebP at quality 80 (or AVIF at quality 80, AV1
+effort 4, the engine's `avif_effort`) with metadata stripped. Prints one JSON line: the
+median and mean time per render in milliseconds.
 
-    pyvips_baseline.py PHOTO WIDTH [ITERATIONS] [fast|margin]
+    pyvips_baseline.py PHOTO WIDTH [ITERATIONS] [fast|margin] [webp|avif]
 """
 
 import json
@@ -21,6 +23,9 @@ def main() -> None:
     path, width = sys.argv[1], int(sys.argv[2])
     iterations = int(sys.argv[3]) if len(sys.argv) > 3 else 30
     policy = sys.argv[4] if len(sys.argv) > 4 else "fast"
+    output = sys.argv[5] if len(sys.argv) > 5 else "webp"
+    if output not in ("webp", "avif"):
+        sys.exit(f"pyvips_baseline.py: format {output!r} is not webp or avif")
     data = open(path, "rb").read()
     source_width = pyvips.Image.new_from_buffer(data, "").width
     # Each factor with the least shrink that takes it, as crates/imgedge-engine/src/pipeline.rs has them.
@@ -37,6 +42,9 @@ def main() -> None:
             image = loaded.thumbnail_image(width, height=10_000_000, size="down")
         else:
             image = pyvips.Image.thumbnail_buffer(data, width, height=10_000_000, size="down", fail_on="error")
+        if output == "avif":
+            # Chroma subsampling left to libvips (4:2:0 below quality 90), as the engine does.
+            return image.heifsave_buffer(Q=80, compression="av1", effort=4, strip=True)
         return image.webpsave_buffer(Q=80, strip=True)
 
     for _ in range(3):
@@ -51,6 +59,7 @@ def main() -> None:
         "mean_ms": round(statistics.mean(times), 2),
         "iterations": iterations,
         "shrink_on_load": policy,
+        "format": output,
         "libvips": pyvips.version(0) and f"{pyvips.version(0)}.{pyvips.version(1)}.{pyvips.version(2)}",
     }))
 
