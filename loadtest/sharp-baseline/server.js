@@ -1,4 +1,4 @@
-// A minimal Node + Express + Sharp image service: the baseline of scripts/bench-transformer.
+// A minimal Node + Express + Sharp image service: the baseline of scripts/bench-peers.
 //
 //   GET /render/:name?width=800&format=webp&quality=80
 //
