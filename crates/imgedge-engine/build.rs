@@ -20,8 +20,14 @@ fn main() {
     println!("cargo:rerun-if-env-changed=IMGEDGE_LIBVIPS_DIR");
     if std::env::var_os("CARGO_FEATURE_SYSTEM_LIBVIPS").is_some() {
         link_system();
-        return;
+    } else {
+        link_current();
     }
+    link_libheif();
+}
+
+/// The directory `IMGEDGE_LIBVIPS_DIR` names, or a panic that says how to set it.
+fn link_current() {
     match std::env::var_os("IMGEDGE_LIBVIPS_DIR") {
         Some(dir) if !dir.is_empty() => link_directory(Path::new(&dir)),
         _ => panic!(
@@ -31,7 +37,6 @@ fn main() {
              to link the system's libvips (Debian: `apt-get install libvips-dev`)"
         ),
     }
-    link_libheif();
 }
 
 /// Debian's libheif, which the engine calls directly to decode HEIC (HEVC through libde265)
