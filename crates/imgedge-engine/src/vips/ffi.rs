@@ -61,6 +61,8 @@ unsafe extern "C" {
     pub(crate) fn vips_image_get_interpretation(image: *const VipsImage) -> c_int;
     pub(crate) fn vips_image_get_format(image: *const VipsImage) -> c_int;
     pub(crate) fn vips_image_hasalpha(image: *mut VipsImage) -> GBoolean;
+    /// The `GType` of a metadata field, 0 when the image has none of that name.
+    pub(crate) fn vips_image_get_typeof(image: *const VipsImage, name: *const c_char) -> usize;
     pub(crate) fn vips_image_set_kill(image: *mut VipsImage, kill: GBoolean);
 
     pub(crate) fn vips_thumbnail_buffer(

@@ -11,7 +11,7 @@ use super::ffi::{
     INTERPRETATION_SRGB, SIZE_DOWN, SIZE_FORCE, vips_avg, vips_copy, vips_error_clear,
     vips_foreign_find_load_buffer, vips_format_sizeof, vips_image_copy_memory,
     vips_image_get_format, vips_image_get_height, vips_image_get_n_pages,
-    vips_image_get_orientation, vips_image_get_width, vips_image_hasalpha,
+    vips_image_get_orientation, vips_image_get_typeof, vips_image_get_width, vips_image_hasalpha,
     vips_image_new_from_buffer, vips_image_new_from_memory_copy, vips_image_set_blob_copy,
     vips_thumbnail_buffer, vips_thumbnail_image,
 };
@@ -112,6 +112,12 @@ fn thumbnail_args(resize: ThumbnailSize) -> (c_int, c_int, c_int, c_int) {
 /// libvips' `thumbnail`, which picks the cheapest decode for the target size.
 pub(crate) fn thumbnail(bytes: &[u8], resize: ThumbnailSize) -> Result<Image, VipsError> {
     let (width, height, size, crop) = thumbnail_args(resize);
+    // The header only (no pixels): whether the bytes embed a colour profile to convert.
+    // SAFETY: `bytes` outlives the header image, dropped before this function returns.
+    let export_profile = match unsafe { header_image(bytes) } {
+        Some(header) => export_profile(&header),
+        None => std::ptr::null(),
+    };
     // SAFETY: libvips reads `bytes` only while this image and its descendants are evaluated;
     // callers keep the bytes alive for the whole render (see `Pipeline`), and thumbnail_buffer
     // never writes to the buffer despite its `void *` parameter.
@@ -128,7 +134,7 @@ pub(crate) fn thumbnail(bytes: &[u8], resize: ThumbnailSize) -> Result<Image, Vi
             c"crop".as_ptr(),
             crop,
             c"export_profile".as_ptr(),
-            SRGB_PROFILE.as_ptr(),
+            export_profile,
             c"fail_on".as_ptr(),
             FAIL_ON_ERROR,
             // libvips 8.14's thumbnail_buffer does not hand its own `fail_on` to the loader it
@@ -279,6 +285,7 @@ pub(crate) fn thumbnail_shrunk(
 /// libvips' `thumbnail_image`: EXIF orientation, sRGB, resize, in a new pipeline on `image`.
 fn thumbnail_image(image: &Image, resize: ThumbnailSize) -> Result<Image, VipsError> {
     let (width, height, size, crop) = thumbnail_args(resize);
+    let export_profile = export_profile(image);
     // SAFETY: valid input and out pointers; NULL-terminated options. The operation takes
     // its own reference to the input.
     image_op("thumbnail_image", |out| unsafe {
@@ -293,7 +300,7 @@ fn thumbnail_image(image: &Image, resize: ThumbnailSize) -> Result<Image, VipsEr
             c"crop".as_ptr(),
             crop,
             c"export_profile".as_ptr(),
-            SRGB_PROFILE.as_ptr(),
+            export_profile,
             END,
         )
     })
@@ -301,9 +308,40 @@ fn thumbnail_image(image: &Image, resize: ThumbnailSize) -> Result<Image, VipsEr
 
 /// The profile every render converts to from a profile the original embeds (libvips' own
 /// sRGB): a photo in Display P3 or Adobe RGB keeps its colours once the output, which
-/// carries no profile, is shown as sRGB. An original without a profile is taken as sRGB
-/// already and not converted.
+/// carries no profile, is shown as sRGB.
 const SRGB_PROFILE: &CStr = c"srgb";
+
+/// `thumbnail`'s `export_profile` for `image`: sRGB when it embeds a profile, else none
+/// (NULL), so an original without a profile is taken as sRGB already and its pixels are
+/// left alone (libvips 8.14 would convert it through a guessed profile, shifting a grey
+/// GIF's levels).
+fn export_profile(image: &Image) -> *const std::ffi::c_char {
+    // SAFETY: a valid image; the name is NUL-terminated. Only the metadata table is read.
+    let embedded = unsafe { vips_image_get_typeof(image.ptr(), c"icc-profile-data".as_ptr()) };
+    if embedded == 0 {
+        std::ptr::null()
+    } else {
+        SRGB_PROFILE.as_ptr()
+    }
+}
+
+/// An image of `bytes`' header, its pixels never read; `None` when no loader takes them
+/// (the render's own load then says why).
+///
+/// # Safety
+/// `bytes` must outlive the returned image.
+unsafe fn header_image(bytes: &[u8]) -> Option<Image> {
+    // SAFETY: the caller keeps `bytes` alive; no pixels are requested.
+    let raw = unsafe {
+        vips_image_new_from_buffer(bytes.as_ptr().cast(), bytes.len(), c"".as_ptr(), END)
+    };
+    let image = NonNull::new(raw).map(Image);
+    if image.is_none() {
+        // SAFETY: clears this thread's libvips error buffer.
+        unsafe { vips_error_clear() };
+    }
+    image
+}
 
 /// The JPEG loader's option string for a shrink-on-load factor (none for 1).
 fn shrink_option(shrink: u32) -> CString {
