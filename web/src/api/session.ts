@@ -92,7 +92,9 @@ export class SessionManager {
   async signOut(): Promise<void> {
     this.forget();
     try {
-      await this.withLock(() => this.deps.fetch("/v1/auth/logout", cookieRequest()));
+      // keepalive: the sign-out reaches the server even when the page is reloaded or
+      // closed right after the click, which would otherwise abort it.
+      await this.withLock(() => this.deps.fetch("/v1/auth/logout", { ...cookieRequest(), keepalive: true }));
     } catch {
       // Offline: the cookie stays until it expires, but nothing here uses it any more.
     }
