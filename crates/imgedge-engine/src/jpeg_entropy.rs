@@ -8,13 +8,18 @@
 //! any marker out of place and any missing data, so an upload is refused like a truncation.
 //!
 //! It decodes to one grey band (the entropy decoding walks every component regardless), so
-//! its buffer is one byte per pixel: at most the engine's pixel limit, and the upload check
-//! runs one decode per core.
+//! its output is one byte per pixel, at most the engine's pixel limit (a progressive file's
+//! coefficients take more while it decodes: two bytes per sample); the upload check runs one
+//! decode per core. zune makes a grey band from YCbCr and grey files only, which are what
+//! cameras, phones and browsers write: the others (CMYK and YCCK from print workflows,
+//! RGB-named components) and the schemes zune does not decode (arithmetic coding, lossless,
+//! 12-bit) are left to libvips' own check, so no valid file is refused for its kind.
 
 use zune_core::bytestream::ZCursor;
 use zune_core::colorspace::ColorSpace;
 use zune_core::options::DecoderOptions;
 use zune_jpeg::JpegDecoder;
+use zune_jpeg::errors::DecodeErrors;
 
 /// Decodes `bytes` strictly, discarding the pixels; the decoder's complaint when the
 /// entropy-coded data is damaged or the file ends early. `max_side` bounds the width and
@@ -23,11 +28,22 @@ pub(crate) fn check(bytes: &[u8], max_side: usize) -> Result<(), String> {
     let options = DecoderOptions::default()
         .set_strict_mode(true)
         .set_max_width(max_side)
-        .set_max_height(max_side)
-        .jpeg_set_out_colorspace(ColorSpace::Luma);
+        .set_max_height(max_side);
     let mut decoder = JpegDecoder::new_with_options(ZCursor::new(bytes), options);
-    decoder
-        .decode()
-        .map(drop)
-        .map_err(|e| format!("JPEG data: {e}"))
+    match decoder.decode_headers() {
+        Ok(()) => {}
+        Err(DecodeErrors::Unsupported(_)) => return Ok(()),
+        Err(e) => return Err(format!("JPEG data: {e}")),
+    }
+    if !matches!(
+        decoder.input_colorspace(),
+        Some(ColorSpace::YCbCr | ColorSpace::Luma)
+    ) {
+        return Ok(());
+    }
+    decoder.set_options(options.jpeg_set_out_colorspace(ColorSpace::Luma));
+    match decoder.decode() {
+        Ok(_) | Err(DecodeErrors::Unsupported(_)) => Ok(()),
+        Err(e) => Err(format!("JPEG data: {e}")),
+    }
 }

@@ -146,3 +146,20 @@ fn lower_quality_gives_smaller_files() {
         );
     }
 }
+
+#[test]
+fn a_cmyk_jpeg_passes_the_upload_check_and_renders_in_srgb() {
+    // Print workflows write CMYK JPEGs (Adobe APP14): the strict entropy walk cannot map them
+    // to one grey band, and must leave them to libvips rather than refuse a valid file.
+    let engine = engine();
+    let cmyk = photo("cmyk.jpg");
+    let info = engine.verify(&cmyk).expect("a valid CMYK JPEG is accepted");
+    assert_eq!(info.format, SourceFormat::Jpeg);
+    assert_eq!((info.width, info.height), (320, 213));
+    let got = rgba(&render(&cmyk, "width=160&format=png"));
+    let want = rgba(&render(&photo(DETAIL), "width=160&format=png"));
+    assert_eq!(got.dimensions(), want.dimensions());
+    // The same picture, through a CMYK round trip: close, not exact.
+    let diff = crate::support::mean_abs_diff(&got, &want);
+    assert!(diff < 12.0, "mean difference from the sRGB original: {diff:.2}");
+}
