@@ -32,10 +32,20 @@ use ffi::{
     SUBERROR_SECURITY_LIMIT_EXCEEDED,
 };
 
-/// The longest side libheif itself accepts (its own check, from the `ispe` box, while the
-/// file is parsed): as long as JPEG allows, far past any camera. The engine's pixel limit is
-/// checked on top of it, before any decode.
+/// The longest side libheif accepts while a file is only parsed for its header and metadata
+/// (its own check, `ispe` against this limit, refused from this length on): past any camera,
+/// and past libheif's default (32768), since nothing is decoded then. The engine's pixel
+/// limit is checked on the header before any decode, and a decode runs under a tighter limit
+/// ([`decode_side_limit`]).
 const MAX_SIDE: c_int = 65_535;
+
+/// The side limit a decode of an image whose header says `header` runs under: its own
+/// longest side, so that a grid or overlay canvas, which libheif sizes from its own box
+/// (checked against this limit only, not against `ispe`), cannot be longer than the image
+/// it claims to be. libheif refuses a side equal to the limit, hence the one more.
+fn decode_side_limit(header: HeicHeader) -> c_int {
+    c_int::try_from(header.width.max(header.height).saturating_add(1)).unwrap_or(MAX_SIDE)
+}
 
 /// Brands of HEIF files whose images are HEVC-coded.
 const HEVC_BRANDS: [&[u8; 4]; 8] = [
@@ -172,8 +182,9 @@ impl Drop for Opened<'_> {
 }
 
 impl<'a> Opened<'a> {
-    /// Parses the container (boxes, not pixels) under libheif's own size limit.
-    fn new(bytes: &'a [u8]) -> Result<Opened<'a>, EngineError> {
+    /// Parses the container (boxes, not pixels), refusing an image with a side of
+    /// `side_limit` or more.
+    fn new(bytes: &'a [u8], side_limit: c_int) -> Result<Opened<'a>, EngineError> {
         init()?;
         // SAFETY: heif_context_alloc returns a new context or NULL.
         let context = NonNull::new(unsafe { ffi::heif_context_alloc() })
@@ -185,7 +196,7 @@ impl<'a> Opened<'a> {
         // owns the context); NULL reading options are documented; `primary` is an out
         // pointer to a handle we then own.
         unsafe {
-            ffi::heif_context_set_maximum_image_size_limit(ctx, MAX_SIDE);
+            ffi::heif_context_set_maximum_image_size_limit(ctx, side_limit);
             let read = ffi::heif_context_read_from_memory_without_copy(
                 ctx,
                 bytes.as_ptr().cast(),
@@ -360,20 +371,20 @@ impl Decoded {
 
 /// Reads a HEIC's header: its displayed size and alpha. No pixel is decoded.
 pub(crate) fn read_header(bytes: &[u8]) -> Result<HeicHeader, EngineError> {
-    Opened::new(bytes)?.header()
+    Opened::new(bytes, MAX_SIDE)?.header()
 }
 
 /// Bytes of metadata the primary image of a HEIF file (HEIC or AVIF) carries: its metadata
 /// items (Exif, XMP, ...) as stored, and its ICC profile. Only the container is parsed.
 pub(crate) fn metadata_bytes(bytes: &[u8]) -> Result<u64, EngineError> {
-    Ok(Opened::new(bytes)?.metadata_bytes())
+    Ok(Opened::new(bytes, MAX_SIDE)?.metadata_bytes())
 }
 
 /// Decodes a HEIC whose header [`read_header`] gave as `header` (and which the caller has
 /// checked against its pixel limit) into a libvips memory image: 8-bit sRGB or sRGB with
 /// alpha, the ICC profile attached if the file has one, no orientation tag.
 pub(crate) fn decode(bytes: &[u8], header: HeicHeader) -> Result<MemoryImage, EngineError> {
-    let opened = Opened::new(bytes)?;
+    let opened = Opened::new(bytes, decode_side_limit(header))?;
     // The same bytes give the same header; checked again so that the pixel limit the caller
     // applied is the one the decode obeys.
     if opened.header()? != header {
