@@ -161,5 +161,8 @@ fn a_cmyk_jpeg_passes_the_upload_check_and_renders_in_srgb() {
     assert_eq!(got.dimensions(), want.dimensions());
     // The same picture, through a CMYK round trip: close, not exact.
     let diff = crate::support::mean_abs_diff(&got, &want);
-    assert!(diff < 12.0, "mean difference from the sRGB original: {diff:.2}");
+    assert!(
+        diff < 12.0,
+        "mean difference from the sRGB original: {diff:.2}"
+    );
 }
