@@ -305,6 +305,8 @@ impl Engine {
             concurrency: config.vips_concurrency,
         })
         .map_err(|e| EngineError::Init(e.to_string()))?;
+        // libheif too, so that a missing HEVC decoder stops the start, not the first HEIC.
+        heif::init()?;
         Ok(Engine { config })
     }
 
@@ -364,6 +366,7 @@ impl Engine {
         if info.format == SourceFormat::Jpeg {
             // mozjpeg decodes damaged entropy data without a warning: see jpeg_entropy.
             let max_side = info.width.max(info.height) as usize;
+            deadline.check()?;
             jpeg_entropy::check(bytes, max_side).map_err(EngineError::Corrupt)?;
             deadline.check()?;
         }

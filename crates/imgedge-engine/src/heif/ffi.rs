@@ -40,6 +40,8 @@ pub(super) type HeifItemId = u32;
 
 unsafe extern "C" {
     pub(super) fn heif_init(params: *mut c_void) -> HeifError;
+    /// Non-zero when a decoder for `format` (an `enum heif_compression_format`) is loaded.
+    pub(super) fn heif_have_decoder_for_format(format: c_int) -> c_int;
 
     pub(super) fn heif_context_alloc() -> *mut HeifContext;
     pub(super) fn heif_context_free(ctx: *mut HeifContext);
@@ -102,6 +104,8 @@ unsafe extern "C" {
 }
 
 // Enum values from libheif's heif.h (stable across 1.x).
+/// `heif_compression_HEVC`.
+pub(super) const COMPRESSION_HEVC: c_int = 1;
 pub(super) const ERROR_OK: c_int = 0;
 pub(super) const ERROR_MEMORY_ALLOCATION: c_int = 6;
 pub(super) const SUBERROR_SECURITY_LIMIT_EXCEEDED: c_int = 1000;

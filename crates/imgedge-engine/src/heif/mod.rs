@@ -67,7 +67,9 @@ pub(crate) fn is_heic(bytes: &[u8]) -> bool {
     else {
         return false;
     };
-    if bytes.get(4..8) != Some(b"ftyp") || !(16..=FTYP_MAX).contains(&size) {
+    // From 12 bytes, as the upload's sniffer: a box too short for a minor version and
+    // brands is still routed by its major brand, never left to libvips as "AVIF".
+    if bytes.get(4..8) != Some(b"ftyp") || !(12..=FTYP_MAX).contains(&size) {
         return false;
     }
     let Some(ftyp) = bytes.get(8..size) else {
@@ -78,7 +80,7 @@ pub(crate) fn is_heic(bytes: &[u8]) -> bool {
         return true;
     }
     // Compatible brands follow the major brand and the minor version.
-    let compatible = ftyp[8..].chunks_exact(4);
+    let compatible = ftyp.get(8..).unwrap_or_default().chunks_exact(4);
     !AVIF_BRANDS.iter().any(|b| major == *b)
         && !compatible
             .clone()
@@ -139,15 +141,26 @@ fn check(op: &'static str, error: HeifError) -> Result<(), Failure> {
     })
 }
 
-/// Starts libheif once for the process (it registers its decoders). Later calls return the
-/// first result.
-fn init() -> Result<(), EngineError> {
+/// Starts libheif once for the process (it registers its decoders) and checks that it can
+/// decode HEVC. Later calls return the first result.
+pub(crate) fn init() -> Result<(), EngineError> {
     static INIT: OnceLock<Result<(), String>> = OnceLock::new();
     INIT.get_or_init(|| {
         // SAFETY: heif_init takes no parameters (NULL) and is reference-counted by libheif,
         // so a libvips that also starts it is unaffected; never deinitialised.
         let error = unsafe { ffi::heif_init(ptr::null_mut()) };
-        check("init", error).map_err(|f| f.detail)
+        check("init", error).map_err(|f| f.detail)?;
+        // Newer distributions ship libheif's HEVC decoder as a plugin package of its own:
+        // without it every HEIC would read as corrupt, so the engine refuses to start.
+        // SAFETY: a query of the decoders registered by heif_init.
+        if unsafe { ffi::heif_have_decoder_for_format(ffi::COMPRESSION_HEVC) } == 0 {
+            return Err(
+                "libheif has no HEVC decoder (install libde265 or, where libheif \
+                        splits its codecs, libheif-plugin-libde265)"
+                    .to_owned(),
+            );
+        }
+        Ok(())
     })
     .clone()
     .map_err(EngineError::Init)
@@ -431,6 +444,9 @@ mod tests {
         assert!(!is_heic(&ftyp(*b"mif1", &[b"avif", b"miaf"])));
         // An HEVC major brand decides, whatever else is listed.
         assert!(is_heic(&ftyp(*b"heic", &[b"avif"])));
+        // A 12-byte box, which the upload's sniffer accepts: its major brand decides.
+        assert!(is_heic(b"\0\0\0\x0cftypheic"));
+        assert!(!is_heic(b"\0\0\0\x0cftypavif"));
     }
 
     #[test]

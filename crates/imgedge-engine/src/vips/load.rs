@@ -219,7 +219,7 @@ impl MemoryImage {
                 .data
                 .chunks(pixels.stride)
                 .take(pixels.height as usize)
-                .flat_map(|line| &line[..row])
+                .flat_map(|line| line.get(..row).unwrap_or_default())
                 .copied()
                 .collect();
             if packed.len() != packed_len {
