@@ -24,6 +24,12 @@ ensure_system_packages() {
   local missing=()
   # The engine decodes HEIC with Debian's libheif (and libde265) whichever libvips it links.
   pkg-config --exists libheif 2>/dev/null || missing+=(libheif-dev)
+  # Debian 13 and later ship libheif's HEVC decoder as a plugin package (a Recommends, which
+  # --no-install-recommends skips); bookworm builds it in and has no such package.
+  if apt-cache show libheif-plugin-libde265 >/dev/null 2>&1 \
+    && ! dpkg -s libheif-plugin-libde265 >/dev/null 2>&1; then
+    missing+=(libheif-plugin-libde265)
+  fi
   command -v pkg-config >/dev/null || missing+=(pkg-config)
   fc-list 2>/dev/null | grep 'DejaVuSans-Bold' >/dev/null || missing+=(fonts-dejavu-core)
   if [ "${#missing[@]}" -gt 0 ]; then
