@@ -29,7 +29,9 @@ fn a_timeout_during_encoding_stops_the_encoder() {
     // A budget past decoding and planning and well short of blurring and encoding: the
     // watchdog has to stop libvips mid-render. The budget is taken from this machine's own
     // full render, since a faster libvips or a quieter machine changes every figure.
-    let bytes = photo(DETAIL);
+    // A 6 MP original blurred: a few hundred milliseconds of encoding on any machine (a blur
+    // of the 0.7 MP test photo took 56 ms on a quiet one, too short to stop reliably).
+    let bytes = six_megapixel_jpeg();
     let slow = spec("blur=100&format=png");
     let full = engine()
         .render(&bytes, &slow)
@@ -50,11 +52,32 @@ fn a_timeout_during_encoding_stops_the_encoder() {
     let e = engine.render(&bytes, &slow).expect_err("times out");
     let elapsed = started.elapsed();
     assert_eq!(e.code(), "render_timeout", "{e}");
+    println!(
+        "encode timeout: the full encode takes {:?}; with a budget of {budget:?} stopped after {elapsed:?}",
+        full.timings.encode
+    );
     assert!(
         elapsed < full.timings.encode / 2 + budget,
         "stopped after {elapsed:?} with a budget of {budget:?}; the full encode takes {:?}",
         full.timings.encode
     );
+}
+
+/// A 3000×2000 JPEG of smooth gradients with some texture, made here.
+fn six_megapixel_jpeg() -> Vec<u8> {
+    let img = image::RgbImage::from_fn(3000, 2000, |x, y| {
+        let texture = ((x * 7 + y * 13) % 31) as u8;
+        image::Rgb([
+            (x / 12) as u8 ^ texture,
+            (y / 8) as u8,
+            ((x + y) / 20) as u8,
+        ])
+    });
+    let mut out = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 90)
+        .encode_image(&img)
+        .expect("encodes");
+    out
 }
 
 #[test]
