@@ -67,11 +67,7 @@ pub(crate) fn read_header(bytes: &[u8]) -> Result<Option<Header>, VipsError> {
         {
             return Ok(None);
         }
-        let raw = vips_image_new_from_buffer(bytes.as_ptr().cast(), bytes.len(), c"".as_ptr(), END);
-        let Some(raw) = NonNull::new(raw) else {
-            return Err(last_error("header"));
-        };
-        let image = Image(raw);
+        let image = header_image(bytes)?;
         let p = image.0.as_ptr();
         let orientation = vips_image_get_orientation(p).clamp(1, 8) as u8;
         Ok(Some(Header {
@@ -112,12 +108,11 @@ fn thumbnail_args(resize: ThumbnailSize) -> (c_int, c_int, c_int, c_int) {
 /// libvips' `thumbnail`, which picks the cheapest decode for the target size.
 pub(crate) fn thumbnail(bytes: &[u8], resize: ThumbnailSize) -> Result<Image, VipsError> {
     let (width, height, size, crop) = thumbnail_args(resize);
-    // The header only (no pixels): whether the bytes embed a colour profile to convert.
+    // The header only (no pixels): whether the bytes embed a colour profile to convert. A
+    // header no loader reads converts nothing, and the load below says why it fails.
     // SAFETY: `bytes` outlives the header image, dropped before this function returns.
-    let export_profile = match unsafe { header_image(bytes) } {
-        Some(header) => export_profile(&header),
-        None => std::ptr::null(),
-    };
+    let export_profile =
+        unsafe { header_image(bytes) }.map_or(std::ptr::null(), |header| export_profile(&header));
     // SAFETY: libvips reads `bytes` only while this image and its descendants are evaluated;
     // callers keep the bytes alive for the whole render (see `Pipeline`), and thumbnail_buffer
     // never writes to the buffer despite its `void *` parameter.
@@ -325,22 +320,19 @@ fn export_profile(image: &Image) -> *const std::ffi::c_char {
     }
 }
 
-/// An image of `bytes`' header, its pixels never read; `None` when no loader takes them
-/// (the render's own load then says why).
+/// An image of `bytes`' header, its pixels never read, for [`read_header`] and
+/// [`thumbnail`]'s profile check.
 ///
 /// # Safety
 /// `bytes` must outlive the returned image.
-unsafe fn header_image(bytes: &[u8]) -> Option<Image> {
+unsafe fn header_image(bytes: &[u8]) -> Result<Image, VipsError> {
     // SAFETY: the caller keeps `bytes` alive; no pixels are requested.
     let raw = unsafe {
         vips_image_new_from_buffer(bytes.as_ptr().cast(), bytes.len(), c"".as_ptr(), END)
     };
-    let image = NonNull::new(raw).map(Image);
-    if image.is_none() {
-        // SAFETY: clears this thread's libvips error buffer.
-        unsafe { vips_error_clear() };
-    }
-    image
+    NonNull::new(raw)
+        .map(Image)
+        .ok_or_else(|| last_error("header"))
 }
 
 /// The JPEG loader's option string for a shrink-on-load factor (none for 1).
