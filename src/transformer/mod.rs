@@ -10,9 +10,9 @@
 //!    estimate (bounds, cost), the cross-process render lease ([`lock`]; or wait
 //!    for the peer that holds it), the variant cap and the owner's render quota charged by
 //!    cost, a worker of the fair render pool ([`pool`]) held while the original is fetched
-//!    and rendered ([`render`]), PUT, record in PostgreSQL;
+//!    and rendered ([`render`]), the record in PostgreSQL;
 //! 5. the response ([`response`]): the bytes with a long immutable lifetime, a strong `ETag`
-//!    and `Server-Timing`.
+//!    and `Server-Timing`, while the variant's PUT runs in the background under the lease.
 //!
 //! Steps 1 to 3 are the functions below, from [`Transformer::handle`]; steps 4 and 5 are in
 //! their modules.
@@ -119,6 +119,8 @@ struct Inner {
     decoded: decoded::DecodedCache,
     /// Fetches and decodes of originals in progress, by image.
     fetches: SingleFlight<uuid::Uuid, Result<FetchedOriginal, Arc<TransformerError>>>,
+    /// The PUTs of answered variants in progress, which a stop waits for.
+    stores: tokio_util::task::TaskTracker,
 }
 
 impl std::fmt::Debug for Transformer {
@@ -152,6 +154,7 @@ impl Transformer {
             flights: SingleFlight::new(),
             decoded: decoded::DecodedCache::new(parts.settings.decoded_cache),
             fetches: SingleFlight::new(),
+            stores: tokio_util::task::TaskTracker::new(),
             settings: parts.settings,
             db: parts.db,
             store: parts.store,
@@ -269,8 +272,8 @@ impl Transformer {
 }
 
 /// Serves the transformer on `listener` until `shutdown` completes, then lets the renders in
-/// progress finish and store their variants (for at most one production of the render budget), so that a stop does not
-/// cut one between its PUT and its record.
+/// progress finish and store their variants (for at most one production of the render
+/// budget), so that a stop does not leave a recorded variant without its object.
 pub async fn run(
     listener: TcpListener,
     transformer: Transformer,
@@ -292,8 +295,20 @@ pub async fn run(
     )
     .await;
     let started = Instant::now();
-    while !transformer.0.flights.is_empty() && started.elapsed() < transformer.0.budget.production()
-    {
+    let budget = transformer.0.budget.production();
+    while !transformer.0.flights.is_empty() && started.elapsed() < budget {
         tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // Every production has ended: no store starts after this.
+    transformer.0.stores.close();
+    let left = budget.saturating_sub(started.elapsed());
+    if tokio::time::timeout(left, transformer.0.stores.wait())
+        .await
+        .is_err()
+    {
+        tracing::warn!(
+            stores = transformer.0.stores.len(),
+            "stopping with variant PUTs unfinished: their next misses render them again"
+        );
     }
 }

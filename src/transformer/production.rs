@@ -1,8 +1,16 @@
 //! Step 4, the production of a variant, run once per variant at a time: the image's owner
 //! and the render's estimate (its bounds and cost, before anything is fetched), the
 //! cross-process render lease (or the wait for the peer that holds it), the variant cap
-//! and the owner's render rate, admission to the render pool, the render, the PUT, the
-//! record in PostgreSQL, and the removal of an object left without its row.
+//! and the owner's render rate, admission to the render pool, the render, the record in
+//! PostgreSQL, and then, while the bytes are on their way to the edge, the PUT (still under
+//! the lease) and the removal of an object whose row a delete took meanwhile.
+//!
+//! Why the record comes first and the PUT after the answer: the record is the step that can
+//! refuse (the image was deleted, the cap filled), so a refused render is answered with its
+//! error and writes nothing; the PUT cannot refuse, only fail, and a failed PUT costs a
+//! later miss one more render (the row stays: the variant is one of the image's, and the
+//! next production of it finds its row and PUTs it). Against S3 a PUT takes tens of
+//! milliseconds that a cold request no longer waits for.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -80,11 +88,18 @@ impl Transformer {
                 Waited::LockUnavailable | Waited::PeerOutlivedLease => None,
             },
         };
-        let result = self.render_and_store(request, charge).await;
-        if let Some(held) = held {
-            lock::release(held).await;
+        match self.render_and_record(request, charge).await {
+            Ok(RecordedVariant { variant, object }) => {
+                self.store_after_answer(object, held);
+                Ok(variant)
+            }
+            Err(e) => {
+                if let Some(held) = held {
+                    lock::release(held).await;
+                }
+                Err(e)
+            }
         }
-        result
     }
 
     /// Another process holds the lease on `key`: waits for its object to appear, or for the
@@ -102,8 +117,8 @@ impl Transformer {
         while Instant::now() < deadline {
             tokio::time::sleep(pause).await;
             pause = (pause * 2).min(Duration::from_millis(500));
-            // The peer PUTs, then records: an object without its row may be an orphan of a
-            // delete that raced the peer's render, so it is trusted only once recorded.
+            // The peer records, then PUTs: its object is read once both are done (an object
+            // without its row may be an orphan of a delete that raced a render).
             if self.0.db.variant_recorded(image, sig).await?
                 && let Some(object) = self.0.store.get(key).await?
             {
@@ -120,11 +135,13 @@ impl Transformer {
         Ok(Waited::PeerOutlivedLease)
     }
 
-    async fn render_and_store(
+    /// Renders the variant and records it under the cap; the object is left to
+    /// [`Transformer::store_after_answer`].
+    async fn render_and_record(
         &self,
         request: &TransformRequest,
         charge: RenderCharge,
-    ) -> Result<Variant, TransformerError> {
+    ) -> Result<RecordedVariant, TransformerError> {
         let image = *request.image_id().as_uuid();
         let sig = request.sig().to_string();
         let settings = &self.0.settings;
@@ -146,8 +163,8 @@ impl Transformer {
             return Err(TransformerError::RateLimited(decision));
         }
 
-        // The worker is the owner's from the fetch to the end of the render; the store below
-        // runs without one, overlapping the next renders.
+        // The worker is the owner's from the fetch to the end of the render; the record and
+        // the store below run without one, overlapping the next renders.
         let RenderedVariant {
             rendered,
             fetch,
@@ -156,65 +173,100 @@ impl Transformer {
         metrics::histogram!("imgedge_transformer_render_seconds")
             .record(rendered.timings.total().as_secs_f64());
 
-        let key = request.variant_key();
         let canonical_query = request.spec().canonical_query();
         let content_type = rendered.format.mime();
-        let store_started = Instant::now();
+        let record_started = Instant::now();
         let bytes = Bytes::from(rendered.bytes);
-        self.0
-            .store
-            .put_variant(
-                &key,
-                bytes.clone(),
-                content_type,
-                IMMUTABLE_CACHE_CONTROL,
-                &canonical_query,
-            )
-            .await?;
         let recorded = self
             .0
             .db
             .insert_variant_within(
                 &NewVariant {
                     image_id: image,
-                    sig,
-                    canonical_query,
+                    sig: sig.clone(),
+                    canonical_query: canonical_query.clone(),
                     bytes: bytes.len() as u64,
                     format: rendered.format.as_str().to_owned(),
                 },
                 settings.max_variants_per_image,
             )
-            .await;
-        let store = store_started.elapsed();
+            .await?;
+        let record = record_started.elapsed();
         match recorded {
-            Ok(VariantRecorded::Inserted | VariantRecorded::AlreadyPresent) => {}
-            Ok(VariantRecorded::ImageGone) => {
-                // Deleted while rendering: the object just written is an orphan, and the
-                // delete's own cleanup has already run.
-                self.remove_orphan(&key).await;
-                return Err(TransformerError::ImageGone);
-            }
-            Ok(VariantRecorded::CapReached) => {
-                // Other renders filled the cap while this one ran (the check before it is
-                // only a fast path): the cap holds, and this render is not kept.
-                self.remove_orphan(&key).await;
+            VariantRecorded::Inserted | VariantRecorded::AlreadyPresent => {}
+            // Deleted while rendering: nothing was written, and nothing will be.
+            VariantRecorded::ImageGone => return Err(TransformerError::ImageGone),
+            // Other renders filled the cap while this one ran (the check before it is only
+            // a fast path): the cap holds, and this render is not kept.
+            VariantRecorded::CapReached => {
                 return Err(TransformerError::VariantCap(
                     settings.max_variants_per_image,
                 ));
             }
+        }
+        Ok(RecordedVariant {
+            variant: Variant {
+                etag: variant_etag(&bytes),
+                bytes: bytes.clone(),
+                content_type,
+                timing: server_timing(fetch, from_kept_decode, &rendered.timings, record),
+            },
+            object: VariantObject {
+                image,
+                sig,
+                key: request.variant_key(),
+                bytes,
+                content_type,
+                canonical_query,
+            },
+        })
+    }
+
+    /// PUTs a recorded variant's object in the background while its bytes are answered,
+    /// then releases the lease: a peer waiting on it reads the object once it is there.
+    /// Shutdown waits for these ([`run`](super::run)).
+    fn store_after_answer(&self, object: VariantObject, held: Option<lock::Held>) {
+        let this = self.clone();
+        self.0.stores.spawn(async move {
+            this.store(object).await;
+            if let Some(held) = held {
+                lock::release(held).await;
+            }
+        });
+    }
+
+    async fn store(&self, object: VariantObject) {
+        let started = Instant::now();
+        let put = self
+            .0
+            .store
+            .put_variant(
+                &object.key,
+                object.bytes,
+                object.content_type,
+                IMMUTABLE_CACHE_CONTROL,
+                &object.canonical_query,
+            )
+            .await;
+        if let Err(e) = put {
+            // The row stays, and the next miss on this URL renders it again and PUTs it.
+            metrics::counter!("imgedge_transformer_store_failures_total").increment(1);
+            tracing::warn!(key = %object.key, error = %e, "variant not stored: the next miss renders it again");
+            return;
+        }
+        metrics::histogram!("imgedge_transformer_store_seconds")
+            .record(started.elapsed().as_secs_f64());
+        // A delete that committed after the record lists the image's objects and may have
+        // done so before this PUT landed: the row tells. (A delete that commits after this
+        // check lists the object and removes it itself.)
+        match self.0.db.variant_recorded(object.image, &object.sig).await {
+            Ok(true) => {}
+            Ok(false) => self.remove_orphan(&object.key).await,
             Err(e) => {
-                // Unrecorded, the variant would not count against the cap, and a delete
-                // racing this one could miss it: remove it and let the edge ask again.
-                self.remove_orphan(&key).await;
-                return Err(e.into());
+                // If the image is gone, `imgedge reconcile` removes its objects.
+                tracing::warn!(key = %object.key, error = %e, "could not check a stored variant's row");
             }
         }
-        Ok(Variant {
-            etag: variant_etag(&bytes),
-            bytes,
-            content_type,
-            timing: server_timing(fetch, from_kept_decode, &rendered.timings, store),
-        })
     }
 
     /// Removes a variant object that has no row, retrying briefly; what is left is logged,
@@ -235,6 +287,22 @@ impl Transformer {
             }
         }
     }
+}
+
+/// A rendered and recorded variant: what is answered, and the object to store.
+struct RecordedVariant {
+    variant: Variant,
+    object: VariantObject,
+}
+
+/// A recorded variant's object, not yet in S3.
+struct VariantObject {
+    image: uuid::Uuid,
+    sig: String,
+    key: String,
+    bytes: Bytes,
+    content_type: &'static str,
+    canonical_query: String,
 }
 
 /// Whom a render is charged to, and how much (in the render quota's cost units).

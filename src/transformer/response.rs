@@ -18,22 +18,23 @@ pub(super) fn millis_text(d: Duration) -> String {
     format!("{:.1}", d.as_secs_f64() * 1000.0)
 }
 
-/// The phases of a render, for `Server-Timing`; `kept` marks a render from an original
-/// decoded for an earlier variant (no fetch, no decode of the original).
+/// The phases of a production, for `Server-Timing`; `kept` marks a render from an original
+/// decoded for an earlier variant (no fetch, no decode of the original). `record` is the
+/// insert of the variant's row; its PUT runs after the answer, so is not among them.
 pub(super) fn server_timing(
     fetch: Duration,
     kept: bool,
     render: &Timings,
-    store: Duration,
+    record: Duration,
 ) -> String {
     format!(
-        "fetch;dur={}, {}decode;dur={}, transform;dur={}, encode;dur={}, store;dur={}",
+        "fetch;dur={}, {}decode;dur={}, transform;dur={}, encode;dur={}, record;dur={}",
         millis_text(fetch),
         if kept { "kept, " } else { "" },
         millis_text(render.decode),
         millis_text(render.transform),
         millis_text(render.encode),
-        millis_text(store)
+        millis_text(record)
     )
 }
 

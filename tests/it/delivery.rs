@@ -18,6 +18,20 @@ fn variant_key(path: &str) -> String {
     format!("v/{}", path.strip_prefix("/i/").expect("an image path"))
 }
 
+/// The variant object under `key`, waited for: the transformer PUTs it after its answer.
+async fn stored_variant(
+    stack: &crate::delivery_support::Stack,
+    key: &str,
+) -> imgedge::storage::Object {
+    for _ in 0..100 {
+        if let Some(object) = stack.store.get(key).await.expect("S3 answers") {
+            return object;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("the variant {key} is not in S3 two seconds after its answer");
+}
+
 #[sqlx::test]
 async fn a_variant_is_rendered_once_then_served_by_the_edge_then_by_s3(pool: PgPool) {
     let stack = Stack::spawn(pool).await;
@@ -40,7 +54,7 @@ async fn a_variant_is_rendered_once_then_served_by_the_edge_then_by_s3(pool: PgP
         "public, max-age=31536000, immutable"
     );
     let timing = header(&first, "server-timing").to_owned();
-    for phase in ["fetch", "decode", "transform", "encode", "store"] {
+    for phase in ["fetch", "decode", "transform", "encode", "record"] {
         assert!(timing.contains(&format!("{phase};dur=")), "{timing}");
     }
     let etag = header(&first, "etag").to_owned();
@@ -52,13 +66,9 @@ async fn a_variant_is_rendered_once_then_served_by_the_edge_then_by_s3(pool: PgP
     let decoded = image::load_from_memory(&bytes).expect("a decodable WebP");
     assert_eq!(decoded.width(), 300);
 
-    // Stored and recorded, so that a delete can find it.
-    let stored = stack
-        .store
-        .get(&variant_key(&path))
-        .await
-        .expect("S3 answers")
-        .expect("the variant is in S3");
+    // Recorded before the answer, so that a delete can find it; stored in S3 while it was
+    // answered (the PUT runs after the answer), within moments.
+    let stored = stored_variant(&stack, &variant_key(&path)).await;
     assert_eq!(stored.bytes, bytes);
     assert_eq!(stored.content_type.as_deref(), Some("image/webp"));
     let image_id: uuid::Uuid = id.parse().expect("uuid");
@@ -97,6 +107,36 @@ async fn a_variant_is_rendered_once_then_served_by_the_edge_then_by_s3(pool: PgP
     assert_eq!(third.bytes().await.expect("body"), bytes);
     assert_eq!(stack.db.variant_count(image_id).await.expect("count"), 1);
     assert_eq!(header(&stack.get(&path).await, "x-cache"), "Hit from edge");
+}
+
+/// A recorded variant whose object is missing (its PUT, which runs after the answer,
+/// failed, or the process stopped first) is rendered again on its next miss and stored,
+/// without counting as a new variant.
+#[sqlx::test]
+async fn a_recorded_variant_without_its_object_is_rendered_and_stored_again(pool: PgPool) {
+    let stack = Stack::spawn(pool).await;
+    let token = stack.user("owner@example.com").await;
+    let image = stack
+        .upload(&token, "detail.jpg", photo("detail.jpg"))
+        .await;
+    let id = image["id"].as_str().expect("id");
+    let image_id: uuid::Uuid = id.parse().expect("uuid");
+    let path = stack.mint(&token, id, "width=120&format=png").await;
+    let key = variant_key(&path);
+
+    let first = stack.get(&path).await;
+    assert_eq!(first.status(), 200);
+    let bytes = first.bytes().await.expect("body");
+    stored_variant(&stack, &key).await;
+    stack.store.delete(&key).await.expect("delete the object");
+    stack.purge_all().await;
+
+    let again = stack.get(&path).await;
+    assert_eq!(again.status(), 200);
+    assert_eq!(header(&again, "x-edge-origin"), "transformer");
+    assert_eq!(again.bytes().await.expect("body"), bytes, "the same bytes");
+    assert_eq!(stored_variant(&stack, &key).await.bytes, bytes);
+    assert_eq!(stack.db.variant_count(image_id).await.expect("count"), 1);
 }
 
 #[sqlx::test]

@@ -287,8 +287,8 @@ async fn a_purge_owed_by_a_killed_api_is_sent_after_restart(pool: PgPool) {
 const SLOW_QUERY: &str = "blur=60&quality=90&format=avif";
 
 /// Through `imgedge dev`: an image deleted while one of its variants renders leaves no object
-/// under `v/{id}/` once the render has answered (the transformer records the variant after
-/// its PUT, finds the image gone, and removes what it wrote).
+/// under `v/{id}/` once the render has answered (the transformer records the variant before
+/// its PUT, finds the image gone, and writes nothing).
 #[sqlx::test(migrations = false)]
 async fn an_image_deleted_mid_render_leaves_no_variant(pool: PgPool) {
     let data_dir = tempfile::tempdir().expect("temp dir");
