@@ -5,7 +5,7 @@ Does exactly what imgedge's engine does for `width=800&format=webp` (or `format=
 JPEG: decode with shrink-on-load at the engine's factor (its default policy, `fast`, or
 `margin`, thumbnail's own; see `ShrinkOnLoad` in crates/imgedge-engine/src/lib.rs), EXIF
 orientation and resize by thumbnail, then WebP at quality 80 (or AVIF at quality 80, AV1
-effort 4, the engine's `avif_effort`) with metadata stripped. Prints one JSON line: the
+effort 3, the engine's `avif_effort`) with metadata stripped. Prints one JSON line: the
 median and mean time per render in milliseconds.
 
     pyvips_baseline.py PHOTO WIDTH [ITERATIONS] [fast|margin] [webp|avif]
@@ -44,7 +44,7 @@ def main() -> None:
             image = pyvips.Image.thumbnail_buffer(data, width, height=10_000_000, size="down", fail_on="error")
         if output == "avif":
             # Chroma subsampling left to libvips (4:2:0 below quality 90), as the engine does.
-            return image.heifsave_buffer(Q=80, compression="av1", effort=4, strip=True)
+            return image.heifsave_buffer(Q=80, compression="av1", effort=3, strip=True)
         return image.webpsave_buffer(Q=80, strip=True)
 
     for _ in range(3):
