@@ -34,7 +34,7 @@ struct Cli {
 enum Command {
     /// Run the metadata API.
     Api(Box<ApiArgs>),
-    /// Run the transformer origin: renders a variant on a CDN miss, stores it, returns it.
+    /// Run the transformer origin: renders a variant on a CDN miss, returns it, stores it.
     Transformer(Box<TransformerArgs>),
     /// Run the local edge: the CDN in front of S3, the transformer, the API and the web client.
     Edge(Box<EdgeArgs>),

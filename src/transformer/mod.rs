@@ -1,5 +1,5 @@
 //! The transformer origin (`imgedge transformer`): renders a variant the first time a CDN
-//! misses on it, stores it in S3 and returns it once. Every later request is answered by
+//! misses on it, returns it once and stores it in S3 meanwhile. Every later request is answered by
 //! the edge or by S3; this role is the origin of last resort.
 //!
 //! One request, as steps (in this order):
@@ -121,6 +121,9 @@ struct Inner {
     fetches: SingleFlight<uuid::Uuid, Result<FetchedOriginal, Arc<TransformerError>>>,
     /// The PUTs of answered variants in progress, which a stop waits for.
     stores: tokio_util::task::TaskTracker,
+    /// The bytes (in KiB) those PUTs may hold at once; past it a variant is stored before
+    /// it is answered ([`production::STORE_BUDGET_KIB`]).
+    store_budget: Arc<tokio::sync::Semaphore>,
 }
 
 impl std::fmt::Debug for Transformer {
@@ -155,6 +158,9 @@ impl Transformer {
             decoded: decoded::DecodedCache::new(parts.settings.decoded_cache),
             fetches: SingleFlight::new(),
             stores: tokio_util::task::TaskTracker::new(),
+            store_budget: Arc::new(tokio::sync::Semaphore::new(
+                production::STORE_BUDGET_KIB as usize,
+            )),
             settings: parts.settings,
             db: parts.db,
             store: parts.store,
@@ -299,7 +305,9 @@ pub async fn run(
     while !transformer.0.flights.is_empty() && started.elapsed() < budget {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    // Every production has ended: no store starts after this.
+    // Unless the budget ran out first, every production has ended and no store starts
+    // after this; one that does is cut at exit (its row stays: the next miss renders the
+    // variant again and stores it).
     transformer.0.stores.close();
     let left = budget.saturating_sub(started.elapsed());
     if tokio::time::timeout(left, transformer.0.stores.wait())

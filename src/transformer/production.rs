@@ -90,7 +90,7 @@ impl Transformer {
         };
         match self.render_and_record(request, charge).await {
             Ok(RecordedVariant { variant, object }) => {
-                self.store_after_answer(object, held);
+                self.store_after_answer(object, held).await;
                 Ok(variant)
             }
             Err(e) => {
@@ -102,8 +102,9 @@ impl Transformer {
         }
     }
 
-    /// Another process holds the lease on `key`: waits for its object to appear, or for the
-    /// lease to come free (the peer failed or died), then takes it.
+    /// Another process holds the lease on `key` (or this one, still storing a variant it
+    /// answered): waits for its object to appear, or for the lease to come free (the peer
+    /// failed or died), then takes it.
     async fn wait_for_peer(
         &self,
         request: &TransformRequest,
@@ -222,17 +223,29 @@ impl Transformer {
         })
     }
 
-    /// PUTs a recorded variant's object in the background while its bytes are answered,
-    /// then releases the lease: a peer waiting on it reads the object once it is there.
-    /// Shutdown waits for these ([`run`](super::run)).
-    fn store_after_answer(&self, object: VariantObject, held: Option<lock::Held>) {
-        let this = self.clone();
-        self.0.stores.spawn(async move {
-            this.store(object).await;
+    /// Stores a recorded variant's object: in the background while its bytes are answered
+    /// when the bytes of such stores in flight stay within their budget, else (S3 slow or
+    /// down, so stores pile up) before the answer, as backpressure. Then releases the lease:
+    /// a peer waiting on it reads the object once it is there. A stop waits for the
+    /// background stores ([`run`](super::run)).
+    async fn store_after_answer(&self, object: VariantObject, held: Option<lock::Held>) {
+        let kib = u32::try_from(object.bytes.len().div_ceil(1024)).unwrap_or(u32::MAX);
+        if let Ok(permit) = Arc::clone(&self.0.store_budget).try_acquire_many_owned(kib) {
+            let this = self.clone();
+            self.0.stores.spawn(async move {
+                this.store(object).await;
+                drop(permit);
+                if let Some(held) = held {
+                    lock::release(held).await;
+                }
+            });
+        } else {
+            metrics::counter!("imgedge_transformer_stores_inline_total").increment(1);
+            self.store(object).await;
             if let Some(held) = held {
                 lock::release(held).await;
             }
-        });
+        }
     }
 
     async fn store(&self, object: VariantObject) {
@@ -242,31 +255,48 @@ impl Transformer {
             .store
             .put_variant(
                 &object.key,
-                object.bytes,
+                object.bytes.clone(),
                 object.content_type,
                 IMMUTABLE_CACHE_CONTROL,
                 &object.canonical_query,
             )
             .await;
-        if let Err(e) = put {
-            // The row stays, and the next miss on this URL renders it again and PUTs it.
-            metrics::counter!("imgedge_transformer_store_failures_total").increment(1);
-            tracing::warn!(key = %object.key, error = %e, "variant not stored: the next miss renders it again");
-            return;
-        }
-        metrics::histogram!("imgedge_transformer_store_seconds")
-            .record(started.elapsed().as_secs_f64());
-        // A delete that committed after the record lists the image's objects and may have
-        // done so before this PUT landed: the row tells. (A delete that commits after this
-        // check lists the object and removes it itself.)
-        match self.0.db.variant_recorded(object.image, &object.sig).await {
-            Ok(true) => {}
-            Ok(false) => self.remove_orphan(&object.key).await,
+        match &put {
+            Ok(()) => metrics::histogram!("imgedge_transformer_store_seconds")
+                .record(started.elapsed().as_secs_f64()),
             Err(e) => {
-                // If the image is gone, `imgedge reconcile` removes its objects.
-                tracing::warn!(key = %object.key, error = %e, "could not check a stored variant's row");
+                // The row stays, and the next miss on this URL renders it again and PUTs it.
+                metrics::counter!("imgedge_transformer_store_failures_total").increment(1);
+                tracing::warn!(key = %object.key, error = %e, "variant not stored: the next miss renders it again");
             }
         }
+        // A delete that committed after the record lists the image's objects and may have
+        // done so before this PUT landed: the row tells. (A delete that commits after this
+        // check lists the object and removes it itself.) Checked after a failed PUT too,
+        // which may have landed all the same (a timeout after S3 took it).
+        if !self.still_recorded(&object).await {
+            self.remove_orphan(&object.key).await;
+        }
+    }
+
+    /// Whether the variant's row is still there after its PUT. When the database cannot
+    /// say, `false`: removing an object whose row stays costs one render at the next miss,
+    /// keeping one whose image was deleted would let S3 serve it.
+    async fn still_recorded(&self, object: &VariantObject) -> bool {
+        let mut pause = Duration::from_millis(50);
+        for attempt in 1..=3 {
+            match self.0.db.variant_recorded(object.image, &object.sig).await {
+                Ok(recorded) => return recorded,
+                Err(e) if attempt == 3 => {
+                    tracing::warn!(key = %object.key, error = %e, "a stored variant's row could not be checked: its object is removed");
+                }
+                Err(_) => {
+                    tokio::time::sleep(pause).await;
+                    pause *= 4;
+                }
+            }
+        }
+        false
     }
 
     /// Removes a variant object that has no row, retrying briefly; what is left is logged,
@@ -288,6 +318,12 @@ impl Transformer {
         }
     }
 }
+
+/// The bytes of variants that may be stored after their answer at once, in KiB: 64 MiB,
+/// hundreds of web-sized variants. S3 slow or down fills it, and the variants past it are
+/// stored before they are answered, so that a slow S3 slows the answers instead of piling
+/// encoded outputs up in memory.
+pub(super) const STORE_BUDGET_KIB: u32 = 64 * 1024;
 
 /// A rendered and recorded variant: what is answered, and the object to store.
 struct RecordedVariant {

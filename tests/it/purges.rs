@@ -281,10 +281,11 @@ async fn a_purge_owed_by_a_killed_api_is_sent_after_restart(pool: PgPool) {
 }
 
 /// A render slow enough to delete its image meanwhile, on one libvips thread
-/// (`IMGEDGE_VIPS_CONCURRENCY=1` below): a blurred AVIF at a high quality, which the AV1
-/// encoder takes about 4 s over for this photo (a PNG took 2 s with libvips 8.14, 0.2 s with
-/// 8.18).
-const SLOW_QUERY: &str = "blur=60&quality=90&format=avif";
+/// (`IMGEDGE_VIPS_CONCURRENCY=1` below): a blurred AVIF at quality 100, which the AV1
+/// encoder (effort 3) takes about 1 s over for this photo on a quiet machine. The test times
+/// a twin of it first (mirrored: the same work, another variant) and deletes a third of the
+/// way through.
+const SLOW_QUERY: &str = "blur=60&quality=100&format=avif";
 
 /// Through `imgedge dev`: an image deleted while one of its variants renders leaves no object
 /// under `v/{id}/` once the render has answered (the transformer records the variant before
@@ -309,6 +310,17 @@ async fn an_image_deleted_mid_render_leaves_no_variant(pool: PgPool) {
         crate::binary::sign_up_and_upload(&http, &base, "racer@example.com", "detail.jpg").await;
     let id = image["id"].as_str().expect("id").to_owned();
     let url = crate::binary::mint(&http, &base, &token, &id, SLOW_QUERY).await;
+    let twin =
+        crate::binary::mint(&http, &base, &token, &id, &format!("{SLOW_QUERY}&mirror=1")).await;
+    let timed = Instant::now();
+    let twin = http.get(&twin).send().await.expect("the twin renders");
+    assert_eq!(twin.status(), 200);
+    let takes = timed.elapsed();
+    assert!(
+        takes >= Duration::from_millis(300),
+        "the render takes {takes:?} here: too short to delete its image in its middle; make \
+         SLOW_QUERY slower"
+    );
 
     let started = Instant::now();
     let render = tokio::spawn({
@@ -318,7 +330,7 @@ async fn an_image_deleted_mid_render_leaves_no_variant(pool: PgPool) {
             (response.status().as_u16(), started.elapsed())
         }
     });
-    tokio::time::sleep(Duration::from_millis(700)).await;
+    tokio::time::sleep(takes / 3).await;
     let deleted = http
         .delete(format!("{base}/v1/images/{id}"))
         .bearer_auth(&token)
@@ -329,7 +341,8 @@ async fn an_image_deleted_mid_render_leaves_no_variant(pool: PgPool) {
     let deleted_at = started.elapsed();
     let (status, answered_at) = render.await.expect("render task");
     println!(
-        "delete mid-render: deleted at {deleted_at:?}, render answered {status} at {answered_at:?}"
+        "delete mid-render: the twin took {takes:?}; deleted at {deleted_at:?}, render answered \
+         {status} at {answered_at:?}"
     );
     assert!(
         answered_at > deleted_at,
