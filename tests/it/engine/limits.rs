@@ -80,6 +80,26 @@ fn six_megapixel_jpeg() -> Vec<u8> {
     out
 }
 
+/// A blur reads a window of lines around each line it writes: with a large sigma, wider than
+/// a sequential decode's line cache, which several libvips threads then read out of order
+/// ("out of order read": 5 of 6 such renders failed on four threads before blurs read from
+/// memory).
+#[test]
+fn a_large_blur_of_a_large_jpeg_renders_on_many_threads() {
+    let engine = Engine::new(EngineConfig {
+        vips_concurrency: 4,
+        ..EngineConfig::default()
+    })
+    .expect("starts");
+    let bytes = six_megapixel_jpeg();
+    for _ in 0..4 {
+        let out = engine
+            .render(&bytes, &spec("blur=100&format=png"))
+            .expect("renders");
+        assert_eq!((out.width, out.height), (3000, 2000));
+    }
+}
+
 #[test]
 fn a_normal_render_with_the_default_timeout_succeeds() {
     let out = render(&photo(DETAIL), "width=800&blur=2&format=avif");
