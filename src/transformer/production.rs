@@ -230,21 +230,21 @@ impl Transformer {
     /// background stores ([`run`](super::run)).
     async fn store_after_answer(&self, object: VariantObject, held: Option<lock::Held>) {
         let kib = u32::try_from(object.bytes.len().div_ceil(1024)).unwrap_or(u32::MAX);
-        if let Ok(permit) = Arc::clone(&self.0.store_budget).try_acquire_many_owned(kib) {
-            let this = self.clone();
-            self.0.stores.spawn(async move {
-                this.store(object).await;
-                drop(permit);
-                if let Some(held) = held {
-                    lock::release(held).await;
-                }
-            });
-        } else {
-            metrics::counter!("imgedge_transformer_stores_inline_total").increment(1);
-            self.store(object).await;
+        let this = self.clone();
+        let store = async move {
+            this.store(object).await;
             if let Some(held) = held {
                 lock::release(held).await;
             }
+        };
+        if let Ok(permit) = Arc::clone(&self.0.store_budget).try_acquire_many_owned(kib) {
+            self.0.stores.spawn(async move {
+                store.await;
+                drop(permit);
+            });
+        } else {
+            metrics::counter!("imgedge_transformer_stores_inline_total").increment(1);
+            store.await;
         }
     }
 
