@@ -11,30 +11,18 @@
 //! renders each output once from the small test photo, to keep the bench compiling and
 //! working.
 
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use imgedge_engine::{Engine, EngineConfig};
 use imgedge_url::TransformSpec;
 
+#[path = "support/corpus.rs"]
+mod corpus;
+use corpus::corpus_dir;
+
 /// Renders of each output per round.
 const PER_ROUND: usize = 3;
 const EFFORTS: std::ops::RangeInclusive<u8> = 0..=9;
-
-fn corpus_photo() -> PathBuf {
-    let cache = std::env::var_os("IMGEDGE_CORPUS_DIR").map_or_else(
-        || {
-            std::env::var_os("XDG_CACHE_HOME")
-                .map_or_else(
-                    || PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache"),
-                    PathBuf::from,
-                )
-                .join("imgedge/corpus")
-        },
-        PathBuf::from,
-    );
-    cache.join("large-20mp.jpg")
-}
 
 /// One output under test: WebP, or AVIF at an effort.
 struct Output {
@@ -99,7 +87,7 @@ fn main() {
         .find_map(|a| a.parse().ok())
         .unwrap_or(3);
     let (photo, width, rounds, per_round) = if benching {
-        let path = corpus_photo();
+        let path = corpus_dir().join("large-20mp.jpg");
         let photo = std::fs::read(&path).unwrap_or_else(|e| {
             panic!("{}: {e}; run scripts/photo-corpus", path.display());
         });

@@ -4,23 +4,15 @@
 //! process) and reports the ratio; see docs/performance.md. The 20-megapixel photo comes from
 //! the benchmark corpus (`scripts/photo-corpus`); without it only the small photo runs.
 
-use std::path::PathBuf;
 use std::time::Duration;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use imgedge_engine::{Engine, EngineConfig};
 use imgedge_url::TransformSpec;
 
-fn corpus_dir() -> PathBuf {
-    if let Some(dir) = std::env::var_os("IMGEDGE_CORPUS_DIR") {
-        return PathBuf::from(dir);
-    }
-    let cache = std::env::var_os("XDG_CACHE_HOME").map_or_else(
-        || PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache"),
-        PathBuf::from,
-    );
-    cache.join("imgedge").join("corpus")
-}
+#[path = "support/corpus.rs"]
+mod corpus;
+use corpus::corpus_dir;
 
 fn bench_render(c: &mut Criterion, name: &str, photo: &[u8], query: &str) {
     let engine = Engine::new(EngineConfig::default()).expect("libvips starts");
