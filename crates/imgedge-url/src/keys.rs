@@ -5,6 +5,7 @@
 //! |---|---|
 //! | an original | `o/{image_id}` ([`ImageId::original_key`]) |
 //! | a variant | `v/{image_id}/{sig}` ([`ImageId::variant_key`], [`crate::TransformRequest::variant_key`]) |
+//! | a `format=auto` variant's object for accept class `C` | `v/{image_id}/{sig}.{C}` |
 //! | all of an image's variants | everything under `v/{image_id}/` ([`ImageId::variants_prefix`]) |
 //! | the CDN's copies of an image | `/i/{image_id}/*` ([`ImageId::invalidation_path`]) |
 //!
@@ -17,7 +18,7 @@
 
 use std::fmt;
 
-use super::{ImageId, Sig};
+use super::{AcceptClass, ImageId, Sig};
 
 /// The prefix of every original's key.
 pub const ORIGINALS_PREFIX: &str = "o/";
@@ -36,8 +37,9 @@ const CDN_EVERYTHING_BELOW: &str = "/*";
 pub enum ObjectKey {
     /// `o/{image_id}`.
     Original(ImageId),
-    /// `v/{image_id}/{sig}`.
-    Variant(ImageId, Sig),
+    /// `v/{image_id}/{sig}`, or `v/{image_id}/{sig}.{class}` for a `format=auto` variant's
+    /// object for an accept class.
+    Variant(ImageId, Sig, Option<AcceptClass>),
 }
 
 impl ObjectKey {
@@ -48,8 +50,17 @@ impl ObjectKey {
         if let Some(id) = key.strip_prefix(ORIGINALS_PREFIX) {
             return id.parse().ok().map(ObjectKey::Original);
         }
-        let (id, sig) = key.strip_prefix(VARIANTS_PREFIX)?.split_once('/')?;
-        Some(ObjectKey::Variant(id.parse().ok()?, sig.parse().ok()?))
+        let (id, name) = key.strip_prefix(VARIANTS_PREFIX)?.split_once('/')?;
+        // A sig is base64url, which has no `.`.
+        let (sig, class) = match name.split_once('.') {
+            Some((sig, class)) => (sig, Some(AcceptClass::from_name(class)?)),
+            None => (name, None),
+        };
+        Some(ObjectKey::Variant(
+            id.parse().ok()?,
+            sig.parse().ok()?,
+            class,
+        ))
     }
 
     /// The image `key` belongs to: that of an original `o/{image_id}`, or that of any key
@@ -66,7 +77,7 @@ impl ObjectKey {
     /// The image the object belongs to.
     pub const fn image_id(&self) -> &ImageId {
         match self {
-            ObjectKey::Original(id) | ObjectKey::Variant(id, _) => id,
+            ObjectKey::Original(id) | ObjectKey::Variant(id, _, _) => id,
         }
     }
 }
@@ -76,7 +87,10 @@ impl fmt::Display for ObjectKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             ObjectKey::Original(id) => write!(f, "{ORIGINALS_PREFIX}{id}"),
-            ObjectKey::Variant(id, sig) => write!(f, "{VARIANTS_PREFIX}{id}/{sig}"),
+            ObjectKey::Variant(id, sig, None) => write!(f, "{VARIANTS_PREFIX}{id}/{sig}"),
+            ObjectKey::Variant(id, sig, Some(class)) => {
+                write!(f, "{VARIANTS_PREFIX}{id}/{sig}.{class}")
+            }
         }
     }
 }
@@ -87,9 +101,10 @@ impl ImageId {
         ObjectKey::Original(*self).to_string()
     }
 
-    /// The S3 key of the variant signed `sig`: `v/{image_id}/{sig}`.
-    pub fn variant_key(&self, sig: &Sig) -> String {
-        ObjectKey::Variant(*self, *sig).to_string()
+    /// The S3 key of the variant signed `sig`: `v/{image_id}/{sig}`, or, for a
+    /// `format=auto` variant's object for an accept class, `v/{image_id}/{sig}.{class}`.
+    pub fn variant_key(&self, sig: &Sig, class: Option<AcceptClass>) -> String {
+        ObjectKey::Variant(*self, *sig, class).to_string()
     }
 
     /// The prefix of every S3 key of the image's variants: `v/{image_id}/`.
@@ -132,19 +147,29 @@ mod tests {
     #[test]
     fn keys_are_the_spec_s() {
         assert_eq!(id().original_key(), format!("o/{ID}"));
-        assert_eq!(id().variant_key(&sig()), format!("v/{ID}/{SIG}"));
-        assert_eq!(id().variants_prefix(), format!("v/{ID}/"));
-        assert!(
-            id().variant_key(&sig())
-                .starts_with(&id().variants_prefix())
+        assert_eq!(id().variant_key(&sig(), None), format!("v/{ID}/{SIG}"));
+        assert_eq!(
+            id().variant_key(&sig(), Some(AcceptClass::Webp)),
+            format!("v/{ID}/{SIG}.webp")
         );
+        assert_eq!(id().variants_prefix(), format!("v/{ID}/"));
+        for class in [None, Some(AcceptClass::Basic)] {
+            assert!(
+                id().variant_key(&sig(), class)
+                    .starts_with(&id().variants_prefix())
+            );
+        }
         assert!(id().original_key().starts_with(ORIGINALS_PREFIX));
         assert!(id().variants_prefix().starts_with(VARIANTS_PREFIX));
     }
 
     #[test]
     fn keys_round_trip() {
-        for key in [ObjectKey::Original(id()), ObjectKey::Variant(id(), sig())] {
+        for key in [
+            ObjectKey::Original(id()),
+            ObjectKey::Variant(id(), sig(), None),
+            ObjectKey::Variant(id(), sig(), Some(AcceptClass::Avif)),
+        ] {
             let spelt = key.to_string();
             assert_eq!(ObjectKey::parse(&spelt), Some(key), "{spelt}");
             assert_eq!(ObjectKey::owner(&spelt), Some(id()), "{spelt}");
@@ -155,8 +180,8 @@ mod tests {
             Some(ObjectKey::Original(id()))
         );
         assert_eq!(
-            ObjectKey::parse(&id().variant_key(&sig())),
-            Some(ObjectKey::Variant(id(), sig()))
+            ObjectKey::parse(&id().variant_key(&sig(), None)),
+            Some(ObjectKey::Variant(id(), sig(), None))
         );
     }
 
@@ -184,6 +209,10 @@ mod tests {
             format!("v/{ID}/"),
             format!("v/{ID}/abc"),
             format!("v/{ID}/{SIG}/"),
+            format!("v/{ID}/{SIG}."),
+            format!("v/{ID}/{SIG}.AVIF"),
+            format!("v/{ID}/{SIG}.jpeg"),
+            format!("v/{ID}/{SIG}.avif.avif"),
             format!("v/{ID}/{SIG}A"),
             format!("v/{ID}/{}", &SIG[1..]),
             // The unused low bits of a sig's last character must be zero.
@@ -254,9 +283,9 @@ mod tests {
             let id = ImageId::from_uuid(uuid::Uuid::from_bytes(id));
             let sig = Sig::from_bytes(sig);
             let original = id.original_key();
-            let variant = id.variant_key(&sig);
+            let variant = id.variant_key(&sig, None);
             prop_assert_eq!(ObjectKey::parse(&original), Some(ObjectKey::Original(id)));
-            prop_assert_eq!(ObjectKey::parse(&variant), Some(ObjectKey::Variant(id, sig)));
+            prop_assert_eq!(ObjectKey::parse(&variant), Some(ObjectKey::Variant(id, sig, None)));
             prop_assert_eq!(ObjectKey::owner(&original), Some(id));
             prop_assert_eq!(ObjectKey::owner(&variant), Some(id));
             prop_assert_eq!(ImageId::from_invalidation_path(&id.invalidation_path()), Some(id));

@@ -1,4 +1,4 @@
-//! imgedge's transform URL contract (spec `transform-url-v1`), for the service and for any
+//! imgedge's transform URL contract (spec `transform-url-v1` and its extension `v1.1`), for the service and for any
 //! Rust client that builds URLs: the one place that parses and signs them. No I/O.
 //!
 //! Parse, then act: a request path and query become typed values here, before any work
@@ -21,25 +21,35 @@
 //! flagged canonical. No I/O, no floats while parsing; the hot path (a canonical request
 //! without watermark) does not allocate until the caller asks for a string.
 
+mod accept;
+mod colour;
 mod decode;
 mod error;
+mod gravity;
 mod image_id;
 mod keys;
+mod number;
 mod params;
+mod region;
 mod request;
 mod sign;
 mod spec;
+mod values;
 
 #[cfg(test)]
 mod tests;
 
+pub use accept::AcceptClass;
+pub use colour::Colour;
 pub use error::{Param, UrlError};
+pub use gravity::{FocalPoint, Gravity, window_start};
 pub use image_id::ImageId;
 pub use keys::{ORIGINALS_PREFIX, ObjectKey, VARIANTS_PREFIX};
 pub use params::{
-    Blur, Dimension, Fit, Format, Height, Quality, Resize, Rotation, WatermarkError, WatermarkText,
-    Width,
+    Blur, Dimension, Dpr, Fit, Format, FormatChoice, Height, Quality, Resize, Rotation, Sharpen,
+    WatermarkError, WatermarkText, Width,
 };
+pub use region::{Crop, CropArea};
 pub use request::{Decision, TransformRequest};
-pub use sign::{BadHexKey, Sig, UrlKey, UrlSecret, path_with_query, signed_path};
+pub use sign::{BadHexKey, KeyEpoch, Sig, UrlKey, UrlSecret, path_with_query, signed_path};
 pub use spec::{Canonical, ParsedQuery, TransformSpec, known_query};

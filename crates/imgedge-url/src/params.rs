@@ -5,7 +5,8 @@ use std::str::FromStr;
 
 use unicode_normalization::{IsNormalized, UnicodeNormalization as _, is_nfc_quick};
 
-use super::{Param, UrlError};
+use super::number::write_decimal;
+use super::{Gravity, Param, UrlError};
 
 /// A width or height in pixels, 1..=8192.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -41,11 +42,11 @@ impl fmt::Display for Dimension {
 }
 
 /// How an image is fitted into a box given by both width and height.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Fit {
-    /// Fill the box, cropping the overflow (the default).
-    #[default]
-    Cover,
+    /// Fill the box, cropping the overflow (the default), keeping the part that
+    /// [`Gravity`] names.
+    Cover(Gravity),
     /// Fit inside the box, letterboxing the rest.
     Contain,
     /// Stretch to the box, ignoring the aspect ratio.
@@ -56,9 +57,19 @@ pub enum Fit {
     Outside,
 }
 
+impl Default for Fit {
+    fn default() -> Self {
+        Fit::COVER
+    }
+}
+
 impl Fit {
+    /// `cover` keeping the centre (v1's only cover).
+    pub const COVER: Fit = Fit::Cover(Gravity::Center);
+
+    /// Every fit, `cover` with the default gravity.
     pub const ALL: [Fit; 5] = [
-        Fit::Cover,
+        Fit::COVER,
         Fit::Contain,
         Fit::Fill,
         Fit::Inside,
@@ -68,7 +79,7 @@ impl Fit {
     /// The query spelling.
     pub const fn as_str(self) -> &'static str {
         match self {
-            Fit::Cover => "cover",
+            Fit::Cover(_) => "cover",
             Fit::Contain => "contain",
             Fit::Fill => "fill",
             Fit::Inside => "inside",
@@ -78,7 +89,7 @@ impl Fit {
 
     pub(crate) fn from_bytes(b: &[u8]) -> Option<Self> {
         Some(match b {
-            b"cover" => Fit::Cover,
+            b"cover" => Fit::COVER,
             b"contain" => Fit::Contain,
             b"fill" => Fit::Fill,
             b"inside" => Fit::Inside,
@@ -123,7 +134,8 @@ pub enum Resize {
 }
 
 impl Resize {
-    /// From the query's parts: `fit` is kept only when both dimensions are given.
+    /// From the query's parts: `fit` (and a cover's gravity) is kept only when both
+    /// dimensions are given.
     pub const fn new(width: Option<Width>, height: Option<Height>, fit: Fit) -> Self {
         match (width, height) {
             (None, None) => Resize::Original,
@@ -216,12 +228,81 @@ impl Blur {
 impl fmt::Display for Blur {
     /// Shortest decimal: `2`, `2.5`, `0.3`, `100`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let (int, frac) = (self.0 / 10, self.0 % 10);
-        if frac == 0 {
-            write!(f, "{int}")
+        write_decimal(f, u64::from(self.0), 1)
+    }
+}
+
+/// A device pixel ratio in tenths, 1.1 to 4 (a ratio of 1 is `None` in a spec): `width`
+/// and `height` are multiplied by it before the resize.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Dpr(u8);
+
+impl Dpr {
+    pub const MAX_TENTHS: u8 = 40;
+
+    /// `Some` for 11..=40 tenths.
+    pub const fn from_tenths(tenths: u8) -> Option<Self> {
+        if tenths > 10 && tenths <= Self::MAX_TENTHS {
+            Some(Self(tenths))
         } else {
-            write!(f, "{int}.{frac}")
+            None
         }
+    }
+
+    pub const fn tenths(self) -> u8 {
+        self.0
+    }
+
+    /// `pixels` times the ratio, rounded to the nearest integer (halves up) and capped at
+    /// [`Dimension::MAX`].
+    pub const fn scale(self, pixels: u32) -> u32 {
+        let scaled = (pixels as u64 * self.0 as u64 + 5) / 10;
+        if scaled > Dimension::MAX as u64 {
+            Dimension::MAX
+        } else {
+            scaled as u32
+        }
+    }
+}
+
+impl fmt::Display for Dpr {
+    /// Shortest decimal: `2`, `1.5`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write_decimal(f, u64::from(self.0), 1)
+    }
+}
+
+/// An unsharp mask's sigma in tenths: 3..=100 (0.3 to 10). No sharpening is `None`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Sharpen(u8);
+
+impl Sharpen {
+    pub const MIN_TENTHS: u8 = 3;
+    pub const MAX_TENTHS: u8 = 100;
+
+    /// `Some` for 3..=100 tenths.
+    pub const fn from_tenths(tenths: u8) -> Option<Self> {
+        if tenths >= Self::MIN_TENTHS && tenths <= Self::MAX_TENTHS {
+            Some(Self(tenths))
+        } else {
+            None
+        }
+    }
+
+    pub const fn tenths(self) -> u8 {
+        self.0
+    }
+
+    /// The sigma for the engine.
+    pub fn sigma(self) -> f64 {
+        f64::from(self.0) / 10.0
+    }
+}
+
+impl fmt::Display for Sharpen {
+    /// Shortest decimal: `1`, `0.5`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write_decimal(f, u64::from(self.0), 1)
     }
 }
 
@@ -317,6 +398,37 @@ impl FromStr for Format {
 impl fmt::Display for Format {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+
+/// The `format` a URL asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum FormatChoice {
+    /// No `format`: the original's (JPEG for a JPEG, PNG for a PNG...).
+    #[default]
+    Original,
+    /// `format=auto`: chosen per request from its [`AcceptClass`](crate::AcceptClass).
+    Auto,
+    /// This format.
+    Fixed(Format),
+}
+
+impl FormatChoice {
+    pub(crate) fn from_bytes(b: &[u8]) -> Option<Self> {
+        if b == b"auto" {
+            Some(FormatChoice::Auto)
+        } else {
+            Format::from_bytes(b).map(FormatChoice::Fixed)
+        }
+    }
+
+    /// The query spelling, `None` for [`FormatChoice::Original`] (no `format`).
+    pub const fn as_query(self) -> Option<&'static str> {
+        match self {
+            FormatChoice::Original => None,
+            FormatChoice::Auto => Some("auto"),
+            FormatChoice::Fixed(format) => Some(format.as_str()),
+        }
     }
 }
 

@@ -1,7 +1,7 @@
 //! `TransformRequest`: a whole `/i/{image_id}/{sig}?{query}` request, parsed.
 
 use super::sign::spec_path;
-use super::{ImageId, ParsedQuery, Sig, TransformSpec, UrlError, UrlKey, UrlSecret};
+use super::{AcceptClass, ImageId, ParsedQuery, Sig, TransformSpec, UrlError, UrlKey, UrlSecret};
 
 /// A well-formed transform request: path and query parsed, signature not yet checked.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -116,8 +116,36 @@ impl TransformRequest {
         self.decide(Some(&UrlKey::derive(secret, &self.image_id)))
     }
 
-    /// The S3 key of this variant: `v/{image_id}/{sig}` ([`ImageId::variant_key`]).
-    pub fn variant_key(&self) -> String {
-        self.image_id.variant_key(&self.sig)
+    /// The accept class that decides this request's output: `None` unless the query has
+    /// `format=auto`; then the class an edge already computed (`X-Imgedge-Accept`, which
+    /// every edge sets itself, never trusting a client's) or else the one of `accept`.
+    pub fn accept_class(
+        &self,
+        edge_class: Option<&str>,
+        accept: Option<&str>,
+    ) -> Option<AcceptClass> {
+        self.spec().is_auto().then(|| {
+            edge_class
+                .and_then(AcceptClass::from_name)
+                .unwrap_or_else(|| AcceptClass::from_accept(accept))
+        })
+    }
+
+    /// The S3 key of this variant ([`ImageId::variant_key`]): `v/{image_id}/{sig}`, with the
+    /// `.{class}` suffix for `class`, which is this request's
+    /// [`TransformRequest::accept_class`].
+    pub fn variant_key(&self, class: Option<AcceptClass>) -> String {
+        self.image_id.variant_key(&self.sig, class)
+    }
+
+    /// The edge's cache key: the canonical path, then `|{class}` for a `format=auto` URL's
+    /// accept class (`|` is percent-encoded in every canonical query).
+    pub fn cache_key(&self, class: Option<AcceptClass>) -> String {
+        let mut key = self.canonical_path();
+        if let Some(class) = class {
+            key.push('|');
+            key.push_str(class.as_str());
+        }
+        key
     }
 }

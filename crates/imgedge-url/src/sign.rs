@@ -46,6 +46,16 @@ impl fmt::Debug for UrlSecret {
     }
 }
 
+/// The generation of an image's URL key: 0 when the image is created, one more at each
+/// rotation. URLs do not carry it; a sig verifies only under the current epoch's key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+pub struct KeyEpoch(pub u32);
+
+impl KeyEpoch {
+    /// An image's first epoch, whose key is v1's.
+    pub const FIRST: KeyEpoch = KeyEpoch(0);
+}
+
 /// One image's signing key, given to the image's owner only (as 64 lowercase hex).
 /// Whoever holds it can mint any variant URL of that image; its `Debug` does not show it.
 #[derive(Clone, PartialEq, Eq)]
@@ -55,6 +65,18 @@ impl UrlKey {
     /// `BLAKE3-keyed(url_secret, image_id as ASCII)`.
     pub fn derive(secret: &UrlSecret, image_id: &ImageId) -> Self {
         Self(*blake3::keyed_hash(&secret.0, &image_id.to_ascii()).as_bytes())
+    }
+
+    /// The image's key at `epoch` (spec 1.1's key rotation): epoch 0's is
+    /// [`UrlKey::derive`]'s, a later one's is keyed over `{image_id}:{epoch}`.
+    pub fn derive_at(secret: &UrlSecret, image_id: &ImageId, epoch: KeyEpoch) -> Self {
+        if epoch == KeyEpoch::FIRST {
+            return Self::derive(secret, image_id);
+        }
+        let mut hasher = blake3::Hasher::new_keyed(&secret.0);
+        hasher.update(&image_id.to_ascii());
+        hasher.update(format!(":{}", epoch.0).as_bytes());
+        Self(*hasher.finalize().as_bytes())
     }
 
     pub const fn from_bytes(bytes: [u8; 32]) -> Self {

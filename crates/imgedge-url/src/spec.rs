@@ -2,21 +2,35 @@
 
 use std::fmt;
 
-use super::decode::{FormDecoder, decode_owned, decode_small, is_plain};
+use super::decode::{decode_small, is_plain};
 use super::params::{
-    Blur, Dimension, Fit, Format, Height, Quality, Resize, Rotation, WatermarkError, WatermarkText,
-    Width,
+    Blur, Dimension, Dpr, Fit, FormatChoice, Height, Quality, Resize, Rotation, Sharpen,
+    WatermarkText, Width,
 };
-use super::{Param, UrlError};
+use super::values::{
+    parse_bool, parse_crop, parse_dimension, parse_dpr, parse_gravity, parse_int, parse_short,
+    parse_tenths, parse_watermark,
+};
+use super::{Colour, Crop, Gravity, Param, UrlError};
 
 /// A transform, every field valid by construction. `TransformSpec::default()` is the
 /// original re-encoded (empty canonical query); set fields to build a spec in code.
 ///
 /// Two specs are equal exactly when their canonical queries are equal.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
+#[expect(
+    clippy::struct_excessive_bools,
+    reason = "each is one of the spec's independent on/off parameters"
+)]
 pub struct TransformSpec {
-    /// `width`, `height` and `fit`.
+    /// `crop`: the region of the oriented original that every later step sees.
+    pub crop: Option<Crop>,
+    /// `width`, `height`, `fit` and a cover's `gravity`.
     pub resize: Resize,
+    /// `dpr`, which multiplies the resize's dimensions; `None` for a ratio of 1. It counts
+    /// only with a width or a height (the parser drops it otherwise, as the canonical
+    /// query does).
+    pub dpr: Option<Dpr>,
     /// `rotate`, reduced modulo 360.
     pub rotate: Rotation,
     /// `flip`: top-bottom.
@@ -27,10 +41,16 @@ pub struct TransformSpec {
     pub grayscale: bool,
     /// `blur`; `None` is no blur (a rounded sigma of 0).
     pub blur: Option<Blur>,
+    /// `sharpen`; `None` is no sharpening (a rounded sigma of 0).
+    pub sharpen: Option<Sharpen>,
+    /// `background`: the fill of bars, corners and flattened alpha.
+    pub background: Option<Colour>,
     /// `quality`; 80 unless given.
     pub quality: Quality,
-    /// `format`; `None` keeps the original's format.
-    pub format: Option<Format>,
+    /// `palette`: a PNG output is a palette image.
+    pub palette: bool,
+    /// `format`.
+    pub format: FormatChoice,
     /// `watermarkText`; `None` when not given or empty.
     pub watermark: Option<WatermarkText>,
 }
@@ -68,9 +88,6 @@ impl fmt::Display for Canonical<'_> {
     }
 }
 
-/// Longest decoded value of a boolean, `fit` or `format` (`outside`, `contain`).
-const SHORT_VALUE_MAX: usize = 7;
-
 impl TransformSpec {
     /// Parses a raw query (without the leading `?`), following the spec's parsing rules:
     /// unknown pairs are dropped first, then any duplicate known name is
@@ -101,22 +118,43 @@ impl TransformSpec {
 
         // Pass 2: values, in query order.
         let mut spec = TransformSpec::default();
-        let (mut width, mut height, mut fit) = (None, None, Fit::Cover);
+        let (mut width, mut height, mut fit) = (None, None, Fit::COVER);
+        let mut gravity = Gravity::Center;
         for &param in &order[..count] {
             let raw = values[param.index()].unwrap_or_default();
             match param {
+                Param::Crop => spec.crop = Some(parse_crop(raw)?),
                 Param::Width => width = Some(parse_dimension(param, raw)?),
                 Param::Height => height = Some(parse_dimension(param, raw)?),
+                Param::Dpr => spec.dpr = parse_dpr(raw)?,
                 Param::Fit => {
                     fit = parse_short(param, raw, Fit::from_bytes)?;
                 }
+                Param::Gravity => gravity = parse_gravity(raw)?,
                 Param::Rotate => {
                     spec.rotate = Rotation::from_degrees(parse_int(param, raw)?);
                 }
                 Param::Flip => spec.flip = parse_bool(param, raw)?,
                 Param::Mirror => spec.mirror = parse_bool(param, raw)?,
                 Param::Grayscale => spec.grayscale = parse_bool(param, raw)?,
-                Param::Blur => spec.blur = parse_blur(raw)?,
+                Param::Blur => {
+                    spec.blur = parse_tenths(param, raw, 1000, |t| {
+                        u16::try_from(t).ok().and_then(Blur::from_tenths)
+                    })?;
+                }
+                Param::Sharpen => {
+                    spec.sharpen = parse_tenths(param, raw, 100, |t| {
+                        u8::try_from(t).ok().and_then(Sharpen::from_tenths)
+                    })?;
+                }
+                Param::Background => {
+                    spec.background = Some(
+                        decode_small::<8>(raw)
+                            .and_then(|(buf, len)| Colour::from_hex(&buf[..len]))
+                            .ok_or(UrlError::BadValue(param))?,
+                    );
+                }
+                Param::Palette => spec.palette = parse_bool(param, raw)?,
                 Param::Quality => {
                     let q = parse_int(param, raw)?;
                     spec.quality = u8::try_from(q)
@@ -125,12 +163,18 @@ impl TransformSpec {
                         .ok_or(UrlError::OutOfRange(param))?;
                 }
                 Param::Format => {
-                    spec.format = Some(parse_short(param, raw, Format::from_bytes)?);
+                    spec.format = parse_short(param, raw, FormatChoice::from_bytes)?;
                 }
                 Param::WatermarkText => spec.watermark = parse_watermark(raw)?,
             }
         }
+        if fit == Fit::COVER {
+            fit = Fit::Cover(gravity);
+        }
         spec.resize = Resize::new(width, height, fit);
+        if spec.resize == Resize::Original {
+            spec.dpr = None;
+        }
 
         // The canonical check, streaming the canonical query against the filtered pieces.
         let mut matcher = MatchSink::new(&pieces[..count]);
@@ -156,6 +200,10 @@ impl TransformSpec {
     /// Writes the canonical query to `out`.
     pub fn write_canonical<W: fmt::Write + ?Sized>(&self, out: &mut W) -> fmt::Result {
         let mut pairs = Pairs { out, first: true };
+        if let Some(crop) = self.crop {
+            pairs.start("crop")?;
+            write!(pairs.out, "{crop}")?;
+        }
         if let Some(w) = self.resize.width() {
             pairs.start("width")?;
             write!(pairs.out, "{w}")?;
@@ -164,11 +212,22 @@ impl TransformSpec {
             pairs.start("height")?;
             write!(pairs.out, "{h}")?;
         }
-        if let Some(fit) = self.resize.fit()
-            && fit != Fit::Cover
+        if let Some(dpr) = self.dpr
+            && self.resize != Resize::Original
         {
-            pairs.start("fit")?;
-            pairs.out.write_str(fit.as_str())?;
+            pairs.start("dpr")?;
+            write!(pairs.out, "{dpr}")?;
+        }
+        match self.resize.fit() {
+            Some(Fit::Cover(Gravity::Center)) | None => {}
+            Some(Fit::Cover(gravity)) => {
+                pairs.start("gravity")?;
+                write!(pairs.out, "{gravity}")?;
+            }
+            Some(fit) => {
+                pairs.start("fit")?;
+                pairs.out.write_str(fit.as_str())?;
+            }
         }
         if !self.rotate.is_none() {
             pairs.start("rotate")?;
@@ -188,13 +247,25 @@ impl TransformSpec {
             pairs.start("blur")?;
             write!(pairs.out, "{blur}")?;
         }
+        if let Some(sharpen) = self.sharpen {
+            pairs.start("sharpen")?;
+            write!(pairs.out, "{sharpen}")?;
+        }
+        if let Some(background) = self.background {
+            pairs.start("background")?;
+            write!(pairs.out, "{background}")?;
+        }
         if self.quality != Quality::DEFAULT {
             pairs.start("quality")?;
             write!(pairs.out, "{}", self.quality.get())?;
         }
-        if let Some(format) = self.format {
+        if self.palette {
+            pairs.start("palette")?;
+            pairs.out.write_char('1')?;
+        }
+        if let Some(format) = self.format.as_query() {
             pairs.start("format")?;
-            pairs.out.write_str(format.as_str())?;
+            pairs.out.write_str(format)?;
         }
         if let Some(text) = &self.watermark {
             pairs.start("watermarkText")?;
@@ -223,8 +294,31 @@ impl TransformSpec {
         self.resize.fit()
     }
 
+    /// The resize the engine performs: `width` and `height` multiplied by `dpr`.
+    pub fn scaled_resize(&self) -> Resize {
+        let Some(dpr) = self.dpr else {
+            return self.resize;
+        };
+        let scale = |d: Dimension| Dimension::new(dpr.scale(d.get())).unwrap_or(d);
+        match self.resize {
+            Resize::Original => Resize::Original,
+            Resize::Width(w) => Resize::Width(scale(w)),
+            Resize::Height(h) => Resize::Height(scale(h)),
+            Resize::Box { width, height, fit } => Resize::Box {
+                width: scale(width),
+                height: scale(height),
+                fit,
+            },
+        }
+    }
+
+    /// Whether the output format is chosen per request (`format=auto`).
+    pub fn is_auto(&self) -> bool {
+        self.format == FormatChoice::Auto
+    }
+
     fn canonical_len_hint(&self) -> usize {
-        64 + self
+        128 + self
             .watermark
             .as_ref()
             .map_or(0, |w| 15 + 3 * w.as_str().len())
@@ -295,131 +389,6 @@ fn known_name(raw_name: &str) -> Option<Param> {
     // "watermarkText" is the longest name.
     let (buf, len) = decode_small::<13>(raw_name)?;
     Param::from_name(&buf[..len])
-}
-
-/// `^-?[0-9]+$` (after decoding) as an `i64`: `bad_value` when not matching,
-/// `out_of_range` when it does not fit.
-fn parse_int(param: Param, raw: &str) -> Result<i64, UrlError> {
-    let bad = UrlError::BadValue(param);
-    let mut negative = false;
-    let mut digits = 0usize;
-    let mut magnitude: Option<u64> = Some(0);
-    for (i, b) in FormDecoder::new(raw).enumerate() {
-        match b.map_err(|_| bad)? {
-            b'-' if i == 0 => negative = true,
-            d @ b'0'..=b'9' => {
-                digits += 1;
-                magnitude = magnitude
-                    .and_then(|m| m.checked_mul(10))
-                    .and_then(|m| m.checked_add(u64::from(d - b'0')));
-            }
-            _ => return Err(bad),
-        }
-    }
-    if digits == 0 {
-        return Err(bad);
-    }
-    let out_of_range = UrlError::OutOfRange(param);
-    let magnitude = magnitude.ok_or(out_of_range)?;
-    if negative {
-        0i64.checked_sub_unsigned(magnitude).ok_or(out_of_range)
-    } else {
-        i64::try_from(magnitude).map_err(|_| out_of_range)
-    }
-}
-
-fn parse_dimension(param: Param, raw: &str) -> Result<Dimension, UrlError> {
-    let v = parse_int(param, raw)?;
-    u32::try_from(v)
-        .ok()
-        .and_then(Dimension::new)
-        .ok_or(UrlError::OutOfRange(param))
-}
-
-/// A short keyword value (`fit`, `format`, booleans), decoded on the stack.
-fn parse_short<T>(param: Param, raw: &str, from: fn(&[u8]) -> Option<T>) -> Result<T, UrlError> {
-    decode_small::<SHORT_VALUE_MAX>(raw)
-        .and_then(|(buf, len)| from(&buf[..len]))
-        .ok_or(UrlError::BadValue(param))
-}
-
-fn parse_bool(param: Param, raw: &str) -> Result<bool, UrlError> {
-    parse_short(param, raw, |b| match b {
-        b"1" | b"true" => Some(true),
-        b"0" | b"false" => Some(false),
-        _ => None,
-    })
-}
-
-/// `^-?[0-9]+(\.[0-9]+)?$` (after decoding), rounded half-up to tenths on the exact digits.
-fn parse_blur(raw: &str) -> Result<Option<Blur>, UrlError> {
-    #[derive(PartialEq)]
-    enum State {
-        Start,
-        Sign,
-        Int,
-        Dot,
-        Frac,
-    }
-    let bad = UrlError::BadValue(Param::Blur);
-    let out_of_range = UrlError::OutOfRange(Param::Blur);
-    let mut state = State::Start;
-    let mut negative = false;
-    // Integer part, saturated: anything above 100 is out of range anyway.
-    let mut int: u32 = 0;
-    let mut frac_digits = 0usize;
-    let (mut tenths_digit, mut hundredths_digit) = (0u32, 0u32);
-    for b in FormDecoder::new(raw) {
-        let b = b.map_err(|_| bad)?;
-        state = match (state, b) {
-            (State::Start, b'-') => {
-                negative = true;
-                State::Sign
-            }
-            (State::Start | State::Sign | State::Int, b'0'..=b'9') => {
-                int = (int * 10 + u32::from(b - b'0')).min(10_000);
-                State::Int
-            }
-            (State::Int, b'.') => State::Dot,
-            (State::Dot | State::Frac, b'0'..=b'9') => {
-                match frac_digits {
-                    0 => tenths_digit = u32::from(b - b'0'),
-                    1 => hundredths_digit = u32::from(b - b'0'),
-                    _ => {}
-                }
-                frac_digits += 1;
-                State::Frac
-            }
-            _ => return Err(bad),
-        };
-    }
-    if !matches!(state, State::Int | State::Frac) {
-        return Err(bad);
-    }
-    if negative {
-        return Err(out_of_range);
-    }
-    let tenths = int * 10 + tenths_digit + u32::from(hundredths_digit >= 5);
-    if tenths == 0 {
-        return Ok(None);
-    }
-    u16::try_from(tenths)
-        .ok()
-        .and_then(Blur::from_tenths)
-        .map(Some)
-        .ok_or(out_of_range)
-}
-
-fn parse_watermark(raw: &str) -> Result<Option<WatermarkText>, UrlError> {
-    let bad = UrlError::BadValue(Param::WatermarkText);
-    let bytes = decode_owned(raw).ok_or(bad)?;
-    let text = String::from_utf8(bytes).map_err(|_| bad)?;
-    match WatermarkText::from_string(text) {
-        Ok(w) => Ok(Some(w)),
-        Err(WatermarkError::Empty) => Ok(None),
-        Err(WatermarkError::Control) => Err(bad),
-        Err(WatermarkError::TooLong) => Err(UrlError::OutOfRange(Param::WatermarkText)),
-    }
 }
 
 /// Compares written text with the filtered raw query (`pieces` joined by `&`); fails at

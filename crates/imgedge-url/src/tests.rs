@@ -289,23 +289,30 @@ fn watermark_text() {
 
 #[test]
 fn canonical_query_writes_every_parameter_in_table_order() {
+    let extent = |v| std::num::NonZeroU16::new(v).expect("not zero");
     let spec = TransformSpec {
+        crop: Some(Crop::new(0, 7, extent(65535), extent(1))),
         resize: Resize::Box {
             width: Dimension::new(8192).expect("in range"),
             height: Dimension::new(1).expect("in range"),
-            fit: Fit::Outside,
+            fit: Fit::Cover(Gravity::point(250, 0).expect("in range")),
         },
+        dpr: Dpr::from_tenths(15),
         rotate: Rotation::from_degrees(-1),
         flip: true,
         mirror: true,
         grayscale: true,
         blur: Blur::from_tenths(3),
+        sharpen: Sharpen::from_tenths(100),
+        background: Colour::from_hex(b"FF000080"),
         quality: Quality::new(100).expect("in range"),
-        format: Some(Format::Png),
+        palette: true,
+        format: FormatChoice::Fixed(Format::Png),
         watermark: WatermarkText::new("Hé 👍").ok(),
     };
-    let q = "width=8192&height=1&fit=outside&rotate=359&flip=1&mirror=1&grayscale=1&blur=0.3\
-             &quality=100&format=png&watermarkText=H%C3%A9%20%F0%9F%91%8D";
+    let q = "crop=0,7,65535,1&width=8192&height=1&dpr=1.5&gravity=0.25,0&rotate=359&flip=1\
+             &mirror=1&grayscale=1&blur=0.3&sharpen=10&background=ff000080&quality=100&palette=1\
+             &format=png&watermarkText=H%C3%A9%20%F0%9F%91%8D";
     assert_eq!(spec.canonical_query(), q);
     assert_eq!(spec.canonical().to_string(), q);
     assert_eq!(outcome(q), canon(q));
@@ -349,7 +356,7 @@ fn requests() {
     let req = TransformRequest::parse(p, q).expect("valid");
     assert_eq!(req.decide_with_secret(&secret), Decision::Serve);
     assert_eq!(req.redirect_location(), None);
-    assert_eq!(req.variant_key(), format!("v/{ID}/{}", req.sig()));
+    assert_eq!(req.variant_key(None), format!("v/{ID}/{}", req.sig()));
     assert_eq!(id.original_key(), format!("o/{ID}"));
 
     let req = TransformRequest::parse(p, "width=0800&utm=1").expect("valid");
@@ -424,9 +431,55 @@ fn resize() -> impl Strategy<Value = Resize> {
         (
             dimension(),
             dimension(),
-            prop::sample::select(Fit::ALL.to_vec())
+            prop::sample::select(Fit::ALL.to_vec()),
+            gravity(),
         )
-            .prop_map(|(width, height, fit)| Resize::Box { width, height, fit }),
+            .prop_map(|(width, height, fit, gravity)| Resize::Box {
+                width,
+                height,
+                fit: if fit == Fit::COVER {
+                    Fit::Cover(gravity)
+                } else {
+                    fit
+                },
+            }),
+    ]
+}
+
+fn gravity() -> impl Strategy<Value = Gravity> {
+    prop_oneof![
+        prop::sample::select(
+            [
+                "center",
+                "north",
+                "northeast",
+                "east",
+                "southeast",
+                "south",
+                "southwest",
+                "west",
+                "northwest",
+                "attention",
+                "entropy",
+            ]
+            .to_vec()
+        )
+        .prop_filter_map("a word", |w| Gravity::from_word(w.as_bytes())),
+        (0u16..=1000, 0u16..=1000).prop_filter_map("in range", |(x, y)| Gravity::point(x, y)),
+    ]
+}
+
+fn crop() -> impl Strategy<Value = Crop> {
+    (any::<u16>(), any::<u16>(), 1u16.., 1u16..).prop_filter_map("in range", |(x, y, w, h)| {
+        Crop::from_numbers([x, y, w, h].map(i64::from))
+    })
+}
+
+fn format_choice() -> impl Strategy<Value = FormatChoice> {
+    prop_oneof![
+        Just(FormatChoice::Original),
+        Just(FormatChoice::Auto),
+        prop::sample::select(Format::ALL.to_vec()).prop_map(FormatChoice::Fixed),
     ]
 }
 
@@ -444,30 +497,51 @@ fn watermark() -> impl Strategy<Value = WatermarkText> {
 }
 
 fn spec() -> impl Strategy<Value = TransformSpec> {
-    (
+    let v1 = (
         resize(),
         (0u16..360).prop_filter_map("in range", Rotation::new),
         any::<(bool, bool, bool)>(),
         prop::option::of((3u16..=1000).prop_filter_map("in range", Blur::from_tenths)),
         prop_oneof![Just(80u8), 1u8..=100].prop_filter_map("in range", Quality::new),
-        prop::option::of(prop::sample::select(Format::ALL.to_vec())),
+        format_choice(),
         prop::option::of(watermark()),
+    );
+    let v1_1 = (
+        prop::option::of(crop()),
+        prop::option::of((11u8..=40).prop_filter_map("in range", Dpr::from_tenths)),
+        prop::option::of((3u8..=100).prop_filter_map("in range", Sharpen::from_tenths)),
+        prop::option::of(
+            any::<[u8; 4]>().prop_map(|[red, green, blue, alpha]| Colour {
+                red,
+                green,
+                blue,
+                alpha,
+            }),
+        ),
+        any::<bool>(),
+    );
+    (v1, v1_1).prop_map(
+        |(
+            (resize, rotate, (flip, mirror, grayscale), blur, quality, format, watermark),
+            (crop, dpr, sharpen, background, palette),
+        )| TransformSpec {
+            crop,
+            resize,
+            // A ratio counts only with a dimension, as the parser keeps it.
+            dpr: dpr.filter(|_| resize != Resize::Original),
+            rotate,
+            flip,
+            mirror,
+            grayscale,
+            blur,
+            sharpen,
+            background,
+            quality,
+            palette,
+            format,
+            watermark,
+        },
     )
-        .prop_map(
-            |(resize, rotate, (flip, mirror, grayscale), blur, quality, format, watermark)| {
-                TransformSpec {
-                    resize,
-                    rotate,
-                    flip,
-                    mirror,
-                    grayscale,
-                    blur,
-                    quality,
-                    format,
-                    watermark,
-                }
-            },
-        )
 }
 
 /// Form-encodes `s`, each byte spelt in one of the ways a client may choose.
@@ -507,14 +581,23 @@ fn value_for(name: &'static str) -> BoxedStrategy<String> {
         "width" | "height" => "0{0,2}[1-9][0-9]{0,3}".boxed(),
         "rotate" => "-?[0-9]{1,4}".boxed(),
         "quality" => "0?[1-9][0-9]?".boxed(),
-        "blur" => "0?[0-9]{1,2}(\\.[0-9]{1,3})?".boxed(),
-        "flip" | "mirror" | "grayscale" => prop::sample::select(vec!["1", "true", "0", "false"])
-            .prop_map(str::to_owned)
-            .boxed(),
+        "blur" | "dpr" | "sharpen" => "0?[0-9]{1,2}(\\.[0-9]{1,3})?".boxed(),
+        "flip" | "mirror" | "grayscale" | "palette" => {
+            prop::sample::select(vec!["1", "true", "0", "false"])
+                .prop_map(str::to_owned)
+                .boxed()
+        }
+        "crop" => "-?0?[0-9]{1,5}(,0?[0-9]{1,5}){2,4}".boxed(),
+        "gravity" => prop_oneof![
+            "(center|centre|north|east|southwest|attention|entropy|North)",
+            "-?0?[01](\\.[0-9]{1,4})?(,|%2C|%2c)[01](\\.[0-9]{1,4})?",
+        ]
+        .boxed(),
+        "background" => "[0-9a-fA-F]{6}([0-9a-fA-F]{2})?|#?[0-9a-f]{3,7}".boxed(),
         "fit" => prop::sample::select(Fit::ALL.to_vec())
             .prop_map(|f| f.as_str().to_owned())
             .boxed(),
-        "format" => prop::sample::select(vec!["jpeg", "jpg", "png", "webp", "avif"])
+        "format" => prop::sample::select(vec!["jpeg", "jpg", "png", "webp", "avif", "auto"])
             .prop_map(str::to_owned)
             .boxed(),
         "watermarkText" => prop_oneof!["\\PC{0,70}", "[a-z \u{301}]{0,10}"].boxed(),
@@ -681,4 +764,100 @@ fn known_query_drops_what_a_cdn_would_not_forward() {
     assert_eq!(known_query("format=jpg&width=09"), "format=jpg&width=09");
     assert_eq!(known_query(""), "");
     assert_eq!(known_query("a=1&b=2"), "");
+}
+
+// ---- version 1.1 ----
+
+#[test]
+fn the_spec_examples_of_version_1_1() {
+    for (q, want) in [
+        ("crop=1,2,3", Err("bad_value")),
+        ("dpr=x", Err("bad_value")),
+        ("gravity=up", Err("bad_value")),
+        ("background=%23ffffff", Err("bad_value")),
+        ("background=fff", Err("bad_value")),
+        ("crop=0,0,0,10", Err("out_of_range")),
+        ("crop=-1,0,10,10", Err("out_of_range")),
+        ("crop=-1,2,3", Err("bad_value")),
+        ("dpr=0.5", Err("out_of_range")),
+        ("width=10&dpr=4.05", Err("out_of_range")),
+        ("width=10&dpr=4.04", redirect("width=10&dpr=4")),
+        ("width=10&dpr=1.05", redirect("width=10&dpr=1.1")),
+        ("width=10&dpr=0.95", redirect("width=10")),
+        ("sharpen=10.1", Err("out_of_range")),
+        ("sharpen=0.2", Err("out_of_range")),
+        ("sharpen=0.25", redirect("sharpen=0.3")),
+        ("sharpen=0", redirect("")),
+        ("gravity=1.2,0.5", Err("out_of_range")),
+        ("gravity=-0.5,0.5", Err("out_of_range")),
+        ("gravity=0.5", Err("bad_value")),
+        ("gravity=0.5,0.5,0.5", Err("bad_value")),
+        ("gravity=North", Err("bad_value")),
+        // Validated where the canonical form drops them.
+        ("dpr=0.5", Err("out_of_range")),
+        ("width=10&gravity=up", Err("bad_value")),
+        ("dpr=2", redirect("")),
+        ("width=10&gravity=north", redirect("width=10")),
+        (
+            "width=10&height=10&fit=contain&gravity=north",
+            redirect("width=10&height=10&fit=contain"),
+        ),
+        // Canonical forms.
+        (
+            "width=10&height=10&gravity=1.0004,0",
+            redirect("width=10&height=10&gravity=1,0"),
+        ),
+        (
+            "width=10&height=10&gravity=0.25%2C0.4",
+            redirect("width=10&height=10&gravity=0.25,0.4"),
+        ),
+        (
+            "width=10&height=10&gravity=0.25,0.4",
+            canon("width=10&height=10&gravity=0.25,0.4"),
+        ),
+        (
+            "width=10&height=10&gravity=centre",
+            redirect("width=10&height=10"),
+        ),
+        (
+            "width=10&height=10&gravity=0.5,0.5",
+            redirect("width=10&height=10"),
+        ),
+        (
+            "width=10&height=10&gravity=attention",
+            canon("width=10&height=10&gravity=attention"),
+        ),
+        ("crop=01,2,3,4", redirect("crop=1,2,3,4")),
+        ("crop=1%2C2%2C3%2C4", redirect("crop=1,2,3,4")),
+        ("background=FFFFFF", redirect("background=ffffff")),
+        ("background=ffffffFF", redirect("background=ffffff")),
+        ("palette=true", redirect("palette=1")),
+        ("palette=0", redirect("")),
+        ("format=auto", canon("format=auto")),
+        ("format=auto&palette=1", redirect("palette=1&format=auto")),
+        // The first invalid parameter in query order, duplicates before all.
+        ("sharpen=11&crop=x", Err("out_of_range")),
+        ("crop=x&sharpen=11", Err("bad_value")),
+        ("crop=x&dpr=2&dpr=2", Err("duplicate_param")),
+    ] {
+        assert_eq!(outcome(q), want, "{q}");
+    }
+}
+
+#[test]
+fn dpr_multiplies_the_resize_rounding_halves_up_and_capping() {
+    let scaled = |q: &str| {
+        parse(q).map(|p| p.spec().scaled_resize()).map(|r| {
+            (
+                r.width().map(Dimension::get),
+                r.height().map(Dimension::get),
+            )
+        })
+    };
+    assert_eq!(scaled("width=3&dpr=1.5"), Ok((Some(5), None)));
+    assert_eq!(
+        scaled("width=8000&height=10&dpr=4"),
+        Ok((Some(8192), Some(40)))
+    );
+    assert_eq!(scaled("height=7"), Ok((None, Some(7))));
 }

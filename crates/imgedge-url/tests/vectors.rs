@@ -5,8 +5,8 @@
 use std::collections::HashMap;
 
 use imgedge_url::{
-    Decision, ImageId, Sig, TransformRequest, TransformSpec, UrlError, UrlKey, UrlSecret,
-    signed_path,
+    AcceptClass, Decision, ImageId, KeyEpoch, Sig, TransformRequest, TransformSpec, UrlError,
+    UrlKey, UrlSecret, signed_path,
 };
 use serde::Deserialize;
 
@@ -14,15 +14,31 @@ use serde::Deserialize;
 struct Vectors {
     spec: String,
     url_secret: String,
-    keys: Vec<Key>,
+    keys: Vec<KeyVector>,
     cases: Vec<Case>,
     requests: Vec<Request>,
+    accept: Vec<AcceptRequest>,
 }
 
 #[derive(Deserialize)]
-struct Key {
+struct KeyVector {
     image_id: String,
+    epoch: u32,
     url_key: String,
+}
+
+/// A canonical, signed request with an `Accept` header: what its accept class, cache key
+/// and S3 key must be.
+#[derive(Deserialize)]
+struct AcceptRequest {
+    name: String,
+    path: String,
+    query: String,
+    accept: Option<String>,
+    client_accept_class: Option<String>,
+    accept_class: Option<String>,
+    cache_key: String,
+    s3_key: String,
 }
 
 #[derive(Deserialize)]
@@ -190,19 +206,53 @@ fn check_request(r: &mut Report, secret: &UrlSecret, req: &Request) {
     r.check(name, "location", &location, &req.location);
 }
 
+/// What the edge does with a request's `Accept` header: the class from `Accept` (a
+/// client's own `X-Imgedge-Accept` is what the edge replaces, so it is not passed on), the
+/// cache key and the S3 key; the origins, given the class the edge set, agree.
+fn check_accept(r: &mut Report, secret: &UrlSecret, case: &AcceptRequest) {
+    let name = case.name.as_str();
+    let request = match TransformRequest::parse(&case.path, &case.query) {
+        Ok(request) => request,
+        Err(e) => return r.fail(name, format!("request fails: {}", e.code())),
+    };
+    r.check(
+        name,
+        "decision",
+        &request.decide_with_secret(secret),
+        &Decision::Serve,
+    );
+    let class = request.accept_class(None, case.accept.as_deref());
+    r.check(
+        name,
+        "accept_class",
+        &class.map(AcceptClass::as_str),
+        &case.accept_class.as_deref(),
+    );
+    r.check(
+        name,
+        "cache_key",
+        &request.cache_key(class),
+        &case.cache_key,
+    );
+    r.check(name, "s3_key", &request.variant_key(class), &case.s3_key);
+    let at_origin = request.accept_class(class.map(AcceptClass::as_str), None);
+    r.check(name, "class at the origin", &at_origin, &class);
+    let _ = &case.client_accept_class;
+}
+
 #[test]
 fn url_vectors() {
     let v = load();
-    assert_eq!(v.spec, "transform-url-v1");
+    assert_eq!(v.spec, "transform-url-v1.1");
     let secret: UrlSecret = v.url_secret.parse().expect("url_secret is 64 hex");
     let mut r = Report::default();
 
     let mut keys = HashMap::new();
     for k in &v.keys {
-        let name = format!("keys[{}]", k.image_id);
+        let name = format!("keys[{}@{}]", k.image_id, k.epoch);
         match k.image_id.parse::<ImageId>() {
             Ok(id) => {
-                let key = UrlKey::derive(&secret, &id);
+                let key = UrlKey::derive_at(&secret, &id, KeyEpoch(k.epoch));
                 r.check(&name, "url_key", key.to_hex().as_str(), k.url_key.as_str());
                 let round_trip = UrlKey::from_hex(&k.url_key).map(|k| k.to_hex());
                 r.check(
@@ -211,7 +261,10 @@ fn url_vectors() {
                     &round_trip.ok(),
                     &Some(k.url_key.clone()),
                 );
-                keys.insert(k.image_id.clone(), key);
+                // Cases are signed at epoch 0.
+                if k.epoch == 0 {
+                    keys.insert(k.image_id.clone(), key);
+                }
             }
             Err(e) => r.fail(&name, format!("image_id does not parse: {}", e.code())),
         }
@@ -222,6 +275,16 @@ fn url_vectors() {
     for req in &v.requests {
         check_request(&mut r, &secret, req);
     }
+    for case in &v.accept {
+        check_accept(&mut r, &secret, case);
+    }
+    let epochs: std::collections::BTreeSet<u32> = v.keys.iter().map(|k| k.epoch).collect();
+    assert!(epochs.len() >= 3, "keys cover only the epochs {epochs:?}");
+    assert!(
+        v.accept.len() >= 10,
+        "only {} accept vectors",
+        v.accept.len()
+    );
 
     let entries = v.cases.len() + v.requests.len();
     assert!(
