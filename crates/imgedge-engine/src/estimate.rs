@@ -17,9 +17,9 @@
 //!   WebP costs 1); the estimate counts the pixels each step touches, weighted by what the
 //!   step costs per pixel. Every parameter added to the contract adds its term here.
 
-use super::pipeline::{self, Geometry};
+use super::sizing::{self, Geometry};
 use super::{ShrinkOnLoad, SourceInfo};
-use imgedge_url::{Blur, Format, TransformSpec};
+use imgedge_url::{Blur, Fit, Format, Gravity, Sharpen, TransformSpec};
 
 /// A padded or rotated canvas of up to this many pixels is always allowed (a 1024×1024
 /// tile): below it, nothing costs enough to matter.
@@ -126,7 +126,11 @@ impl RenderEstimate {
         info: &SourceInfo,
         policy: ShrinkOnLoad,
     ) -> Result<RenderEstimate, Bound> {
-        let Geometry { resized, pad } = pipeline::geometry(spec.resize, (info.width, info.height));
+        // The resize starts from the crop region (a region outside the image is refused
+        // before this counts), at the URL's size times its pixel ratio.
+        let source = sizing::cropped(spec, info).unwrap_or((info.width, info.height));
+        let resize = spec.scaled_resize();
+        let Geometry { resized, pad } = sizing::geometry(resize, source);
         let held = area(resized.0, resized.1);
         let mut canvas = resized;
         if let Some(padded) = pad {
@@ -146,23 +150,43 @@ impl RenderEstimate {
             return Err(Bound::BlurSigma);
         }
 
-        let shrink = u64::from(pipeline::shrink_on_load(spec, info, policy));
+        // With a crop, the whole original is decoded (at the shrink-on-load factor) to cut
+        // the region from: the same pixels as a decode without one.
+        let shrink = u64::from(sizing::shrink_on_load(spec, info, policy));
         let decoded_pixels = area(info.width, info.height) / (shrink * shrink);
-        let format = spec
-            .format
-            .unwrap_or_else(|| info.format.default_output(info.has_alpha));
+        let format = sizing::output_format(spec, info);
+        // A content-aware cover searches the covering image, about twice the window's
+        // pixels, several times over (libvips' smartcrop).
+        let search = match resize.fit() {
+            Some(Fit::Cover(Gravity::Attention | Gravity::Entropy)) => 6.0,
+            _ => 0.0,
+        };
         // Work per canvas pixel: the resize or padding that made it, each later step, the
         // encoder. A Gaussian blur's kernel grows with sigma (libvips' mask reaches about
-        // 1.8 sigma each side, applied in two passes).
-        let per_pixel =
-            1.0 + match degrees {
+        // 1.8 sigma each side, applied in two passes); sharpen's likewise, in Lab, and a
+        // palette's quantiser (libimagequant) costs about a lossless encode more.
+        let sharpen = spec.sharpen.map_or(0.0, Sharpen::sigma);
+        let per_pixel = search
+            + 1.0
+            + match degrees {
                 0 => 0.0,
                 90 | 180 | 270 => 1.0,
                 _ => 2.0,
-            } + if sigma > 0.0 { 1.0 + sigma / 2.0 } else { 0.0 }
-                + f64::from(u8::from(spec.grayscale) + u8::from(spec.flip) + u8::from(spec.mirror))
-                + if spec.watermark.is_some() { 1.0 } else { 0.0 }
-                + encoder_weight(format);
+            }
+            + if sigma > 0.0 { 1.0 + sigma / 2.0 } else { 0.0 }
+            + f64::from(u8::from(spec.grayscale) + u8::from(spec.flip) + u8::from(spec.mirror))
+            + if spec.watermark.is_some() { 1.0 } else { 0.0 }
+            + if sharpen > 0.0 {
+                3.0 + sharpen / 2.0
+            } else {
+                0.0
+            }
+            + if spec.palette && format == Format::Png {
+                4.0
+            } else {
+                0.0
+            }
+            + encoder_weight(format);
         let work = decoded_pixels as f64 + area(canvas.0, canvas.1) as f64 * per_pixel;
         let cost_units = (work / WORK_PER_UNIT)
             .ceil()
@@ -278,12 +302,30 @@ mod tests {
     }
 
     #[test]
+    fn a_crop_is_resized_from_its_region() {
+        let e = estimate("crop=100,100,400,300", &photo()).expect("within bounds");
+        assert_eq!((e.output_width, e.output_height), (400, 300));
+        // A region reaching past the image is cut where the image ends.
+        let e = estimate("crop=3900,2900,400,300", &photo()).expect("within bounds");
+        assert_eq!((e.output_width, e.output_height), (100, 100));
+        // dpr multiplies, never past the source.
+        let e = estimate("width=300&dpr=2", &photo()).expect("within bounds");
+        assert_eq!(e.output_width, 600);
+        let e = estimate("crop=0,0,500,500&width=400&dpr=2", &photo()).expect("within bounds");
+        assert_eq!(e.output_width, 500);
+    }
+
+    #[test]
     fn cost_grows_with_every_expensive_parameter() {
         let base = estimate("width=2000", &photo()).expect("ok").cost_units;
         for query in [
             "width=2000&blur=20",
             "width=2000&rotate=30",
             "width=2000&format=avif",
+            "width=2000&dpr=2",
+            "width=2000&sharpen=2",
+            "width=2000&height=1000&gravity=attention",
+            "width=2000&palette=1&format=png",
         ] {
             let cost = estimate(query, &photo()).expect("ok").cost_units;
             assert!(cost > base, "{query}: {cost} <= {base}");

@@ -1,10 +1,9 @@
 //! The image engine: turns an original's bytes and a [`TransformSpec`] into an encoded variant.
 //!
 //! A render is a fixed list of small steps in the order the transform URL spec defines
-//! (decode with shrink-on-load → EXIF orientation → resize → rotate → flip → mirror →
-//! grayscale → blur → watermark → encode), with the render's deadline checked between
-//! steps and enforced inside the encode, where libvips does the pixel work (it evaluates the
-//! whole pipeline lazily when the encoder pulls pixels).
+//! (decode with shrink-on-load → EXIF orientation → crop → resize → rotate → flip → mirror →
+//! grayscale → blur → sharpen → watermark → background → encode), the deadline checked
+//! between steps and enforced inside the encode, where libvips does the pixel work lazily.
 //!
 //! Hostile input is expected: only five formats can be decoded at all (see `vips::init`),
 //! the header is checked against the pixel limit before any pixel is decoded, a truncated
@@ -21,6 +20,7 @@ mod estimate;
 mod heif;
 mod jpeg_entropy;
 mod pipeline;
+mod sizing;
 mod vips;
 mod webp;
 
@@ -55,6 +55,8 @@ pub enum EngineError {
     OutputTooLarge { width: u32, height: u32, limit: u64 },
     #[error("the transform is beyond this image's bounds: {}", .0.explanation())]
     BeyondBounds(Bound),
+    #[error("the crop region lies wholly outside the image")]
+    CropOutside,
     #[error("the image is corrupt or truncated: {0}")]
     Corrupt(String),
     #[error("render took longer than {0:?}")]
@@ -289,7 +291,7 @@ impl Decoded {
     /// would be as sharp, but its rounding of the other side can differ by a pixel, and a
     /// URL's output must not depend on what happened to be kept.)
     pub fn serves(&self, spec: &TransformSpec) -> bool {
-        self.0.shrink == pipeline::shrink_on_load(spec, &self.0.info, self.0.policy)
+        self.0.shrink == sizing::shrink_on_load(spec, &self.0.info, self.0.policy)
     }
 }
 
@@ -490,7 +492,7 @@ impl Engine {
             return Ok(None);
         }
         let policy = self.config.shrink_on_load;
-        let shrink = pipeline::shrink_on_load(spec, &info, policy);
+        let shrink = sizing::shrink_on_load(spec, &info, policy);
         let image = if info.format == SourceFormat::Heic {
             // A HEIC renders from its whole decode anyway: kept when it fits.
             let bands = if info.has_alpha { 4 } else { 3 };

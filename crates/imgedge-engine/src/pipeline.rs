@@ -5,118 +5,10 @@ use std::time::Instant;
 
 use super::deadline::Deadline;
 use super::estimate::RenderEstimate;
-use super::vips::{self, Codec, Flip, Image, MemoryImage, ThumbnailSize};
-use super::{EngineConfig, EngineError, Rendered, ShrinkOnLoad, SourceFormat, SourceInfo, Timings};
-use imgedge_url::{Fit, Format, Resize, TransformSpec, WatermarkText};
-
-/// A target dimension large enough to mean "no limit" to libvips' thumbnail.
-const UNBOUNDED: u32 = 10_000_000;
-
-/// How to decode-and-resize for `resize`, given the upright source size, and the box to pad
-/// to afterwards (`contain`).
-fn sizing(resize: Resize, source: (u32, u32)) -> (ThumbnailSize, Option<(u32, u32)>) {
-    let (sw, sh) = (u64::from(source.0.max(1)), u64::from(source.1.max(1)));
-    let within = |width, height| ThumbnailSize::Within { width, height };
-    match resize {
-        Resize::Original => (within(UNBOUNDED, UNBOUNDED), None),
-        Resize::Width(w) => (within(w.get(), UNBOUNDED), None),
-        Resize::Height(h) => (within(UNBOUNDED, h.get()), None),
-        Resize::Box { width, height, fit } => {
-            let (w, h) = (width.get(), height.get());
-            match fit {
-                Fit::Cover => (
-                    ThumbnailSize::CoverCrop {
-                        width: w,
-                        height: h,
-                    },
-                    None,
-                ),
-                Fit::Inside => (within(w, h), None),
-                Fit::Contain => (within(w, h), Some((w, h))),
-                Fit::Fill => (
-                    ThumbnailSize::Force {
-                        width: w.min(source.0),
-                        height: h.min(source.1),
-                    },
-                    None,
-                ),
-                // Scale by the larger of the two ratios, so both sides reach the box:
-                // w/sw >= h/sh means the width decides.
-                Fit::Outside if u64::from(w) * sh >= u64::from(h) * sw => {
-                    (within(w, UNBOUNDED), None)
-                }
-                Fit::Outside => (within(UNBOUNDED, h), None),
-            }
-        }
-    }
-}
-
-/// The sizes a resize gives on a source, before any later step: the resized image, and
-/// the box `contain` pads it to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) struct Geometry {
-    pub(super) resized: (u32, u32),
-    pub(super) pad: Option<(u32, u32)>,
-}
-
-/// [`Geometry`] of `resize` on an upright `source`, as libvips' thumbnail computes it
-/// (to within a pixel of rounding): pure arithmetic, for estimates made before decoding.
-pub(super) fn geometry(resize: Resize, source: (u32, u32)) -> Geometry {
-    let (size, pad) = sizing(resize, source);
-    let (sw, sh) = (f64::from(source.0.max(1)), f64::from(source.1.max(1)));
-    let scaled = |scale: f64| {
-        let scale = scale.min(1.0);
-        (
-            ((sw * scale).round() as u32).max(1),
-            ((sh * scale).round() as u32).max(1),
-        )
-    };
-    let resized = match size {
-        ThumbnailSize::Within { width, height } => {
-            scaled((f64::from(width) / sw).min(f64::from(height) / sh))
-        }
-        ThumbnailSize::CoverCrop { width, height } => {
-            let (w, h) = scaled((f64::from(width) / sw).max(f64::from(height) / sh));
-            (w.min(width), h.min(height))
-        }
-        ThumbnailSize::Force { width, height } => (width, height),
-    };
-    Geometry { resized, pad }
-}
-
-/// The JPEG shrink-on-load factor for `spec` on a source of `info`'s size under `policy`
-/// (see [`ShrinkOnLoad`]); other formats decode whole (1). A render from an intermediate
-/// decoded at this factor is byte-identical to the render from the original (tested in the
-/// engine's tests, on the libvips linked).
-pub(super) fn shrink_on_load(spec: &TransformSpec, info: &SourceInfo, policy: ShrinkOnLoad) -> u32 {
-    if info.format != SourceFormat::Jpeg {
-        return 1;
-    }
-    let (resize, _) = sizing(spec.resize, (info.width, info.height));
-    let (sw, sh) = (f64::from(info.width), f64::from(info.height));
-    let ratios = |w: u32, h: u32| (sw / f64::from(w.max(1)), sh / f64::from(h.max(1)));
-    // thumbnail's common shrink: fitting within a box shrinks both sides by the larger
-    // ratio; covering a box (or filling it) by the smaller one.
-    let shrink = match resize {
-        ThumbnailSize::Within { width, height } => {
-            let (h, v) = ratios(width, height);
-            h.max(v)
-        }
-        ThumbnailSize::CoverCrop { width, height } | ThumbnailSize::Force { width, height } => {
-            let (h, v) = ratios(width, height);
-            h.min(v)
-        }
-    };
-    // Each factor with the least common shrink that takes it.
-    let thresholds = match policy {
-        ShrinkOnLoad::Fast => [(8, 16.0), (4, 4.0), (2, 2.0)],
-        ShrinkOnLoad::Margin => [(8, 16.0), (4, 8.0), (2, 4.0)],
-    };
-    thresholds
-        .into_iter()
-        .find(|&(_, least)| shrink >= least)
-        .map_or(1, |(factor, _)| factor)
-}
+use super::sizing::{Window, output_format, shrink_on_load, sizing};
+use super::vips::{self, Codec, Flip, Image, MemoryImage, Region};
+use super::{EngineConfig, EngineError, Rendered, ShrinkOnLoad, SourceInfo, Timings};
+use imgedge_url::{Colour, CropArea, Format, TransformSpec, WatermarkText, window_start};
 
 /// Where a render's pixels come from.
 #[derive(Debug, Clone, Copy)]
@@ -136,17 +28,22 @@ enum Step<'a> {
     Mirror,
     Grayscale,
     Blur(f64),
+    Sharpen(f64),
     Watermark(&'a str),
 }
 
 impl Step<'_> {
     /// Whether the step reads its input out of order (a rotation reads columns, a vertical
-    /// flip the last line first, a blur a window of lines around each line it writes),
-    /// which a sequential decode cannot serve. A blur's window outgrows the decode's line
-    /// cache as its sigma grows (seen: `blur=100` of a 6 MP JPEG failed now and then with
-    /// "out of order read" on two libvips threads), so every blur reads from memory.
+    /// flip the last line first, a blur or a sharpen a window of lines around each line it
+    /// writes), which a sequential decode cannot serve. A blur's window outgrows the
+    /// decode's line cache as its sigma grows (seen: `blur=100` of a 6 MP JPEG failed now
+    /// and then with "out of order read" on two libvips threads), so every blur reads from
+    /// memory, and so does every sharpen, a convolution too.
     fn reads_out_of_order(self) -> bool {
-        matches!(self, Step::Rotate(_) | Step::Flip | Step::Blur(_))
+        matches!(
+            self,
+            Step::Rotate(_) | Step::Flip | Step::Blur(_) | Step::Sharpen(_)
+        )
     }
 }
 
@@ -157,6 +54,7 @@ fn steps(spec: &TransformSpec) -> impl Iterator<Item = Step<'_>> {
         spec.mirror.then_some(Step::Mirror),
         spec.grayscale.then_some(Step::Grayscale),
         spec.blur.map(|blur| Step::Blur(blur.sigma())),
+        spec.sharpen.map(|sharpen| Step::Sharpen(sharpen.sigma())),
         spec.watermark
             .as_ref()
             .map(WatermarkText::as_str)
@@ -167,20 +65,62 @@ fn steps(spec: &TransformSpec) -> impl Iterator<Item = Step<'_>> {
     .flatten()
 }
 
-/// The fill for new canvas (rotation corners, `contain` padding): transparent where the
-/// output keeps alpha (the image gains an alpha band for it), else white.
-fn with_fill(image: Image, format: Format) -> Result<(Image, Vec<f64>), vips::VipsError> {
-    if format.has_alpha() {
-        let image = if image.has_alpha() {
-            image
+/// What fills new canvas (rotation corners, `contain`'s bars) and flattened alpha:
+/// `background` when the URL gives one, else transparent where the output keeps alpha
+/// and white where it has none.
+#[derive(Debug, Clone, Copy)]
+struct Fill {
+    background: Option<Colour>,
+    format: Format,
+}
+
+impl Fill {
+    /// `image` ready to be extended with new canvas, and the canvas's value per band: with
+    /// an alpha band when the output keeps alpha (the background's alpha, or transparent),
+    /// in colour when the background is a colour.
+    fn extend(self, image: Image) -> Result<(Image, Vec<f64>), vips::VipsError> {
+        let image = self.in_colour(image)?;
+        let mut fill = self.colour_bands(&image);
+        if self.format.has_alpha() {
+            let image = if image.has_alpha() {
+                image
+            } else {
+                image.with_alpha()?
+            };
+            fill.push(self.background.map_or(0.0, |c| f64::from(c.alpha)));
+            Ok((image, fill))
         } else {
-            image.with_alpha()?
-        };
-        let bands = image.bands() as usize;
-        Ok((image, vec![0.0; bands]))
-    } else {
-        let bands = image.bands() as usize;
-        Ok((image, vec![255.0; bands]))
+            // Corners of an image with alpha that the output drops are flattened later.
+            if image.has_alpha() {
+                fill.push(255.0);
+            }
+            Ok((image, fill))
+        }
+    }
+
+    /// The colour bands' fill, for an image as [`Fill::in_colour`] gives it.
+    fn colour_bands(self, image: &Image) -> Vec<f64> {
+        let colour_bands = (image.bands() - u32::from(image.has_alpha())) as usize;
+        match self.background {
+            None => vec![if self.format.has_alpha() { 0.0 } else { 255.0 }; colour_bands],
+            Some(c) if colour_bands == 1 => vec![f64::from(c.red)],
+            Some(c) => [c.red, c.green, c.blue]
+                .into_iter()
+                .map(f64::from)
+                .chain(std::iter::repeat(255.0))
+                .take(colour_bands)
+                .collect(),
+        }
+    }
+
+    /// A grey image in sRGB when the background is a colour, so the colour survives.
+    fn in_colour(self, image: Image) -> Result<Image, vips::VipsError> {
+        match self.background {
+            Some(c) if image.is_grey() && !(c.red == c.green && c.green == c.blue) => {
+                image.to_srgb8()
+            }
+            _ => Ok(image),
+        }
     }
 }
 
@@ -197,25 +137,50 @@ pub(super) fn run(
     deadline: &Deadline,
     started: Instant,
 ) -> Result<Rendered, EngineError> {
-    let format = spec
-        .format
-        .unwrap_or_else(|| info.format.default_output(info.has_alpha));
-    // Refused before any pixel is decoded: the bounds depend on the source's size only.
+    let format = output_format(spec, info);
+    let fill = Fill {
+        background: spec.background,
+        format,
+    };
+    // Refused before any pixel is decoded: a region outside the image, and the bounds,
+    // which depend on the source's size only.
+    let region = match spec.crop {
+        None => None,
+        Some(crop) => Some(
+            crop.within((info.width, info.height))
+                .ok_or(EngineError::CropOutside)?,
+        ),
+    };
     RenderEstimate::new(spec, info, config.shrink_on_load).map_err(EngineError::BeyondBounds)?;
-    let (resize, pad) = sizing(spec.resize, (info.width, info.height));
-    let mut image = match source {
+    let source_size = region.map_or((info.width, info.height), |a| (a.width, a.height));
+    let plan = sizing(spec.scaled_resize(), source_size);
+    let mut image = match (source, region) {
         // libvips' thumbnail picks its own factor, the `Margin` one; any other is asked of
         // the loader, and thumbnail_image resizes what it decodes, as from a kept decode.
-        Source::Encoded(bytes) => match shrink_on_load(spec, info, config.shrink_on_load) {
+        (Source::Encoded(bytes), None) => match shrink_on_load(spec, info, config.shrink_on_load) {
             factor if factor > 1 && factor != shrink_on_load(spec, info, ShrinkOnLoad::Margin) => {
-                vips::thumbnail_shrunk(bytes, factor, resize)
+                vips::thumbnail_shrunk(bytes, factor, plan.resize)
             }
-            _ => vips::thumbnail(bytes, resize),
+            _ => vips::thumbnail(bytes, plan.resize),
         },
-        Source::Decoded(image) => image.thumbnail(resize),
+        (Source::Decoded(image), None) => image.thumbnail(plan.resize),
+        // A region is cut from the upright decode, which only a decode into memory can
+        // turn: the same decode a kept intermediate holds, so both give the same bytes.
+        (Source::Encoded(bytes), Some(area)) => {
+            let shrink = shrink_on_load(spec, info, config.shrink_on_load);
+            let decoded =
+                vips::decode_to_memory(bytes, shrink, u64::MAX, |image| deadline.arm(image))
+                    .map_err(|e| evaluation_error(config, &e, source, deadline))?
+                    .ok_or_else(|| EngineError::Failed("the decode was not kept".into()))?;
+            deadline.check()?;
+            decoded.region_thumbnail(region_of(area), (info.width, info.height), plan.resize)
+        }
+        (Source::Decoded(image), Some(area)) => {
+            image.region_thumbnail(region_of(area), (info.width, info.height), plan.resize)
+        }
     }
     .map_err(|e| EngineError::Corrupt(e.to_string()))?;
-    if let Source::Encoded(_) = source
+    if let (Source::Encoded(_), None) = (source, region)
         && steps(spec).any(Step::reads_out_of_order)
     {
         image = in_memory(config, &image, source, deadline)?;
@@ -223,15 +188,19 @@ pub(super) fn run(
     let decode = started.elapsed();
 
     let transform_started = Instant::now();
-    if let Some((width, height)) = pad {
+    if let Some(window) = plan.window {
         deadline.check()?;
-        image = pad_to(image, width, height, format).map_err(failed)?;
+        image = cut_window(&image, window).map_err(failed)?;
+    }
+    if let Some((width, height)) = plan.pad {
+        deadline.check()?;
+        image = pad_to(image, width, height, fill).map_err(failed)?;
     }
     for step in steps(spec) {
         deadline.check()?;
-        image = apply(step, image, format, &config.watermark_font).map_err(failed)?;
+        image = apply(step, image, fill, &config.watermark_font).map_err(failed)?;
     }
-    let image = encodable(&image, format).map_err(failed)?;
+    let image = encodable(&image, fill).map_err(failed)?;
     within_output_limit(config, &image)?;
     let (width, height) = (image.width(), image.height());
     let transform = transform_started.elapsed();
@@ -241,7 +210,9 @@ pub(super) fn run(
     let quality = spec.quality.get();
     let codec = match format {
         Format::Jpeg => Codec::Jpeg { quality },
-        Format::Png => Codec::Png,
+        Format::Png => Codec::Png {
+            palette: spec.palette.then_some(quality),
+        },
         Format::Webp => Codec::Webp { quality },
         Format::Avif => Codec::Avif {
             quality,
@@ -263,6 +234,28 @@ pub(super) fn run(
             encode: encode_started.elapsed(),
         },
     })
+}
+
+fn region_of(area: CropArea) -> Region {
+    Region {
+        left: area.left,
+        top: area.top,
+        width: area.width,
+        height: area.height,
+    }
+}
+
+/// Cuts a compass or focal-point `cover`'s window from the covering image (spec 1.1's
+/// formula, [`window_start`]).
+fn cut_window(image: &Image, window: Window) -> Result<Image, vips::VipsError> {
+    let (w, h) = (image.width(), image.height());
+    let (ww, wh) = (window.width.min(w), window.height.min(h));
+    if (ww, wh) == (w, h) {
+        return Ok(image.clone());
+    }
+    let left = window_start(window.anchor.0, w, ww);
+    let top = window_start(window.anchor.1, h, wh);
+    image.extract_area(left, top, ww, wh)
 }
 
 /// What a libvips failure while pixels were computed means. libvips decodes lazily, as
@@ -315,39 +308,35 @@ fn in_memory(
     copied.map_err(|e| evaluation_error(config, &e, source, deadline))
 }
 
-fn apply(
-    step: Step<'_>,
-    image: Image,
-    format: Format,
-    font: &str,
-) -> Result<Image, vips::VipsError> {
+fn apply(step: Step<'_>, image: Image, fill: Fill, font: &str) -> Result<Image, vips::VipsError> {
     match step {
         Step::Rotate(degrees) if degrees % 90 == 0 => image.rot90s((degrees / 90) as u8),
         Step::Rotate(degrees) => {
-            let (image, fill) = with_fill(image, format)?;
-            image.rotate(f64::from(degrees), &fill)
+            let (image, corners) = fill.extend(image)?;
+            image.rotate(f64::from(degrees), &corners)
         }
         Step::Flip => image.flip(Flip::Vertical),
         Step::Mirror => image.flip(Flip::Horizontal),
         Step::Grayscale => image.to_grey(),
         Step::Blur(sigma) => image.blur(sigma),
+        Step::Sharpen(sigma) => image.sharpen(sigma),
         Step::Watermark(text) => watermark(&image, text, font),
     }
 }
 
 /// Centres the image on a `width`×`height` canvas (`fit=contain`).
-fn pad_to(image: Image, width: u32, height: u32, format: Format) -> Result<Image, vips::VipsError> {
+fn pad_to(image: Image, width: u32, height: u32, fill: Fill) -> Result<Image, vips::VipsError> {
     let (w, h) = (image.width(), image.height());
     if (w, h) == (width, height) {
         return Ok(image);
     }
-    let (image, fill) = with_fill(image, format)?;
+    let (image, bars) = fill.extend(image)?;
     image.embed(
         (width - w.min(width)) / 2,
         (height - h.min(height)) / 2,
         width,
         height,
-        &fill,
+        &bars,
     )
 }
 
@@ -403,12 +392,17 @@ fn watermark(image: &Image, text: &str, font: &str) -> Result<Image, vips::VipsE
     }
 }
 
-/// 8-bit sRGB (or grey), flattened onto white for formats without alpha.
-fn encodable(image: &Image, format: Format) -> Result<Image, vips::VipsError> {
+/// 8-bit sRGB (or grey), flattened onto the background (white unless the URL gives one)
+/// for formats without alpha.
+fn encodable(image: &Image, fill: Fill) -> Result<Image, vips::VipsError> {
     let image = image.to_srgb8()?;
-    if image.has_alpha() && !format.has_alpha() {
-        let colour_bands = image.bands() as usize - 1;
-        return image.flatten(&vec![255.0; colour_bands]);
+    if image.has_alpha() && !fill.format.has_alpha() {
+        let image = fill.in_colour(image)?;
+        let background = match fill.background {
+            None => vec![255.0; image.bands() as usize - 1],
+            Some(_) => fill.colour_bands(&image),
+        };
+        return image.flatten(&background);
     }
     Ok(image)
 }
@@ -416,69 +410,13 @@ fn encodable(image: &Image, format: Format) -> Result<Image, vips::VipsError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use imgedge_url::Dimension;
-
-    fn boxed(w: u32, h: u32, fit: Fit) -> Resize {
-        let dim = |v| Dimension::new(v).expect("valid dimension");
-        Resize::Box {
-            width: dim(w),
-            height: dim(h),
-            fit,
-        }
-    }
-
-    #[test]
-    fn outside_scales_by_the_larger_ratio() {
-        // 4000x1000 into 800x800: the height ratio (0.8) is larger than the width's (0.2).
-        let (r, pad) = sizing(boxed(800, 800, Fit::Outside), (4000, 1000));
-        assert_eq!(
-            r,
-            ThumbnailSize::Within {
-                width: UNBOUNDED,
-                height: 800
-            }
-        );
-        assert_eq!(pad, None);
-        let (r, _) = sizing(boxed(800, 100, Fit::Outside), (1000, 1000));
-        assert_eq!(
-            r,
-            ThumbnailSize::Within {
-                width: 800,
-                height: UNBOUNDED
-            }
-        );
-    }
-
-    #[test]
-    fn fill_never_enlarges() {
-        let (r, _) = sizing(boxed(5000, 50, Fit::Fill), (1000, 500));
-        assert_eq!(
-            r,
-            ThumbnailSize::Force {
-                width: 1000,
-                height: 50
-            }
-        );
-    }
-
-    #[test]
-    fn contain_pads_to_the_box() {
-        let (r, pad) = sizing(boxed(300, 200, Fit::Contain), (1000, 1000));
-        assert_eq!(
-            r,
-            ThumbnailSize::Within {
-                width: 300,
-                height: 200
-            }
-        );
-        assert_eq!(pad, Some((300, 200)));
-    }
 
     #[test]
     fn steps_follow_the_spec_order_whatever_the_query_order() {
-        let parsed =
-            TransformSpec::parse("watermarkText=hi&blur=2&grayscale=1&mirror=1&flip=1&rotate=90")
-                .expect("valid query");
+        let parsed = TransformSpec::parse(
+            "watermarkText=hi&sharpen=1&blur=2&grayscale=1&mirror=1&flip=1&rotate=90",
+        )
+        .expect("valid query");
         let order: Vec<_> = steps(parsed.spec()).collect();
         assert_eq!(
             order,
@@ -488,6 +426,7 @@ mod tests {
                 Step::Mirror,
                 Step::Grayscale,
                 Step::Blur(2.0),
+                Step::Sharpen(1.0),
                 Step::Watermark("hi")
             ]
         );

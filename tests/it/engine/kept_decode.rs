@@ -48,6 +48,19 @@ fn a_kept_intermediate_renders_the_same_bytes_as_the_original() {
         "width=100&height=300&fit=outside",
         "width=256&rotate=90&grayscale=1&format=webp",
         "width=150&mirror=1&blur=1.5&watermarkText=kept&format=png",
+        // Version 1.1: every new parameter, a crop at each shrink-on-load factor.
+        "crop=100,50,600,400",
+        "crop=100,50,600,400&width=70",
+        "crop=10,20,900,600&width=200&height=100&gravity=0.2,0.9",
+        "width=150&dpr=2",
+        "width=100&height=100&gravity=northeast",
+        "width=100&height=100&gravity=attention",
+        "width=100&height=100&gravity=entropy",
+        "width=100&sharpen=1.5",
+        "width=200&height=200&fit=contain&background=ff000080&format=webp",
+        "width=120&rotate=30&background=00ff00",
+        "width=120&palette=1&format=png",
+        "width=120&format=auto",
     ];
     for policy in [ShrinkOnLoad::Fast, ShrinkOnLoad::Margin] {
         let engine = engine_with(policy);

@@ -12,6 +12,8 @@
 //! - [`limits`]: render timeouts and the output pixel limit.
 //! - [`kept_decode`]: shrink-on-load policies and kept intermediates that render the same
 //!   bytes as the original.
+//! - [`v1_1`]: the parameters of transform URLs 1.1 (crop, dpr, gravity, sharpen,
+//!   background, palette, `format=auto`'s basic rendering).
 //! - [`heic`]: HEIC through libheif: pixels against an independent decoder, `irot`, ICC,
 //!   limits, kept decodes, beside AVIF in one process, the upload's metadata bound.
 //!
@@ -26,6 +28,7 @@ mod metadata;
 mod operations;
 mod order;
 mod resize;
+mod v1_1;
 mod watermark;
 
 use image::{Rgba, RgbaImage};

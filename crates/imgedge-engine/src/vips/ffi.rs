@@ -124,6 +124,17 @@ unsafe extern "C" {
         sigma: c_double,
         ...
     ) -> c_int;
+    pub(crate) fn vips_sharpen(input: *mut VipsImage, out: *mut *mut VipsImage, ...) -> c_int;
+    pub(crate) fn vips_autorot(input: *mut VipsImage, out: *mut *mut VipsImage, ...) -> c_int;
+    pub(crate) fn vips_extract_area(
+        input: *mut VipsImage,
+        out: *mut *mut VipsImage,
+        left: c_int,
+        top: c_int,
+        width: c_int,
+        height: c_int,
+        ...
+    ) -> c_int;
     pub(crate) fn vips_premultiply(input: *mut VipsImage, out: *mut *mut VipsImage, ...) -> c_int;
     pub(crate) fn vips_unpremultiply(input: *mut VipsImage, out: *mut *mut VipsImage, ...)
     -> c_int;
@@ -225,5 +236,7 @@ pub(crate) const FAIL_ON_WARNING: c_int = 3;
 pub(crate) const SIZE_DOWN: c_int = 2;
 pub(crate) const SIZE_FORCE: c_int = 3;
 pub(crate) const INTERESTING_CENTRE: c_int = 1;
+pub(crate) const INTERESTING_ENTROPY: c_int = 2;
+pub(crate) const INTERESTING_ATTENTION: c_int = 3;
 pub(crate) const HEIF_COMPRESSION_AV1: c_int = 4;
 pub(crate) const ACCESS_SEQUENTIAL: c_int = 1;

@@ -7,10 +7,10 @@ use std::ffi::{CStr, CString, c_double, c_int};
 use std::ptr::NonNull;
 
 use super::ffi::{
-    ACCESS_SEQUENTIAL, END, FAIL_ON_ERROR, FAIL_ON_WARNING, FORMAT_UCHAR, INTERESTING_CENTRE,
-    INTERPRETATION_SRGB, SIZE_DOWN, SIZE_FORCE, vips_avg, vips_copy, vips_error_clear,
-    vips_foreign_find_load_buffer, vips_format_sizeof, vips_image_copy_memory,
-    vips_image_get_format, vips_image_get_height, vips_image_get_n_pages,
+    ACCESS_SEQUENTIAL, END, FAIL_ON_ERROR, FAIL_ON_WARNING, FORMAT_UCHAR, INTERESTING_ATTENTION,
+    INTERESTING_CENTRE, INTERESTING_ENTROPY, INTERPRETATION_SRGB, SIZE_DOWN, SIZE_FORCE, vips_avg,
+    vips_copy, vips_error_clear, vips_foreign_find_load_buffer, vips_format_sizeof,
+    vips_image_copy_memory, vips_image_get_format, vips_image_get_height, vips_image_get_n_pages,
     vips_image_get_orientation, vips_image_get_typeof, vips_image_get_width, vips_image_hasalpha,
     vips_image_new_from_buffer, vips_image_new_from_memory_copy, vips_image_set_blob_copy,
     vips_thumbnail_buffer, vips_thumbnail_image,
@@ -86,18 +86,38 @@ pub(crate) fn read_header(bytes: &[u8]) -> Result<Option<Header>, VipsError> {
 pub(crate) enum ThumbnailSize {
     /// Fit within the box, keeping the aspect ratio, never enlarging.
     Within { width: u32, height: u32 },
-    /// Cover the box, keeping the aspect ratio and cropping the centre, never enlarging.
-    CoverCrop { width: u32, height: u32 },
+    /// Cover the box, keeping the aspect ratio and cropping to the window `keep` picks,
+    /// never enlarging.
+    CoverCrop { width: u32, height: u32, keep: Keep },
     /// Exactly this size, ignoring the aspect ratio.
     Force { width: u32, height: u32 },
+}
+
+/// Which window of the covering image `thumbnail` keeps (its `crop` option).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Keep {
+    Centre,
+    /// The window with the most information.
+    Entropy,
+    /// The most salient window (skin tones, saturated colour, edges).
+    Attention,
 }
 
 /// `thumbnail`'s target size, size mode and crop for a [`ThumbnailSize`].
 fn thumbnail_args(resize: ThumbnailSize) -> (c_int, c_int, c_int, c_int) {
     let (width, height, size, crop) = match resize {
         ThumbnailSize::Within { width, height } => (width, height, SIZE_DOWN, 0),
-        ThumbnailSize::CoverCrop { width, height } => {
-            (width, height, SIZE_DOWN, INTERESTING_CENTRE)
+        ThumbnailSize::CoverCrop {
+            width,
+            height,
+            keep,
+        } => {
+            let crop = match keep {
+                Keep::Centre => INTERESTING_CENTRE,
+                Keep::Entropy => INTERESTING_ENTROPY,
+                Keep::Attention => INTERESTING_ATTENTION,
+            };
+            (width, height, SIZE_DOWN, crop)
         }
         ThumbnailSize::Force { width, height } => (width, height, SIZE_FORCE, 0),
     };
@@ -164,6 +184,48 @@ impl MemoryImage {
     pub(crate) fn thumbnail(&self, resize: ThumbnailSize) -> Result<Image, VipsError> {
         thumbnail_image(&self.0, resize)
     }
+
+    /// [`MemoryImage::thumbnail`] of a region: the image turned upright, the region cut
+    /// (given in pixels of the upright original, `full` in size, and scaled to this
+    /// decode, which may be shrunk on load: rounded outwards), then resized.
+    pub(crate) fn region_thumbnail(
+        &self,
+        region: Region,
+        full: (u32, u32),
+        resize: ThumbnailSize,
+    ) -> Result<Image, VipsError> {
+        let upright = self.0.upright()?;
+        let (width, height) = (upright.width(), upright.height());
+        let scale = |v: u32, decoded: u32, whole: u32, round_up: bool| {
+            let (v, decoded, whole) = (u64::from(v), u64::from(decoded), u64::from(whole.max(1)));
+            let scaled = if round_up {
+                (v * decoded).div_ceil(whole)
+            } else {
+                v * decoded / whole
+            };
+            u32::try_from(scaled.min(decoded)).unwrap_or(0)
+        };
+        let left = scale(region.left, width, full.0, false);
+        let top = scale(region.top, height, full.1, false);
+        let right = scale(region.left + region.width, width, full.0, true).max(left + 1);
+        let bottom = scale(region.top + region.height, height, full.1, true).max(top + 1);
+        let cut = upright.extract_area(
+            left.min(width - 1),
+            top.min(height - 1),
+            (right - left).min(width - left.min(width - 1)),
+            (bottom - top).min(height - top.min(height - 1)),
+        )?;
+        thumbnail_image(&cut, resize)
+    }
+}
+
+/// A region of an upright image, in its pixels, inside it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Region {
+    pub(crate) left: u32,
+    pub(crate) top: u32,
+    pub(crate) width: u32,
+    pub(crate) height: u32,
 }
 
 /// 8-bit pixels decoded outside libvips, interleaved: `height` rows of `width` × `bands`

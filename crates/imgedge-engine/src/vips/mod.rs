@@ -23,8 +23,8 @@ mod setup;
 
 pub(crate) use image::Image;
 pub(crate) use load::{
-    Interleaved, MemoryImage, Strictness, ThumbnailSize, decode_fully, decode_to_memory,
-    read_header, thumbnail, thumbnail_shrunk,
+    Interleaved, Keep, MemoryImage, Region, Strictness, ThumbnailSize, decode_fully,
+    decode_to_memory, read_header, thumbnail, thumbnail_shrunk,
 };
 pub(crate) use ops::Flip;
 pub(crate) use save::Codec;

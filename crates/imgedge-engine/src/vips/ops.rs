@@ -6,10 +6,10 @@ use std::ffi::{CString, c_int};
 use super::ffi::{
     ANGLE_D90, ANGLE_D180, ANGLE_D270, BLEND_MODE_OVER, DIRECTION_HORIZONTAL, DIRECTION_VERTICAL,
     END, EXTEND_BACKGROUND, FORMAT_UCHAR, INTERPRETATION_B_W, INTERPRETATION_SRGB, TRUE, VipsImage,
-    vips_bandjoin, vips_bandjoin_const1, vips_black, vips_cast, vips_colourspace, vips_composite,
-    vips_copy, vips_embed, vips_extract_band, vips_flatten, vips_flip, vips_gaussblur,
-    vips_image_get_format, vips_linear1, vips_premultiply, vips_rot, vips_rotate, vips_text,
-    vips_unpremultiply,
+    vips_autorot, vips_bandjoin, vips_bandjoin_const1, vips_black, vips_cast, vips_colourspace,
+    vips_composite, vips_copy, vips_embed, vips_extract_area, vips_extract_band, vips_flatten,
+    vips_flip, vips_gaussblur, vips_image_get_format, vips_linear1, vips_premultiply, vips_rot,
+    vips_rotate, vips_sharpen, vips_text, vips_unpremultiply,
 };
 use super::image::{DoubleArray, Image, IntArray, image_op};
 use super::setup::VipsError;
@@ -110,6 +110,64 @@ impl Image {
         })?;
         image_op("cast", |out| unsafe {
             vips_cast(un.ptr(), out, FORMAT_UCHAR, END)
+        })
+    }
+
+    /// An unsharp mask of `sigma` on the lightness (libvips' `sharpen`, whose other
+    /// settings are its defaults). The alpha band, if any, is kept as it is.
+    pub(crate) fn sharpen(&self, sigma: f64) -> Result<Image, VipsError> {
+        let colour = if self.has_alpha() {
+            self.first_bands(self.bands() - 1)?
+        } else {
+            self.clone()
+        };
+        // SAFETY: valid input image and out pointer; NULL-terminated options.
+        let sharpened = image_op("sharpen", |out| unsafe {
+            vips_sharpen(colour.ptr(), out, c"sigma".as_ptr(), sigma, END)
+        })?;
+        // sharpen answers in the input's colour space but 16-bit for sRGB input.
+        let sharpened = sharpened.to_srgb8()?;
+        if !self.has_alpha() {
+            return Ok(sharpened);
+        }
+        // SAFETY: valid input image and out pointer; NULL-terminated options.
+        let alpha = image_op("extract_band", |out| unsafe {
+            vips_extract_band(self.ptr(), out, self.bands() as c_int - 1, END)
+        })?;
+        let mut inputs = [sharpened.ptr(), alpha.ptr()];
+        // SAFETY: both inputs are live for the call.
+        image_op("bandjoin", |out| unsafe {
+            vips_bandjoin(inputs.as_mut_ptr(), out, 2, END)
+        })
+    }
+
+    /// The image turned upright by its EXIF orientation (which it then no longer carries).
+    pub(crate) fn upright(&self) -> Result<Image, VipsError> {
+        // SAFETY: valid input image and out pointer; NULL-terminated options.
+        image_op("autorot", |out| unsafe {
+            vips_autorot(self.ptr(), out, END)
+        })
+    }
+
+    /// The `width`×`height` area at (`left`, `top`), which must lie inside the image.
+    pub(crate) fn extract_area(
+        &self,
+        left: u32,
+        top: u32,
+        width: u32,
+        height: u32,
+    ) -> Result<Image, VipsError> {
+        // SAFETY: valid input image and out pointer; NULL-terminated options.
+        image_op("extract_area", |out| unsafe {
+            vips_extract_area(
+                self.ptr(),
+                out,
+                left as c_int,
+                top as c_int,
+                width as c_int,
+                height as c_int,
+                END,
+            )
         })
     }
 

@@ -18,7 +18,11 @@ pub(crate) enum Codec {
     Jpeg {
         quality: u8,
     },
-    Png,
+    /// Truecolour, or with `palette` a palette image of at most 256 colours quantised
+    /// (with dithering) at that quality.
+    Png {
+        palette: Option<u8>,
+    },
     Webp {
         quality: u8,
     },
@@ -56,7 +60,7 @@ impl Image {
                             END,
                         ),
                     ),
-                    Codec::Png => (
+                    Codec::Png { palette: None } => (
                         "pngsave",
                         vips_pngsave_buffer(
                             p,
@@ -64,6 +68,25 @@ impl Image {
                             l,
                             c"compression".as_ptr(),
                             6 as c_int,
+                            strip,
+                            TRUE,
+                            END,
+                        ),
+                    ),
+                    Codec::Png {
+                        palette: Some(quality),
+                    } => (
+                        "pngsave",
+                        vips_pngsave_buffer(
+                            p,
+                            b,
+                            l,
+                            c"compression".as_ptr(),
+                            6 as c_int,
+                            c"palette".as_ptr(),
+                            TRUE,
+                            c"Q".as_ptr(),
+                            c_int::from(quality),
                             strip,
                             TRUE,
                             END,
@@ -113,7 +136,7 @@ impl Image {
         };
         Ok(match codec {
             Codec::Webp { .. } => strip_webp_metadata(bytes),
-            Codec::Jpeg { .. } | Codec::Png | Codec::Avif { .. } => bytes,
+            Codec::Jpeg { .. } | Codec::Png { .. } | Codec::Avif { .. } => bytes,
         })
     }
 }
