@@ -94,6 +94,13 @@ enum Command {
         /// The transform query, in any order.
         #[arg(default_value = "")]
         query: String,
+        /// A request's `Accept` header: for a `format=auto` URL, prints the accept class,
+        /// the edge's cache key and the S3 key it gives (without it: no header, `basic`).
+        #[arg(long, value_name = "HEADER")]
+        accept: Option<String>,
+        /// The image's key epoch (0 until its key is first rotated).
+        #[arg(long, default_value_t = 0)]
+        key_epoch: u32,
     },
 }
 
@@ -186,16 +193,36 @@ fn main() -> ExitCode {
             url_secret,
             image_id,
             query,
-        } => match tools::describe_url(&url_secret, &image_id, &query) {
-            Ok(body) => {
-                println!("{body}");
-                ExitCode::SUCCESS
-            }
-            Err(body) => {
-                println!("{body}");
-                ExitCode::FAILURE
-            }
-        },
+            accept,
+            key_epoch,
+        } => url(
+            &url_secret,
+            &image_id,
+            &query,
+            &tools::UrlRequest {
+                accept: accept.as_deref(),
+                epoch: imgedge_url::KeyEpoch(key_epoch),
+            },
+        ),
+    }
+}
+
+/// `imgedge url`: a transform URL described as JSON.
+fn url(
+    secret: &UrlSecret,
+    image_id: &str,
+    query: &str,
+    request: &tools::UrlRequest<'_>,
+) -> ExitCode {
+    match tools::describe_url(secret, image_id, query, request) {
+        Ok(body) => {
+            println!("{body}");
+            ExitCode::SUCCESS
+        }
+        Err(body) => {
+            println!("{body}");
+            ExitCode::FAILURE
+        }
     }
 }
 

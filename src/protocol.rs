@@ -10,6 +10,11 @@ use std::time::Duration;
 /// The header through which an edge proves it is one (`CloudFront`'s origin custom header).
 pub const ORIGIN_SECRET_HEADER: &str = "x-imgedge-origin-secret";
 
+/// The header in which an edge passes a `format=auto` request's accept class to the
+/// origins (spec 1.1). Every edge computes it from `Accept` itself and never forwards a
+/// client's own.
+pub const ACCEPT_CLASS_HEADER: &str = "x-imgedge-accept";
+
 /// The lifetime of what a URL names for good: every variant (its URL names its content) and
 /// the web client's content-hashed assets.
 pub const IMMUTABLE_CACHE_CONTROL: &str = "public, max-age=31536000, immutable";

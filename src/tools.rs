@@ -10,7 +10,10 @@ use serde_json::{Value, json};
 use crate::error::{ErrorCode, PublicError};
 
 use imgedge_engine::{Engine, EngineError, Rendered};
-use imgedge_url::{ImageId, Sig, TransformSpec, UrlError, UrlKey, UrlSecret, path_with_query};
+use imgedge_url::{
+    AcceptClass, ImageId, KeyEpoch, Sig, TransformRequest, TransformSpec, UrlError, UrlKey,
+    UrlSecret, path_with_query,
+};
 
 /// Failure of `imgedge render`.
 #[derive(Debug, thiserror::Error)]
@@ -81,24 +84,49 @@ pub fn rendered_json(rendered: &Rendered, canonical_query: &str) -> Value {
     })
 }
 
-/// What `imgedge url` prints: the image's `url_key`, the canonical query, its signature and
-/// the path, or `{"error": code, "message": text}`. A non-canonical query is shown with its
-/// canonical form and `"canonical": false`.
-pub fn describe_url(secret: &UrlSecret, image_id: &str, query: &str) -> Result<Value, Value> {
+/// What `imgedge url` is asked about a URL beyond its query.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct UrlRequest<'a> {
+    /// The request's `Accept` header, if any.
+    pub accept: Option<&'a str>,
+    /// The image's key epoch.
+    pub epoch: KeyEpoch,
+}
+
+/// What `imgedge url` prints: the image's `url_key` (at its epoch), the canonical query,
+/// its signature and the path, and what a request for it with `Accept` gives: its accept
+/// class (`null` unless the URL has `format=auto`), the edge's cache key and the S3 key of
+/// its object; or `{"error": code, "message": text}`. A non-canonical query is shown with
+/// its canonical form and `"canonical": false`.
+pub fn describe_url(
+    secret: &UrlSecret,
+    image_id: &str,
+    query: &str,
+    request: &UrlRequest<'_>,
+) -> Result<Value, Value> {
     let fail =
         |e: &UrlError| serde_json::from_slice(&e.to_response().body()).unwrap_or(Value::Null);
     let image_id: ImageId = image_id.parse().map_err(|e| fail(&e))?;
     let parsed = TransformSpec::parse(query).map_err(|e| fail(&e))?;
-    let key = UrlKey::derive(secret, &image_id);
+    let key = UrlKey::derive_at(secret, &image_id, request.epoch);
     let canonical_query = parsed.spec().canonical_query();
     let sig = Sig::compute(&key, &canonical_query);
+    let path = path_with_query(&image_id, &sig, &canonical_query);
+    let signed = TransformRequest::parse(&format!("/i/{image_id}/{sig}"), &canonical_query)
+        .map_err(|e| fail(&e))?;
+    let class = signed.accept_class(None, request.accept);
     Ok(json!({
         "image_id": image_id.to_string(),
+        "key_epoch": request.epoch.0,
         "url_key": key.to_hex(),
         "input_query": query,
         "canonical": parsed.is_canonical(),
         "canonical_query": canonical_query,
         "sig": sig.to_string(),
-        "path": path_with_query(&image_id, &sig, &canonical_query),
+        "path": path,
+        "accept": request.accept,
+        "accept_class": class.map(AcceptClass::as_str),
+        "cache_key": signed.cache_key(class),
+        "s3_key": signed.variant_key(class),
     }))
 }

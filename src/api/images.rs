@@ -9,7 +9,7 @@ use axum::extract::{FromRequestParts, Path, Query, RawQuery, State};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::Response;
-use imgedge_url::{ImageId, Sig, TransformSpec, UrlError, UrlKey, path_with_query};
+use imgedge_url::{ImageId, KeyEpoch, Sig, TransformSpec, UrlError, UrlKey, path_with_query};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -45,6 +45,9 @@ pub struct ImageMetadata {
     pub created_at: OffsetDateTime,
     /// The key that signs this image's transform URLs (hex). Keep it to your frontend.
     pub url_key: String,
+    /// The generation of `url_key`: 0 until the key is first rotated
+    /// (`POST /v1/images/{id}/rotate-key`).
+    pub key_epoch: u32,
     /// The canonical URL of the original, re-encoded (no transform).
     pub url: String,
 }
@@ -88,7 +91,7 @@ fn signed_url(
 
 pub(super) fn metadata(state: &AppState, image: &Image) -> ImageMetadata {
     let id = ImageId::from_uuid(image.id);
-    let key = UrlKey::derive(&state.0.url_secret, &id);
+    let key = UrlKey::derive_at(&state.0.url_secret, &id, KeyEpoch(image.key_epoch));
     let (url, _) = signed_url(state, &id, &key, "");
     ImageMetadata {
         id: image.id,
@@ -101,6 +104,7 @@ pub(super) fn metadata(state: &AppState, image: &Image) -> ImageMetadata {
         blake3: hex::encode(image.blake3),
         created_at: image.created_at,
         url_key: key.to_hex(),
+        key_epoch: image.key_epoch,
         url,
     }
 }
@@ -225,7 +229,7 @@ pub(super) async fn get(
     ))
 }
 
-/// The transform parameters of `transform-url-v1`, for the OpenAPI document only: the handler
+/// The transform parameters of `transform-url-v1` and `v1.1`, for the OpenAPI document only: the handler
 /// reads the raw query with [`TransformSpec::parse`], the one parser of transform queries.
 /// Each schema accepts exactly what that parser accepts, so that generated requests (the
 /// schemathesis run) can tell a valid query from an invalid one.
@@ -233,15 +237,33 @@ pub(super) async fn get(
 #[into_params(parameter_in = Query)]
 #[allow(dead_code, non_snake_case)]
 struct TransformParams {
+    /// `x,y,w,h`: the region of the upright original cut before anything else; `x` and `y`
+    /// 0 to 65535, `w` and `h` 1 to 65535 (leading zeros allowed). A region wholly outside
+    /// the image is answered 422 `crop_outside` when rendered.
+    #[param(
+        pattern = r"^0*([0-9]{1,4}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5]),0*([0-9]{1,4}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5]),0*([1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5]),0*([1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])$"
+    )]
+    crop: Option<String>,
     /// Output width in pixels.
     #[param(minimum = 1, maximum = 8192)]
     width: Option<u32>,
     /// Output height in pixels.
     #[param(minimum = 1, maximum = 8192)]
     height: Option<u32>,
+    /// Device pixel ratio, 1 to 4 once rounded half-up to tenths: multiplies `width` and
+    /// `height`. The pattern: what rounds to 1.0 from below, 1 to 3 with any fraction, and 4
+    /// with a fraction that rounds to 4.0.
+    #[param(pattern = r"^(0+\.9[5-9][0-9]*|0*[1-3](\.[0-9]+)?|0*4(\.0([0-4][0-9]*)?)?)$")]
+    dpr: Option<String>,
     /// How `width` and `height` together are met (default `cover`).
     #[param(pattern = "^(cover|contain|fill|inside|outside)$")]
     fit: Option<String>,
+    /// Which part a `cover` keeps: a compass word, `attention`, `entropy`, or a focal point
+    /// `X,Y` of decimals 0 to 1 (rounded half-up to thousandths).
+    #[param(
+        pattern = r"^(center|centre|north|northeast|east|southeast|south|southwest|west|northwest|attention|entropy|(0+(\.[0-9]+)?|0*1(\.0{1,3}|\.000[0-4][0-9]*)?),(0+(\.[0-9]+)?|0*1(\.0{1,3}|\.000[0-4][0-9]*)?))$"
+    )]
+    gravity: Option<String>,
     /// Degrees, clockwise; any integer, taken modulo 360.
     rotate: Option<i64>,
     /// Top-bottom.
@@ -259,11 +281,25 @@ struct TransformParams {
         pattern = r"^(0+(\.(0([0-4][0-9]*)?|2[5-9][0-9]*|[3-9][0-9]*))?|0*[1-9][0-9]?(\.[0-9]+)?|0*100(\.0([0-4][0-9]*)?)?)$"
     )]
     blur: Option<String>,
+    /// Unsharp-mask sigma, 0 (none) or 0.3 to 10 once rounded half-up to tenths (the
+    /// pattern as `blur`'s, up to 10).
+    #[param(
+        pattern = r"^(0+(\.(0([0-4][0-9]*)?|2[5-9][0-9]*|[3-9][0-9]*))?|0*[1-9](\.[0-9]+)?|0*10(\.0([0-4][0-9]*)?)?)$"
+    )]
+    sharpen: Option<String>,
+    /// `RRGGBB` or `RRGGBBAA` in hexadecimal: fills `contain`'s bars, rotation corners, and
+    /// transparency in outputs without alpha.
+    #[param(pattern = "^([0-9a-fA-F]{6}|[0-9a-fA-F]{8})$")]
+    background: Option<String>,
     /// Encoder quality (default 80).
     #[param(minimum = 1, maximum = 100)]
     quality: Option<u8>,
-    /// Output format (default: the original's, or `png`/`jpeg` for other formats).
-    #[param(pattern = "^(jpeg|jpg|png|webp|avif)$")]
+    /// A palette PNG of at most 256 colours (for `png` output).
+    #[param(pattern = "^(1|true|0|false)$")]
+    palette: Option<String>,
+    /// Output format (default: the original's, or `png`/`jpeg` for other formats); `auto`
+    /// chooses AVIF, WebP, or JPEG (PNG with alpha) from each request's `Accept`.
+    #[param(pattern = "^(auto|jpeg|jpg|png|webp|avif)$")]
     format: Option<String>,
     /// Text drawn on the image: at most 64 characters after NFC, no control characters.
     #[param(max_length = 64, pattern = r"^[^\x00-\x1f\x7f-\x9f]*$")]
@@ -287,9 +323,9 @@ pub(super) async fn mint_url(
 ) -> Result<Response, ApiError> {
     let decision = state.limit_user(UserClass::Mint, user).await?;
     let spec = TransformSpec::parse(query.as_deref().unwrap_or_default())?.into_spec();
-    owned_image(&state, user, id).await?;
+    let image = owned_image(&state, user, id).await?;
     let image_id = ImageId::from_uuid(id);
-    let key = UrlKey::derive(&state.0.url_secret, &image_id);
+    let key = UrlKey::derive_at(&state.0.url_secret, &image_id, KeyEpoch(image.key_epoch));
     let canonical_query = spec.canonical_query();
     let (url, sig) = signed_url(&state, &image_id, &key, &canonical_query);
     Ok(with_limit_headers(
@@ -351,6 +387,86 @@ pub(super) async fn delete(
         &decision,
         (StatusCode::NO_CONTENT, Body::empty()),
     ))
+}
+
+#[utoipa::path(post, path = "/v1/images/{id}/rotate-key", tag = "images",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Image id")),
+    responses(
+        (status = 200, description = "The key is rotated: the image's metadata with its new `url_key`. \
+            Every URL signed with an older key stops working; every variant is deleted and purged \
+            from the CDN", body = ImageMetadata),
+        (status = 400, description = "Malformed id", body = ErrorBody),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 404, description = "No such image for this user", body = ErrorBody),
+        (status = 503, description = "The variants could not all be removed from storage: \
+            the key is rotated, and rotating again removes them", body = ErrorBody),
+    ))]
+/// Rotates an image's `url_key` to its next epoch (transform URLs 1.1): the answer to a
+/// leaked key. The epoch, the variants' rows and the purge owed commit together; then the
+/// variants' objects are removed (S3 first, as for a delete) and the purge sent.
+pub(super) async fn rotate_key(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    ImagePath(id): ImagePath,
+) -> Result<Response, ApiError> {
+    let decision = state.limit_user(UserClass::Write, user).await?;
+    let image_id = ImageId::from_uuid(id);
+    let purges = &state.0.purges;
+    let Some((image, owed)) = state
+        .0
+        .db
+        .rotate_key_owing_purge(
+            user,
+            id,
+            &image_id.invalidation_path(),
+            purges.policy().lease,
+        )
+        .await?
+    else {
+        return Err(ApiError::NotFound);
+    };
+    state
+        .0
+        .cache
+        .delete(&[&MetaCache::image_key(id), &MetaCache::first_page_key(user)])
+        .await;
+    // In a task of its own, as a delete's cleanup: it finishes even when the client hangs up.
+    let cleanup = tokio::spawn(remove_variants(state.clone(), image_id, owed));
+    if !cleanup.await.unwrap_or(false) {
+        return Err(ApiError::Unavailable(
+            super::error::Dependency::Storage,
+            "the variants of a rotated key were not all removed".into(),
+        ));
+    }
+    Ok(with_limit_headers(
+        &decision,
+        Json(metadata(&state, &image)),
+    ))
+}
+
+/// Removes an image's variants from S3 after a key rotation, then sends the purge it owes;
+/// whether the objects are gone. An object left behind would still be served for its old
+/// URL from S3, so a failure is the client's to retry (another rotation removes them).
+async fn remove_variants(state: AppState, image_id: ImageId, owed: PendingPurge) -> bool {
+    let id = image_id.as_uuid();
+    let removed = match state
+        .0
+        .store
+        .delete_prefix(&image_id.variants_prefix())
+        .await
+    {
+        Ok(_) => true,
+        Err(err) => {
+            tracing::warn!(%id, error = %err, "variants not deleted after a key rotation");
+            metrics::counter!("imgedge_delete_storage_errors_total").increment(1);
+            false
+        }
+    };
+    if let Err(err) = state.0.purges.send_now(owed).await {
+        tracing::info!(%id, error = %err, "CDN purge not sent yet; the outbox retries it");
+    }
+    removed
 }
 
 /// Removes an image's original and variants from S3, then sends the purge its delete owes.

@@ -239,6 +239,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/v1/images/{id}", get(images::get).delete(images::delete))
         .route("/v1/images/{id}/url", get(images::mint_url))
+        .route("/v1/images/{id}/rotate-key", post(images::rotate_key))
         .route("/v1/openapi.json", get(openapi::document))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))

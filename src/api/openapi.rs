@@ -19,6 +19,7 @@ use super::{account, auth, images, sessions, upload};
     paths(
         auth::register, auth::login, sessions::refresh, sessions::logout, account::me,
         upload::upload, images::list, images::get, images::mint_url, images::delete,
+        images::rotate_key,
     ),
     components(schemas(
         crate::error::ErrorBody, auth::Credentials, auth::SignIn, auth::Registered, sessions::RefreshRequest, sessions::Session,

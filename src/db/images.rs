@@ -4,7 +4,10 @@
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use super::{Db, DbError, PageCursor};
+use std::time::Duration;
+
+use super::purges::secs;
+use super::{Db, DbError, PageCursor, PendingPurge};
 
 /// Metadata of an accepted upload, to store.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,6 +47,11 @@ pub struct Image {
     /// Set by the database at insert, microsecond precision.
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
+    /// The generation of its `url_key` (`url::KeyEpoch`): 0 until the key is rotated.
+    /// Defaulted when reading a cached copy made before the column existed.
+    #[sqlx(try_from = "i32")]
+    #[serde(default)]
+    pub key_epoch: u32,
 }
 
 impl Image {
@@ -67,7 +75,7 @@ pub struct ImageRef {
 /// The columns of [`Image`], as a literal so that `concat!` builds static statements.
 macro_rules! columns {
     () => {
-        "id, owner_id, filename, format, width, height, frames, bytes, blake3, created_at"
+        "id, owner_id, filename, format, width, height, frames, bytes, blake3, created_at, key_epoch"
     };
 }
 
@@ -169,6 +177,57 @@ impl Db {
             .bind(cursor.id),
         };
         Ok(query.fetch_all(&self.pool).await?)
+    }
+
+    /// Rotates `owner`'s image `id` to its next key epoch, forgets every variant recorded
+    /// under the old key and owes the purge of `path`, in one transaction: from its commit
+    /// no URL signed with an older key verifies, and no render begun under one is recorded
+    /// ([`Db::insert_variant_within`] checks the epoch). `None` when there is no such image
+    /// for this owner. The caller removes the variants' objects and sends the purge.
+    pub async fn rotate_key_owing_purge(
+        &self,
+        owner: Uuid,
+        id: Uuid,
+        path: &str,
+        lease: Duration,
+    ) -> Result<Option<(Image, PendingPurge)>, DbError> {
+        let mut tx = self.pool.begin().await?;
+        let image = sqlx::query_as::<_, Image>(concat!(
+            "UPDATE images SET key_epoch = key_epoch + 1 WHERE id = $1 AND owner_id = $2 \
+             RETURNING ",
+            columns!()
+        ))
+        .bind(id)
+        .bind(owner)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(image) = image else {
+            return Ok(None);
+        };
+        sqlx::query("DELETE FROM variants WHERE image_id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        let owed = sqlx::query_as::<_, PendingPurge>(
+            "INSERT INTO purge_outbox (path, next_attempt_at) \
+             VALUES ($1, now() + make_interval(secs => $2)) RETURNING id, path",
+        )
+        .bind(path)
+        .bind(secs(lease))
+        .fetch_one(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(Some((image, owed)))
+    }
+
+    /// The key epoch of image `id`, whoever owns it; `None` when there is no such image.
+    /// For the transformer, to verify a signature made after a key rotation.
+    pub async fn image_key_epoch(&self, id: Uuid) -> Result<Option<u32>, DbError> {
+        let epoch: Option<i32> = sqlx::query_scalar("SELECT key_epoch FROM images WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(epoch.and_then(|e| u32::try_from(e).ok()))
     }
 
     /// Which of `ids` have metadata, across all owners (for `imgedge reconcile`: an S3

@@ -19,7 +19,7 @@ pub struct PendingPurge {
     pub path: String,
 }
 
-fn secs(duration: Duration) -> f64 {
+pub(super) fn secs(duration: Duration) -> f64 {
     duration.as_secs_f64()
 }
 

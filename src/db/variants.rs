@@ -1,6 +1,7 @@
 //! Rendered variants: the transformer records each `v/{image_id}/{sig}` it writes to S3,
 //! so deleting an image knows what to remove.
 
+use imgedge_url::AcceptClass;
 use uuid::Uuid;
 
 use super::{Db, DbError};
@@ -15,6 +16,12 @@ pub struct NewVariant {
     pub bytes: u64,
     /// A `url::Format::as_str` name (`jpeg`, `png`, `webp`, `avif`).
     pub format: String,
+    /// For a `format=auto` URL, the accept class whose object this render is (recorded in
+    /// `variant_objects` under the variant's one row).
+    pub accept_class: Option<AcceptClass>,
+    /// The image's key epoch the URL's signature verified under: the record is refused
+    /// ([`VariantRecorded::KeyRotated`]) when the key was rotated since.
+    pub key_epoch: u32,
 }
 
 /// What recording a variant did.
@@ -28,6 +35,8 @@ pub enum VariantRecorded {
     /// The image already has its cap of other variants: not recorded, the object is to be
     /// removed.
     CapReached,
+    /// The image's key was rotated since the URL's signature verified: not recorded.
+    KeyRotated,
 }
 
 impl Db {
@@ -47,13 +56,16 @@ impl Db {
         let bytes = i64::try_from(v.bytes)
             .map_err(|_| DbError::other(format!("size {} exceeds the schema", v.bytes)))?;
         let mut tx = self.pool.begin().await?;
-        let image: Option<i32> =
-            sqlx::query_scalar("SELECT 1 FROM images WHERE id = $1 FOR NO KEY UPDATE")
+        let epoch: Option<i32> =
+            sqlx::query_scalar("SELECT key_epoch FROM images WHERE id = $1 FOR NO KEY UPDATE")
                 .bind(v.image_id)
                 .fetch_optional(&mut *tx)
                 .await?;
-        if image.is_none() {
+        let Some(epoch) = epoch else {
             return Ok(VariantRecorded::ImageGone);
+        };
+        if i64::from(epoch) != i64::from(v.key_epoch) {
+            return Ok(VariantRecorded::KeyRotated);
         }
         let others: i64 =
             sqlx::query_scalar("SELECT count(*) FROM variants WHERE image_id = $1 AND sig <> $2")
@@ -75,6 +87,19 @@ impl Db {
         .bind(&v.format)
         .execute(&mut *tx)
         .await?;
+        if let Some(class) = v.accept_class {
+            sqlx::query(
+                "INSERT INTO variant_objects (image_id, sig, accept_class, bytes, format) \
+                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT (image_id, sig, accept_class) DO NOTHING",
+            )
+            .bind(v.image_id)
+            .bind(&v.sig)
+            .bind(class.as_str())
+            .bind(bytes)
+            .bind(&v.format)
+            .execute(&mut *tx)
+            .await?;
+        }
         tx.commit().await?;
         Ok(if done.rows_affected() > 0 {
             VariantRecorded::Inserted

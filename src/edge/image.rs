@@ -1,5 +1,6 @@
 //! `/i/*`, in request phases (modelled on pingora's): the request filter (the spec's
-//! parameters only, the cache key), the cache lookup, the origin request once per key (the
+//! parameters only; for a `format=auto` URL the accept class, computed here from `Accept`
+//! whatever the client sent as `X-Imgedge-Accept`; the cache key), the cache lookup, the origin request once per key (the
 //! Lambda@Edge function's rules, then S3, failing over to the transformer), the response.
 
 use std::sync::Arc;
@@ -9,7 +10,7 @@ use bytes::Bytes;
 use hyper::body::Incoming;
 use hyper::header::{self, HeaderMap, HeaderName, HeaderValue};
 use hyper::{Method, Request, Response, StatusCode};
-use imgedge_url::{Decision, TransformRequest, known_query};
+use imgedge_url::{AcceptClass, Decision, TransformRequest, known_query};
 
 use super::error::EdgeError;
 use super::{Edge, Entry, Origin};
@@ -53,11 +54,23 @@ impl Edge {
         // Phase 1.
         let path = request.uri().path();
         let query = known_query(request.uri().query().unwrap_or(""));
-        let key = if query.is_empty() {
+        let accept = request
+            .headers()
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok());
+        let class = TransformRequest::parse(path, &query)
+            .ok()
+            .and_then(|parsed| parsed.accept_class(None, accept));
+        let mut key = if query.is_empty() {
             path.to_owned()
         } else {
             format!("{path}?{query}")
         };
+        if let Some(class) = class {
+            // As `TransformRequest::cache_key` spells it.
+            key.push('|');
+            key.push_str(class.as_str());
+        }
 
         // Phase 2.
         let (entry, outcome) = if let Some(entry) = self.0.cache.get(&key) {
@@ -69,7 +82,9 @@ impl Edge {
             let (filled, role) = self
                 .0
                 .flights
-                .run(key, async move { this.fill(fill_key, &path, &query).await })
+                .run(key, async move {
+                    this.fill(fill_key, &path, &query, class).await
+                })
                 .await;
             match filled {
                 Ok(entry) if role == Role::Leader => {
@@ -96,18 +111,32 @@ impl Edge {
 
         // Phase 4.
         count(outcome, entry.body.len());
-        respond(&entry, outcome, request.headers(), head)
+        let mut response = respond(&entry, outcome, request.headers(), head);
+        if class.is_some() {
+            // What was sent depends on `Accept` (whichever origin answered: S3 keeps no
+            // `Vary`).
+            response
+                .headers_mut()
+                .insert(header::VARY, HeaderValue::from_static("Accept"));
+        }
+        response
     }
 
     /// Phase 3: the origin request for a missed key, and the cache fill.
-    async fn fill(&self, key: String, path: &str, query: &str) -> Arc<Entry> {
+    async fn fill(
+        &self,
+        key: String,
+        path: &str,
+        query: &str,
+        class: Option<AcceptClass>,
+    ) -> Arc<Entry> {
         let epoch = self.0.cache.epoch();
         let Answer {
             status,
             headers,
             body,
             origin,
-        } = self.origin_request(path, query).await;
+        } = self.origin_request(path, query, class).await;
         let ttl = self.0.settings.ttl.ttl(status, &headers);
         let entry = Arc::new(Entry {
             status,
@@ -122,8 +151,9 @@ impl Edge {
     }
 
     /// The origin-request rules of the Lambda@Edge function, then the origin group: S3
-    /// first, then the transformer with the canonical path and query, untouched.
-    async fn origin_request(&self, path: &str, query: &str) -> Answer {
+    /// first (a `format=auto` variant's object for `class`), then the transformer with the
+    /// canonical path and query, untouched, and the class.
+    async fn origin_request(&self, path: &str, query: &str, class: Option<AcceptClass>) -> Answer {
         let request = match TransformRequest::parse(path, query) {
             Ok(request) => request,
             Err(e) => return Answer::error(EdgeError::from(e).to_response()),
@@ -140,7 +170,7 @@ impl Edge {
             return answer;
         }
 
-        let variant_key = request.variant_key();
+        let variant_key = request.variant_key(class);
         let canonical_query = request.spec().canonical_query();
         let s3_status = match self.0.origins.s3(&variant_key).await {
             // The object is this URL's variant only if it renders this query: a signature
@@ -161,7 +191,12 @@ impl Edge {
         };
         origin_counted("s3", s3_status);
 
-        match self.0.origins.transformer(&request.canonical_path()).await {
+        match self
+            .0
+            .origins
+            .transformer(&request.canonical_path(), class)
+            .await
+        {
             Ok(fetched) => {
                 origin_counted("transformer", fetched.status.as_str());
                 Answer {

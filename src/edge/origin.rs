@@ -14,8 +14,9 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 
 use crate::http::{Body, BoxError, SharedSecret};
-use crate::protocol::ORIGIN_SECRET_HEADER;
+use crate::protocol::{ACCEPT_CLASS_HEADER, ORIGIN_SECRET_HEADER};
 use crate::storage::{Object, ObjectStore, StorageError};
+use imgedge_url::AcceptClass;
 
 /// Largest response the edge takes from the transformer (a variant is far smaller).
 const MAX_VARIANT_BYTES: usize = 128 * 1024 * 1024;
@@ -24,8 +25,9 @@ const MAX_VARIANT_BYTES: usize = 128 * 1024 * 1024;
 const API_TIMEOUT: Duration = Duration::from_secs(90);
 
 /// Headers of an origin's answer that the edge keeps and repeats.
-const KEPT: [HeaderName; 9] = [
+const KEPT: [HeaderName; 10] = [
     header::CONTENT_TYPE,
+    header::VARY,
     header::CACHE_CONTROL,
     header::ETAG,
     header::LOCATION,
@@ -121,8 +123,14 @@ impl Origins {
         }
     }
 
-    /// The transformer's answer to `path_and_query` (canonical), read whole.
-    pub async fn transformer(&self, path_and_query: &str) -> Result<OriginResponse, OriginError> {
+    /// The transformer's answer to `path_and_query` (canonical), read whole; for a
+    /// `format=auto` URL, `class` is the request's accept class, passed on in
+    /// [`ACCEPT_CLASS_HEADER`].
+    pub async fn transformer(
+        &self,
+        path_and_query: &str,
+        class: Option<AcceptClass>,
+    ) -> Result<OriginResponse, OriginError> {
         let uri: Uri = format!("{}{path_and_query}", self.transformer)
             .parse()
             .map_err(|e| OriginError::Unreachable(format!("bad transformer URL: {e}")))?;
@@ -130,6 +138,12 @@ impl Origins {
             .body(crate::http::empty())
             .map_err(|e| OriginError::Unreachable(e.to_string()))?;
         self.add_secret(request.headers_mut());
+        if let Some(class) = class {
+            request.headers_mut().insert(
+                HeaderName::from_static(ACCEPT_CLASS_HEADER),
+                HeaderValue::from_static(class.as_str()),
+            );
+        }
         let fetch = async {
             let response = self
                 .client

@@ -58,6 +58,7 @@ pub enum ErrorCode {
     MetadataTooLarge,
     OutputTooLarge,
     BeyondImageBounds,
+    CropOutside,
     RateLimited,
     TooManyUploads,
     VariantLimit,
@@ -108,6 +109,7 @@ impl ErrorCode {
         ErrorCode::MetadataTooLarge,
         ErrorCode::OutputTooLarge,
         ErrorCode::BeyondImageBounds,
+        ErrorCode::CropOutside,
         ErrorCode::RateLimited,
         ErrorCode::TooManyUploads,
         ErrorCode::VariantLimit,
@@ -160,6 +162,7 @@ impl ErrorCode {
             C::MetadataTooLarge => "metadata_too_large",
             C::OutputTooLarge => "output_too_large",
             C::BeyondImageBounds => "beyond_image_bounds",
+            C::CropOutside => "crop_outside",
             C::RateLimited => "rate_limited",
             C::TooManyUploads => "too_many_uploads",
             C::VariantLimit => "variant_limit",
@@ -209,7 +212,8 @@ impl ErrorCode {
             | C::TooManyFrames
             | C::MetadataTooLarge
             | C::OutputTooLarge
-            | C::BeyondImageBounds => StatusCode::UNPROCESSABLE_ENTITY,
+            | C::BeyondImageBounds
+            | C::CropOutside => StatusCode::UNPROCESSABLE_ENTITY,
             C::RateLimited | C::TooManyUploads | C::VariantLimit => StatusCode::TOO_MANY_REQUESTS,
             C::Internal | C::RenderFailed | C::IoError => StatusCode::INTERNAL_SERVER_ERROR,
             C::Unavailable
@@ -285,6 +289,7 @@ impl ErrorCode {
             C::BeyondImageBounds => {
                 "the transform is valid but beyond what makes sense for this image (docs/transform-urls.md)"
             }
+            C::CropOutside => "the crop region lies wholly outside the image",
             C::RateLimited => "too many requests; retry after `Retry-After` seconds",
             C::TooManyUploads => {
                 "this account has as many uploads in progress as allowed; retry shortly"

@@ -189,6 +189,7 @@ impl PublicError for EngineError {
             EngineError::TooManyPixels { .. } => ErrorCode::TooManyPixels,
             EngineError::OutputTooLarge { .. } => ErrorCode::OutputTooLarge,
             EngineError::BeyondBounds(_) => ErrorCode::BeyondImageBounds,
+            EngineError::CropOutside => ErrorCode::CropOutside,
             EngineError::Corrupt(_) => ErrorCode::CorruptImage,
             EngineError::Timeout(_) => ErrorCode::RenderTimeout,
             EngineError::Failed(_) => ErrorCode::RenderFailed,

@@ -4,7 +4,8 @@
 //!
 //! One request, as steps (in this order):
 //! 1. the caller is an edge: it carries the origin secret header ([`ORIGIN_SECRET_HEADER`]);
-//! 2. parse the URL ([`TransformRequest::parse`]); non-canonical → 301, then the signature;
+//! 2. parse the URL ([`TransformRequest::parse`]); non-canonical → 301, then the signature
+//!    under the image's key epoch, and for `format=auto` the accept class;
 //! 3. single flight on the variant key: concurrent requests share one production;
 //! 4. production ([`production`]): the image exists (its owner and size), the render's
 //!    estimate (bounds, cost), the cross-process render lease ([`lock`]; or wait
@@ -45,13 +46,16 @@ pub use error::TransformerError;
 use crate::db::Db;
 use crate::error::{ErrorResponse, OnlyGetAndHead, PublicError as _};
 use crate::http::{Body, SharedSecret, full};
-use crate::protocol::{ORIGIN_SECRET_HEADER, RenderBudget};
+use crate::protocol::{ACCEPT_CLASS_HEADER, ORIGIN_SECRET_HEADER, RenderBudget};
 use crate::ratelimit::{Quota, RateLimiter};
 use crate::redis::RedisHandle;
 use crate::singleflight::SingleFlight;
 use crate::storage::ObjectStore;
 use imgedge_engine::Engine;
-use imgedge_url::{Decision, TransformRequest, UrlSecret};
+use imgedge_url::{
+    AcceptClass, Decision, FormatChoice, KeyEpoch, TransformRequest, TransformSpec, UrlKey,
+    UrlSecret,
+};
 use pool::{Pool, PoolSize};
 use production::Produced;
 use render::FetchedOriginal;
@@ -207,8 +211,18 @@ impl Transformer {
                     return Err(OnlyGetAndHead.to_response());
                 }
                 self.check_origin(request)?;
+                let header = |name| {
+                    request
+                        .headers()
+                        .get(name)
+                        .and_then(|v: &HeaderValue| v.to_str().ok())
+                };
+                let classes = Classes {
+                    from_edge: header(ACCEPT_CLASS_HEADER),
+                    accept: header(header::ACCEPT.as_str()),
+                };
                 Ok(self
-                    .image(path, request.uri().query().unwrap_or(""))
+                    .image(path, request.uri().query().unwrap_or(""), classes)
                     .await?)
             }
             "/healthz" | "/readyz" | "/metrics" => Err(OnlyGetAndHead.to_response()),
@@ -229,20 +243,30 @@ impl Transformer {
     }
 
     /// Steps 2, 3 and 5.
-    async fn image(&self, path: &str, query: &str) -> Result<Response<Body>, TransformerError> {
+    async fn image(
+        &self,
+        path: &str,
+        query: &str,
+        classes: Classes<'_>,
+    ) -> Result<Response<Body>, TransformerError> {
         let request = TransformRequest::parse(path, query)?;
-        match request.decide_with_secret(&self.0.url_secret) {
-            Decision::Redirect(location) => return Ok(redirect(&location)),
-            Decision::Forbidden => return Err(TransformerError::BadSignature),
-            Decision::Serve => {}
+        if let Decision::Redirect(location) = request.decide(None) {
+            return Ok(redirect(&location));
         }
+        let epoch = self.verified_epoch(&request).await?;
+        let class = request.accept_class(classes.from_edge, classes.accept);
+        let wanted = VariantRequest {
+            request,
+            class,
+            epoch,
+        };
         let this = self.clone();
         let (produced, role) = self
             .0
             .flights
-            .run(request.variant_key(), async move {
+            .run(wanted.key(), async move {
                 Arc::new(
-                    Box::pin(this.produce(&request))
+                    Box::pin(this.produce(&wanted))
                         .await
                         .map_err(|e| e.to_response()),
                 )
@@ -250,10 +274,49 @@ impl Transformer {
             .await;
         let produced =
             produced.map_err(|_| TransformerError::Internal("the render task panicked".into()))?;
-        Ok(match &*produced {
+        let mut response = match &*produced {
             Ok(variant) => variant_response(variant, role),
             Err(e) => e.clone().into_hyper(),
-        })
+        };
+        if class.is_some() {
+            response
+                .headers_mut()
+                .insert(header::VARY, HeaderValue::from_static("Accept"));
+        }
+        Ok(response)
+    }
+
+    /// The key epoch under which the request's signature verifies: epoch 0's key (v1's, which
+    /// most images keep) needs no lookup; any other is the image's current epoch, read from
+    /// the database. A signature made with an older key (rotated away) does not verify.
+    /// Production checks the epoch again when it reads the image, and the record refuses a
+    /// render whose key was rotated meanwhile.
+    async fn verified_epoch(
+        &self,
+        request: &TransformRequest,
+    ) -> Result<KeyEpoch, TransformerError> {
+        let secret = &self.0.url_secret;
+        let first = UrlKey::derive_at(secret, request.image_id(), KeyEpoch::FIRST);
+        if request.verify_with_key(&first) {
+            return Ok(KeyEpoch::FIRST);
+        }
+        match self
+            .0
+            .db
+            .image_key_epoch(*request.image_id().as_uuid())
+            .await?
+        {
+            Some(epoch) if epoch > 0 => {
+                let epoch = KeyEpoch(epoch);
+                let key = UrlKey::derive_at(secret, request.image_id(), epoch);
+                if request.verify_with_key(&key) {
+                    Ok(epoch)
+                } else {
+                    Err(TransformerError::BadSignature)
+                }
+            }
+            _ => Err(TransformerError::BadSignature),
+        }
     }
 
     async fn readyz(&self) -> Response<Body> {
@@ -274,6 +337,44 @@ impl Transformer {
             HeaderValue::from_static("application/json"),
         );
         response
+    }
+}
+
+/// What a request says about its accept class: the one an edge computed, else its
+/// `Accept` header (a request straight to the transformer, as in tests).
+#[derive(Debug, Clone, Copy)]
+struct Classes<'a> {
+    from_edge: Option<&'a str>,
+    accept: Option<&'a str>,
+}
+
+/// A verified request, and the accept class that decides its output for a `format=auto`
+/// URL: the unit of production, storage (its object's key) and single flight.
+#[derive(Debug, Clone)]
+struct VariantRequest {
+    request: TransformRequest,
+    class: Option<AcceptClass>,
+    /// The image's key epoch its signature verified under.
+    epoch: KeyEpoch,
+}
+
+impl VariantRequest {
+    /// The S3 key of its object.
+    fn key(&self) -> String {
+        self.request.variant_key(self.class)
+    }
+
+    /// The spec the engine renders: the URL's, with `format=auto` resolved for the class
+    /// (the engine renders an unresolved `auto` as the `basic` class: JPEG, or PNG for a
+    /// source with alpha, which only the engine knows).
+    fn render_spec(&self) -> TransformSpec {
+        let mut spec = self.request.spec().clone();
+        spec.format = match self.class {
+            Some(AcceptClass::Avif) => FormatChoice::Fixed(imgedge_url::Format::Avif),
+            Some(AcceptClass::Webp) => FormatChoice::Fixed(imgedge_url::Format::Webp),
+            Some(AcceptClass::Basic) | None => spec.format,
+        };
+        spec
     }
 }
 

@@ -20,13 +20,13 @@ use bytes::Bytes;
 use super::lock::{self, Lease};
 use super::render::RenderedVariant;
 use super::response::{millis_text, server_timing};
-use super::{Transformer, TransformerError};
+use super::{Transformer, TransformerError, VariantRequest};
 use crate::db::{Image, NewVariant, VariantRecorded};
 use crate::error::ErrorResponse;
 use crate::protocol::{IMMUTABLE_CACHE_CONTROL, variant_etag};
 use crate::storage::Object;
 use imgedge_engine::{EngineError, SourceFormat, SourceInfo};
-use imgedge_url::{Format, TransformRequest};
+use imgedge_url::Format;
 
 /// A variant ready to send.
 #[derive(Debug, Clone)]
@@ -57,8 +57,9 @@ impl Transformer {
     /// Step 4, run once per variant at a time.
     pub(super) async fn produce(
         &self,
-        request: &TransformRequest,
+        wanted: &VariantRequest,
     ) -> Result<Variant, TransformerError> {
+        let request = &wanted.request;
         let image = *request.image_id().as_uuid();
         let stored = self
             .0
@@ -66,18 +67,30 @@ impl Transformer {
             .image_any_owner(image)
             .await?
             .ok_or(TransformerError::ImageGone)?;
+        // The key may have been rotated since the signature was checked: the stored epoch
+        // decides.
+        if stored.key_epoch != wanted.epoch.0 {
+            let key = imgedge_url::UrlKey::derive_at(
+                &self.0.url_secret,
+                request.image_id(),
+                imgedge_url::KeyEpoch(stored.key_epoch),
+            );
+            if !request.verify_with_key(&key) {
+                return Err(TransformerError::BadSignature);
+            }
+        }
         // Refused before the lease, the fetch and the pool: a spec beyond this image's
         // bounds costs nothing but this answer.
         let estimate = self
             .0
             .engine
-            .estimate(request.spec(), &source_info(&stored)?)
+            .estimate(&wanted.render_spec(), &source_info(&stored)?)
             .map_err(EngineError::BeyondBounds)?;
         let charge = RenderCharge {
             owner: stored.owner_id,
             cost_units: estimate.cost_units,
         };
-        let key = request.variant_key();
+        let key = wanted.key();
         // The lease held while rendering; `None` renders without one.
         let held = match lock::acquire(self.0.redis.as_ref(), &key).await {
             Lease::Held(held) => Some(held),
@@ -88,7 +101,7 @@ impl Transformer {
                 Waited::LockUnavailable | Waited::PeerOutlivedLease => None,
             },
         };
-        match self.render_and_record(request, charge).await {
+        match self.render_and_record(wanted, charge).await {
             Ok(RecordedVariant { variant, object }) => {
                 self.store_after_answer(object, held).await;
                 Ok(variant)
@@ -107,7 +120,7 @@ impl Transformer {
     /// failed or died), then takes it.
     async fn wait_for_peer(
         &self,
-        request: &TransformRequest,
+        request: &imgedge_url::TransformRequest,
         key: &str,
     ) -> Result<Waited, TransformerError> {
         let image = *request.image_id().as_uuid();
@@ -140,9 +153,10 @@ impl Transformer {
     /// [`Transformer::store_after_answer`].
     async fn render_and_record(
         &self,
-        request: &TransformRequest,
+        wanted: &VariantRequest,
         charge: RenderCharge,
     ) -> Result<RecordedVariant, TransformerError> {
+        let request = &wanted.request;
         let image = *request.image_id().as_uuid();
         let sig = request.sig().to_string();
         let settings = &self.0.settings;
@@ -170,7 +184,7 @@ impl Transformer {
             rendered,
             fetch,
             from_kept_decode,
-        } = self.render(request, image, charge.owner).await?;
+        } = self.render(wanted, image, charge.owner).await?;
         metrics::histogram!("imgedge_transformer_render_seconds")
             .record(rendered.timings.total().as_secs_f64());
 
@@ -188,6 +202,8 @@ impl Transformer {
                     canonical_query: canonical_query.clone(),
                     bytes: bytes.len() as u64,
                     format: rendered.format.as_str().to_owned(),
+                    accept_class: wanted.class,
+                    key_epoch: wanted.epoch.0,
                 },
                 settings.max_variants_per_image,
             )
@@ -197,6 +213,8 @@ impl Transformer {
             VariantRecorded::Inserted | VariantRecorded::AlreadyPresent => {}
             // Deleted while rendering: nothing was written, and nothing will be.
             VariantRecorded::ImageGone => return Err(TransformerError::ImageGone),
+            // The key was rotated while this rendered: the URL no longer verifies.
+            VariantRecorded::KeyRotated => return Err(TransformerError::BadSignature),
             // Other renders filled the cap while this one ran (the check before it is only
             // a fast path): the cap holds, and this render is not kept.
             VariantRecorded::CapReached => {
@@ -215,7 +233,7 @@ impl Transformer {
             object: VariantObject {
                 image,
                 sig,
-                key: request.variant_key(),
+                key: wanted.key(),
                 bytes,
                 content_type,
                 canonical_query,

@@ -11,11 +11,10 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 
 use super::pool::Worker;
-use super::{Transformer, TransformerError};
+use super::{Transformer, TransformerError, VariantRequest};
 use crate::error::PublicError as _;
 use crate::singleflight::Role;
 use imgedge_engine::{Decoded, Engine, EngineError, Rendered};
-use imgedge_url::TransformRequest;
 
 /// An original fetched for the renders of its image running at once, and its decode when
 /// it is worth keeping.
@@ -44,12 +43,12 @@ impl Transformer {
     /// fetch) and whether it started from a decode made for another variant.
     pub(super) async fn render(
         &self,
-        request: &TransformRequest,
+        request: &VariantRequest,
         image: uuid::Uuid,
         owner: uuid::Uuid,
     ) -> Result<RenderedVariant, TransformerError> {
         let worker = self.0.pool.worker(owner).await?;
-        let spec = request.spec().clone();
+        let spec = request.render_spec();
         if let Some(decoded) = self.0.decoded.get(image, &spec) {
             metrics::counter!("imgedge_transformer_renders_from_kept_total").increment(1);
             let rendered = self
@@ -64,7 +63,7 @@ impl Transformer {
             });
         }
         let this = self.clone();
-        let key = request.image_id().original_key();
+        let key = request.request.image_id().original_key();
         let first = spec.clone();
         let joined = Instant::now();
         let (fetched, role) = self

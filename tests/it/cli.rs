@@ -56,6 +56,53 @@ fn url_prints_what_the_shared_vectors_say() {
 }
 
 #[test]
+fn url_with_accept_prints_the_class_cache_key_and_s3_key_of_every_accept_vector() {
+    let vectors = vectors();
+    let secret = vectors["url_secret"].as_str().expect("url_secret");
+    for case in vectors["accept"].as_array().expect("accept vectors") {
+        let name = case["name"].as_str().expect("name");
+        let path = case["path"].as_str().expect("path");
+        let id = path.split('/').nth(2).expect("an image id in the path");
+        let query = case["query"].as_str().expect("query");
+        let mut args = vec!["url", "--url-secret", secret, "--image-id", id, query];
+        if let Some(accept) = case["accept"].as_str() {
+            args.extend(["--accept", accept]);
+        }
+        let (ok, out) = imgedge(&args);
+        assert!(ok, "{name}: {out}");
+        assert_eq!(
+            out["path"].as_str().map(|p| p.split('?').next()),
+            Some(Some(path))
+        );
+        for field in ["accept_class", "cache_key", "s3_key"] {
+            assert_eq!(out[field], case[field], "{name}: {field}");
+        }
+    }
+}
+
+#[test]
+fn url_derives_the_key_of_every_epoch() {
+    let vectors = vectors();
+    let secret = vectors["url_secret"].as_str().expect("url_secret");
+    for key in vectors["keys"].as_array().expect("keys") {
+        let id = key["image_id"].as_str().expect("image_id");
+        let epoch = key["epoch"].to_string();
+        let args = [
+            "url",
+            "--url-secret",
+            secret,
+            "--image-id",
+            id,
+            "--key-epoch",
+            &epoch,
+        ];
+        let (ok, out) = imgedge(&args);
+        assert!(ok, "{out}");
+        assert_eq!(out["url_key"], key["url_key"], "{id} at epoch {epoch}");
+    }
+}
+
+#[test]
 fn url_rejects_a_bad_image_id_with_its_code() {
     let secret = "00".repeat(32);
     let (ok, out) = imgedge(&[

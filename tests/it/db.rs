@@ -69,6 +69,8 @@ fn variant(image_id: Uuid, sig: &str) -> NewVariant {
         canonical_query: "width=800".to_owned(),
         bytes: 54_321,
         format: "webp".to_owned(),
+        accept_class: None,
+        key_epoch: 0,
     }
 }
 

@@ -800,3 +800,125 @@ async fn every_operation_on_every_format_renders_through_the_edge(pool: PgPool) 
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// `format=auto`: each accept class is its own cached answer and its own object
+/// (`v/{id}/{sig}.{class}`), with `Vary: Accept`, and one variant under the cap.
+#[sqlx::test]
+async fn format_auto_answers_each_accept_class_with_its_format(pool: PgPool) {
+    let stack = Stack::spawn(pool).await;
+    let token = stack.user("owner@example.com").await;
+    let image = stack
+        .upload(&token, "detail.jpg", photo("detail.jpg"))
+        .await;
+    let id = image["id"].as_str().expect("id");
+    let path = stack.mint(&token, id, "width=300&format=auto").await;
+    assert!(path.ends_with("?width=300&format=auto"), "{path}");
+    let client = reqwest::Client::new();
+    let get = |accept: &'static str| {
+        let request = client
+            .get(stack.url(&path))
+            .header("accept", accept)
+            // A client's own class is replaced by the edge's.
+            .header("x-imgedge-accept", "avif");
+        async move { request.send().await.expect("the edge answers") }
+    };
+    for (accept, class, content_type) in [
+        ("image/avif,image/webp,*/*;q=0.8", "avif", "image/avif"),
+        ("image/webp,*/*", "webp", "image/webp"),
+        ("*/*", "basic", "image/jpeg"),
+    ] {
+        let first = get(accept).await;
+        assert_eq!(first.status(), 200, "{accept}");
+        assert_eq!(header(&first, "content-type"), content_type, "{accept}");
+        assert_eq!(header(&first, "vary"), "Accept", "{accept}");
+        assert_eq!(header(&first, "x-cache"), "Miss from edge", "{accept}");
+        let bytes = first.bytes().await.expect("body");
+        let stored = stored_variant(&stack, &format!("{}.{class}", variant_key(&path))).await;
+        assert_eq!(stored.bytes, bytes, "{accept}");
+        let again = get(accept).await;
+        assert_eq!(header(&again, "x-cache"), "Hit from edge", "{accept}");
+        assert_eq!(header(&again, "content-type"), content_type, "{accept}");
+        assert_eq!(again.bytes().await.expect("body"), bytes, "{accept}");
+    }
+    let decoded = image::load_from_memory(&get("*/*").await.bytes().await.expect("body"))
+        .expect("a decodable JPEG");
+    assert_eq!(decoded.width(), 300);
+    let image_id: uuid::Uuid = id.parse().expect("uuid");
+    assert_eq!(stack.db.variant_count(image_id).await.expect("count"), 1);
+
+    // After the edge forgets, S3 answers each class with its own object.
+    stack.purge_all().await;
+    let from_s3 = get("image/webp").await;
+    assert_eq!(header(&from_s3, "x-edge-origin"), "s3");
+    assert_eq!(header(&from_s3, "content-type"), "image/webp");
+    assert_eq!(header(&from_s3, "vary"), "Accept");
+}
+
+/// Spec 1.1's key rotation: after `POST /v1/images/{id}/rotate-key` every URL signed with
+/// the old key is refused (403) wherever it was cached or stored, and URLs minted with the
+/// new key (the next epoch's) render.
+#[sqlx::test]
+async fn a_rotated_key_stops_every_old_url_and_signs_new_ones(pool: PgPool) {
+    let stack = Stack::spawn(pool).await;
+    let token = stack.user("owner@example.com").await;
+    let image = stack.upload(&token, "dark.jpg", photo("dark.jpg")).await;
+    let id = image["id"].as_str().expect("id").to_owned();
+    assert_eq!(image["key_epoch"], 0);
+    let old = stack.mint(&token, &id, "width=120").await;
+    assert_eq!(stack.get(&old).await.status(), 200);
+    stored_variant(&stack, &variant_key(&old)).await;
+
+    let rotated = stack
+        .http
+        .post(stack.url(&format!("/v1/images/{id}/rotate-key")))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(rotated.status(), 200);
+    let rotated: Value = rotated.json().await.expect("metadata");
+    assert_eq!(rotated["key_epoch"], 1);
+    assert_ne!(rotated["url_key"], image["url_key"]);
+    // The key is the spec's for epoch 1, as `imgedge url --key-epoch 1` derives it.
+    let image_id: imgedge_url::ImageId = id.parse().expect("id");
+    let epoch_1 =
+        imgedge_url::UrlKey::derive_at(&stack.url_secret, &image_id, imgedge_url::KeyEpoch(1));
+    assert_eq!(rotated["url_key"], epoch_1.to_hex());
+
+    // The old URL: purged from the edge (the purge is sent after the answer: poll), gone
+    // from S3, refused by the transformer.
+    let mut refused = None;
+    for _ in 0..50 {
+        let response = stack.get(&old).await;
+        if response.status() == 403 {
+            refused = Some(response);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let refused = refused.expect("the old URL answers 403 after the rotation");
+    let body: Value = refused.json().await.expect("JSON error");
+    assert_eq!(body["error"], "bad_signature");
+    assert!(
+        stack
+            .store
+            .list_keys(&format!("v/{id}/"))
+            .await
+            .expect("list")
+            .is_empty()
+    );
+
+    // The same transform minted now is signed with the new key, and renders.
+    let new = stack.mint(&token, &id, "width=120").await;
+    assert_ne!(new, old);
+    assert_eq!(stack.get(&new).await.status(), 200);
+    let fetched = stack
+        .http
+        .get(stack.url(&format!("/v1/images/{id}")))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("request");
+    let fetched: Value = fetched.json().await.expect("metadata");
+    assert_eq!(fetched["url_key"], rotated["url_key"]);
+}

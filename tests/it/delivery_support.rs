@@ -50,7 +50,7 @@ pub(crate) struct Stack {
     pub(crate) store: ObjectStore,
     pub(crate) db: Db,
     connections: Connections,
-    url_secret: UrlSecret,
+    pub(crate) url_secret: UrlSecret,
     _s3: EmbeddedS3,
     _s3_dir: tempfile::TempDir,
     stop: watch::Sender<bool>,
