@@ -54,7 +54,9 @@ export function transformerOrigin() {
 
 /**
  * The headers CloudFront forwards on the /i/* behaviour: none of the viewer's (the cache
- * policy and origin request policy forward none), only its own.
+ * policy and origin request policy forward none), only its own. The viewer-request
+ * function's `x-imgedge-accept`, which the cache policy keys on, is added by the tests
+ * that need it ({@link acceptHeaders}).
  * @returns {CloudFrontHeaders}
  */
 function forwardedHeaders() {
@@ -67,15 +69,30 @@ function forwardedHeaders() {
 }
 
 /**
+ * Request headers in CloudFront's shape: `x-imgedge-accept` with the accept class (as the
+ * viewer-request function sets it), and `accept`, each only when given.
+ * @param {{ acceptClass?: string | null, accept?: string | null }} values
+ * @returns {CloudFrontHeaders}
+ */
+export function acceptHeaders({ acceptClass = null, accept = null }) {
+  /** @type {CloudFrontHeaders} */
+  const headers = {};
+  if (acceptClass !== null) headers['x-imgedge-accept'] = [{ key: 'X-Imgedge-Accept', value: acceptClass }];
+  if (accept !== null) headers.accept = [{ key: 'Accept', value: accept }];
+  return headers;
+}
+
+/**
  * @param {string} uri
  * @param {string} querystring
  * @param {CloudFrontOrigin} origin
+ * @param {CloudFrontHeaders} [headers] more headers (e.g. {@link acceptHeaders})
  * @returns {CloudFrontRequest}
  */
-export function request(uri, querystring, origin) {
+export function request(uri, querystring, origin, headers = {}) {
   return {
     clientIp: '203.0.113.178',
-    headers: forwardedHeaders(),
+    headers: { ...forwardedHeaders(), ...headers },
     method: 'GET',
     origin,
     querystring,

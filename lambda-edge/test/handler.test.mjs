@@ -4,11 +4,12 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 
-import { CANONICAL_QUERY_HEADER, handler, onOriginRequest } from '../src/index.mjs';
-import { formDecode, percentEncode } from '../src/encoding.mjs';
+import { PARAM_NAMES, signQuery } from '@imgedge/transform-url';
+
+import { ACCEPT_CLASS_HEADER, CANONICAL_QUERY_HEADER, handler, onOriginRequest } from '../src/index.mjs';
 import { PARAMS } from '../src/params.mjs';
-import { knownPairs } from '../src/query.mjs';
 import {
+  acceptHeaders,
   originRequestEvent,
   originResponseEvent,
   request,
@@ -130,17 +131,6 @@ test('other triggers are a configuration error', async () => {
 });
 
 describe('encoding', () => {
-  test('form-decoding', () => {
-    const dec = (/** @type {string} */ s) => {
-      const bytes = formDecode(s);
-      return bytes && Array.from(bytes);
-    };
-    assert.deepEqual(dec('a+b%20c%c3%A9'), [0x61, 0x20, 0x62, 0x20, 0x63, 0xc3, 0xa9]);
-    assert.deepEqual(dec('%2541'), [0x25, 0x34, 0x31]);
-    for (const bad of ['%', '%4', '%G1', '%1G', '%%41']) assert.equal(dec(bad), null, bad);
-    assert.deepEqual(dec('é'), [0xc3, 0xa9], 'a raw non-ASCII character is its UTF-8 bytes');
-  });
-
   test('a leading byte order mark is text, kept as Rust keeps it', () => {
     // TextDecoder strips a leading U+FEFF unless told not to; U+FEFF is a format character
     // (Cf), which watermarks may hold.
@@ -149,17 +139,71 @@ describe('encoding', () => {
     assert.equal(out.querystring, 'watermarkText=%EF%BB%BFa');
   });
 
-  test('canonical percent-encoding', () => {
-    assert.equal(percentEncode("AZaz09-._~ !'()*&=+"), 'AZaz09-._~%20%21%27%28%29%2A%26%3D%2B');
-    assert.equal(percentEncode('©'), '%C2%A9');
+  test("the cache policy's allow-list is the package's parameter list", () => {
+    assert.deepEqual(PARAMS, PARAM_NAMES);
+    assert.equal(PARAMS.length, 17);
+    assert.deepEqual([...PARAMS].sort(), [...new Set(PARAMS)].sort());
+  });
+});
+
+describe('format=auto', () => {
+  // The vector file's first image, its url_key, and a signed format=auto URL of it.
+  const key = '65bd850eab1c7001c332621820c452ed614d3fd47776f6d37ec13dde1aa9b265';
+  const query = 'width=800&format=auto';
+  const autoPath = `/i/7b2c7c1e-0f6a-4b9e-9d3e-2f1a5c8b9e01/${signQuery(key, query)}`;
+  const variant = autoPath.replace(/^\/i\//, '/v/');
+
+  test('the S3 key carries the class the viewer function set', () => {
+    for (const cls of ['avif', 'webp', 'basic']) {
+      const out = asRequest(onOriginRequest(request(autoPath, query, s3Origin(), acceptHeaders({ acceptClass: cls }))));
+      assert.equal(out.uri, `${variant}.${cls}`);
+      assert.equal(out.headers[ACCEPT_CLASS_HEADER]?.[0]?.value, cls);
+    }
   });
 
-  test('only the spec names survive filtering, in query order', () => {
-    const pairs = knownPairs('utm=1&&height=2&Width=3&width=4&x=%G1&%FF=1&fit');
-    assert.deepEqual(
-      pairs.map((p) => p.piece),
-      ['height=2', 'width=4', 'fit'],
-    );
-    assert.deepEqual([...PARAMS].sort(), [...new Set(PARAMS)].sort());
+  test('a header that is not a class is recomputed from Accept, else basic', () => {
+    const headers = { ...acceptHeaders({ accept: 'image/webp,*/*' }), 'x-imgedge-accept': [{ key: 'X-Imgedge-Accept', value: 'AVIF' }] };
+    const fromAccept = asRequest(onOriginRequest(request(autoPath, query, s3Origin(), headers)));
+    assert.equal(fromAccept.uri, `${variant}.webp`);
+    assert.equal(fromAccept.headers[ACCEPT_CLASS_HEADER]?.[0]?.value, 'webp');
+    const bare = asRequest(onOriginRequest(request(autoPath, query, transformerOrigin())));
+    assert.equal(bare.headers[ACCEPT_CLASS_HEADER]?.[0]?.value, 'basic');
+    const split = {
+      accept: [
+        { key: 'Accept', value: 'image/png' },
+        { key: 'Accept', value: 'image/avif' },
+      ],
+    };
+    const twoLines = asRequest(onOriginRequest(request(autoPath, query, s3Origin(), split)));
+    assert.equal(twoLines.uri, `${variant}.avif`, 'every Accept line counts');
+  });
+
+  test('a URL without format=auto has no class, whatever the headers', () => {
+    const headers = acceptHeaders({ acceptClass: 'avif', accept: 'image/avif' });
+    const out = asRequest(onOriginRequest(request(PATH, 'width=800', s3Origin(), headers)));
+    assert.equal(out.uri, PATH.replace(/^\/i\//, '/v/'));
+    assert.equal(out.headers[ACCEPT_CLASS_HEADER], undefined);
+  });
+
+  test('the rewrite for S3 is idempotent with a class', () => {
+    const once = asRequest(onOriginRequest(request(autoPath, query, s3Origin(), acceptHeaders({ acceptClass: 'webp' }))));
+    const twice = asRequest(onOriginRequest(structuredClone(once)));
+    assert.deepEqual(twice, once);
+  });
+
+  test('Vary: Accept joins the Vary a stored variant may have, once', async () => {
+    const toS3 = asRequest(onOriginRequest(request(autoPath, query, s3Origin(), acceptHeaders({ acceptClass: 'avif' }))));
+    const stored = { ...storedVariantHeaders(query), vary: [{ key: 'Vary', value: 'Origin' }] };
+    const response = asResponse(await handler(originResponseEvent(toS3, '200', stored)));
+    assert.deepEqual(response.headers?.vary, [{ key: 'Vary', value: 'Origin, Accept' }]);
+    const already = { ...storedVariantHeaders(query), vary: [{ key: 'Vary', value: 'accept' }] };
+    const same = asResponse(await handler(originResponseEvent(toS3, '200', already)));
+    assert.deepEqual(same.headers?.vary, [{ key: 'Vary', value: 'accept' }]);
+  });
+
+  test('a stored variant of another query is still refused', async () => {
+    const toS3 = asRequest(onOriginRequest(request(autoPath, query, s3Origin(), acceptHeaders({ acceptClass: 'avif' }))));
+    const response = asResponse(await handler(originResponseEvent(toS3, '200', storedVariantHeaders('width=800'))));
+    assert.equal(response.status, '403');
   });
 });

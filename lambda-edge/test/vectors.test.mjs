@@ -1,15 +1,16 @@
-// The shared transform-URL vectors (testdata/url-vectors.json), through the parser and
-// through the handler with real CloudFront event shapes for both origins of the group.
-// Every case and every request of the file is one test.
+// The shared transform-URL vectors (testdata/url-vectors.json), through the shared parser
+// and through the handler with real CloudFront event shapes for both origins of the group.
+// Every case, request and accept entry of the file is one test.
 
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 
-import { CANONICAL_QUERY_HEADER, handler } from '../src/index.mjs';
-import { UrlError } from '../src/errors.mjs';
-import { parseQuery } from '../src/query.mjs';
+import { UrlError, isAutoFormat, parseQuery } from '@imgedge/transform-url';
+
+import { ACCEPT_CLASS_HEADER, CANONICAL_QUERY_HEADER, handler } from '../src/index.mjs';
 import {
+  acceptHeaders,
   originRequestEvent,
   originResponseEvent,
   request,
@@ -38,7 +39,18 @@ import {
  * @property {string} [error]
  * @property {string} [location]
  */
-/** @typedef {{ spec: string, cases: Case[], requests: RequestVector[] }} Vectors */
+/**
+ * @typedef {object} AcceptVector
+ * @property {string} name
+ * @property {string} path a canonical, correctly signed request's path
+ * @property {string} query its canonical query
+ * @property {string | null} accept the viewer's Accept header (null: none)
+ * @property {string | null} client_accept_class the viewer's own X-Imgedge-Accept (null: none)
+ * @property {'avif' | 'webp' | 'basic' | null} accept_class null for a URL without format=auto
+ * @property {string} cache_key
+ * @property {string} s3_key
+ */
+/** @typedef {{ spec: string, cases: Case[], requests: RequestVector[], accept: AcceptVector[] }} Vectors */
 
 /** @type {Vectors} */
 const vectors = JSON.parse(
@@ -56,9 +68,10 @@ const SOME_SIG = 'AAAAAAAAAAAAAAAAAAAAAA';
  * @param {string} uri
  * @param {string} query
  * @param {'s3' | 'transformer'} origin
+ * @param {import('aws-lambda').CloudFrontHeaders} [headers] more request headers
  */
-async function originRequest(uri, query, origin) {
-  const req = request(uri, query, origin === 's3' ? s3Origin() : transformerOrigin());
+async function originRequest(uri, query, origin, headers = {}) {
+  const req = request(uri, query, origin === 's3' ? s3Origin() : transformerOrigin(), headers);
   return /** @type {CloudFrontRequest | CloudFrontResultResponse} */ (
     await handler(originRequestEvent(req))
   );
@@ -116,7 +129,9 @@ function assertJsonError(response, status, code) {
  */
 async function assertForwarded(path, query, canonical) {
   const toS3 = forwarded(await originRequest(path, query, 's3'));
-  assert.equal(toS3.uri, `/v/${path.slice('/i/'.length)}`);
+  // Without an accept class or an Accept header, a format=auto variant is the basic one.
+  const suffix = isAutoFormat(canonical) ? '.basic' : '';
+  assert.equal(toS3.uri, `/v/${path.slice('/i/'.length)}${suffix}`);
   assert.equal(toS3.querystring, '');
   assert.equal(toS3.headers[CANONICAL_QUERY_HEADER]?.[0]?.value, canonical);
   assert.deepEqual(toS3.origin, s3Origin(), 'the S3 origin (and so OAC) is left alone');
@@ -129,9 +144,10 @@ async function assertForwarded(path, query, canonical) {
   return toS3;
 }
 
-test('the vector file is transform-url-v1 and not trivial', () => {
-  assert.equal(vectors.spec, 'transform-url-v1');
+test('the vector file is transform-url-v1.1 and not trivial', () => {
+  assert.equal(vectors.spec, 'transform-url-v1.1');
   assert.ok(vectors.cases.length + vectors.requests.length >= 80);
+  assert.ok(vectors.accept.length > 0);
 });
 
 describe('vector cases', () => {
@@ -151,7 +167,9 @@ describe('vector cases', () => {
       const parsed = parseQuery(c.query);
       assert.equal(parsed.canonicalQuery, want);
       assert.equal(parsed.isCanonical, c.expect === 'canonical');
-      assert.deepEqual(parseQuery(want), { canonicalQuery: want, isCanonical: true });
+      const again = parseQuery(want);
+      assert.equal(again.canonicalQuery, want);
+      assert.equal(again.isCanonical, true);
 
       const path = `/i/${c.image_id}/${sig}`;
       if (c.expect === 'canonical') {
@@ -213,6 +231,54 @@ describe('vector requests', () => {
         default:
           assert.fail(`unknown status ${r.status}`);
       }
+    });
+  }
+});
+
+describe('vector accept', () => {
+  for (const a of vectors.accept) {
+    test(a.name, async () => {
+      const cls = a.accept_class;
+      /**
+       * Checks the rewrite for both origins of the group, and the failover from one to the
+       * other, given the request headers that reach the function.
+       * @param {import('aws-lambda').CloudFrontHeaders} headers
+       */
+      const assertRewrites = async (headers) => {
+        const toS3 = forwarded(await originRequest(a.path, a.query, 's3', headers));
+        assert.equal(toS3.uri, `/${a.s3_key}`);
+        assert.equal(toS3.querystring, '');
+        assert.equal(toS3.headers[CANONICAL_QUERY_HEADER]?.[0]?.value, a.query);
+        assert.equal(toS3.headers[ACCEPT_CLASS_HEADER]?.[0]?.value, cls ?? undefined);
+
+        const toTransformer = forwarded(await originRequest(a.path, a.query, 'transformer', headers));
+        assert.equal(toTransformer.uri, a.path);
+        assert.equal(toTransformer.querystring, a.query);
+        assert.equal(toTransformer.headers[ACCEPT_CLASS_HEADER]?.[0]?.value, cls ?? undefined);
+
+        // S3 misses: the same request object goes on to the transformer, rewritten alike.
+        toS3.origin = transformerOrigin();
+        const failover = forwarded(
+          /** @type {CloudFrontRequest | CloudFrontResultResponse} */ (await handler(originRequestEvent(toS3))),
+        );
+        assert.equal(failover.uri, a.path);
+        assert.equal(failover.querystring, a.query);
+        assert.equal(failover.headers[ACCEPT_CLASS_HEADER]?.[0]?.value, cls ?? undefined);
+      };
+
+      // On CloudFront: the viewer-request function set the class of a format=auto URL from
+      // Accept (replacing the client's own); for any other URL a client's header that got
+      // through changes nothing and goes no further.
+      await assertRewrites(acceptHeaders({ acceptClass: cls ?? a.client_accept_class }));
+      // Without the viewer function's header, the class comes from Accept when forwarded.
+      await assertRewrites(acceptHeaders({ accept: a.accept }));
+
+      // A hit in S3: served as stored, with Vary: Accept for format=auto.
+      const toS3 = forwarded(await originRequest(a.path, a.query, 's3', acceptHeaders({ acceptClass: cls })));
+      const hit = originResponseEvent(toS3, '200', storedVariantHeaders(a.query));
+      const answer = /** @type {CloudFrontResultResponse} */ (await handler(hit));
+      assert.equal(answer.status, '200');
+      assert.equal(header(answer, 'vary'), cls === null ? undefined : 'Accept');
     });
   }
 });

@@ -1,7 +1,18 @@
-/** The URL builder beyond the shared vectors: the typed API and its edge cases. */
+/**
+ * The URL builder beyond the shared vectors, through the web client's import of the shared
+ * package: the typed API and its edge cases.
+ */
 import { describe, expect, it } from "vitest";
-import { base64url, isWellFormedSig } from "./sign";
-import { UrlError, canonicalQueryOf, parseQuery, transformPath, transformVariant, type TransformOptions } from "./index";
+import {
+  UrlError,
+  base64url,
+  canonicalQueryOf,
+  isWellFormedSig,
+  parseQuery,
+  transformPath,
+  transformVariant,
+  type TransformOptions,
+} from "./index";
 
 // Image A of testdata/url-vectors.json, and its url_key.
 const image = {

@@ -1,23 +1,50 @@
 /**
  * The shared transform-URL vectors (testdata/url-vectors.json, written by an independent
- * reference implementation): every key, every case and every whole request must come out
- * exactly as the file says, as in the Rust tests (crates/imgedge-url/tests/vectors.rs).
+ * reference implementation), through the web client's import of the shared package (as
+ * Vite bundles it): every key, every case and every whole request must come out exactly as
+ * the file says, as in the package's own tests and the Rust tests.
  */
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { UrlError } from "./errors";
-import { isParamName, type ParamName } from "./params";
-import { canonicalQueryOf, formDecode, parseQuery, type ParamValues } from "./query";
-import { requestOutcome } from "./request";
-import { deriveUrlKey, keyFromHex, signQuery, variantPath } from "./sign";
-import { transformVariant } from "./index";
+import {
+  UrlError,
+  canonicalQueryOf,
+  formDecode,
+  isParamName,
+  keyFromHex,
+  keyToHex,
+  parseQuery,
+  cacheKey,
+  parseTransformRequest,
+  requestAcceptClass,
+  requestOutcome,
+  signQuery,
+  transformVariant,
+  urlKey,
+  variantKey,
+  variantPath,
+  type ParamName,
+  type ParamValues,
+} from "./index";
 
 interface Vectors {
   spec: string;
   url_secret: string;
-  keys: { image_id: string; url_key: string }[];
+  keys: { image_id: string; epoch: number; url_key: string }[];
   cases: Case[];
   requests: Request[];
+  accept: Accept[];
+}
+
+interface Accept {
+  name: string;
+  rule: string;
+  path: string;
+  query: string;
+  accept: string | null;
+  accept_class: string | null;
+  cache_key: string;
+  s3_key: string;
 }
 
 interface Case {
@@ -46,8 +73,8 @@ const vectors = JSON.parse(
   readFileSync(new URL("../../../testdata/url-vectors.json", import.meta.url), "utf8"),
 ) as Vectors;
 const secret = keyFromHex(vectors.url_secret);
-const keys = new Map(vectors.keys.map((k) => [k.image_id, k.url_key]));
-const hex = (bytes: Uint8Array) => Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+// Cases are signed at epoch 0.
+const keys = new Map(vectors.keys.filter((k) => k.epoch === 0).map((k) => [k.image_id, k.url_key]));
 
 /** The query's known parameters, decoded, as the builder's form would hold them. */
 function decodedValues(query: string): ParamValues {
@@ -73,16 +100,16 @@ function errorCode(f: () => unknown): string | undefined {
 }
 
 describe("url-vectors.json", () => {
-  it("is the v1 file, with enough vectors", () => {
-    expect(vectors.spec).toBe("transform-url-v1");
+  it("is the v1.1 file, with enough vectors", () => {
+    expect(vectors.spec).toBe("transform-url-v1.1");
     expect(vectors.keys.length).toBeGreaterThan(0);
     expect(vectors.cases.length + vectors.requests.length).toBeGreaterThanOrEqual(80);
   });
 });
 
 describe(`keys (${vectors.keys.length})`, () => {
-  it.each(vectors.keys)("url_key of $image_id", ({ image_id, url_key }) => {
-    expect(hex(deriveUrlKey(secret, image_id))).toBe(url_key);
+  it.each(vectors.keys)("url_key of $image_id at epoch $epoch", ({ image_id, epoch, url_key }) => {
+    expect(keyToHex(urlKey(secret, image_id, epoch))).toBe(url_key);
   });
 });
 
@@ -124,5 +151,15 @@ describe(`requests (${vectors.requests.length})`, () => {
     expect(outcome.status).toBe(r.status);
     expect(outcome.status === 400 ? outcome.error.code : undefined).toBe(r.error);
     expect(outcome.status === 301 ? outcome.location : undefined).toBe(r.location);
+  });
+});
+
+describe(`accept (${vectors.accept.length})`, () => {
+  it.each(vectors.accept)("$name: $rule", (a) => {
+    const request = parseTransformRequest(a.path, a.query);
+    const cls = requestAcceptClass(request, a.accept);
+    expect(cls).toBe(a.accept_class);
+    expect(cacheKey(request, cls)).toBe(a.cache_key);
+    expect(variantKey(request, cls)).toBe(a.s3_key);
   });
 });
