@@ -1,7 +1,8 @@
 // The CloudFront distribution, as the local edge (src/edge/) behaves:
-//   /i/*   images: cache key = path + the spec's parameters; the Lambda@Edge function
-//          answers 400/301 itself and rewrites for the origin group: S3 v/{id}/{sig} first,
-//          the transformer on S3's 403/404;
+//   /i/*   images: a CloudFront Function on viewer request sets the accept class of a
+//          format=auto URL (x-imgedge-accept); cache key = path + the spec's parameters +
+//          that header; the Lambda@Edge function answers 400/301 itself and rewrites for
+//          the origin group: S3 v/{id}/{sig}[.{class}] first, the transformer on S3's 403/404;
 //   /v1/*  the API, never cached, every viewer header, query and cookie forwarded;
 //   /*     the web client from the bucket's web/ prefix (SPA routes rewritten to index.html).
 // S3 is read through Origin Access Control; the API and the transformer sit behind an
@@ -20,13 +21,20 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 
+import { ACCEPT_CLASS_HEADER } from '../../packages/transform-url/src/accept.js';
+import { acceptFunctionCode } from './accept-function.js';
+import { edgeFunctionBundleDir } from './edge-bundle.js';
 import { TRANSFORM_PARAMETERS } from './edge-parameters.js';
 import type { RenderBudget } from './render-budget.js';
 import { PREFIX } from './storage.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-/** The edge function's sources: only src/, never its tests or node_modules. */
-export const EDGE_FUNCTION_DIR = path.join(here, '..', '..', 'lambda-edge', 'src');
+
+/**
+ * CloudFront's default quota of query strings in one cache policy ("Query strings per cache
+ * policy", adjustable): the /i/* allow-list is longer, so an account needs it raised first.
+ */
+export const CACHE_POLICY_QUERY_STRINGS_DEFAULT_QUOTA = 10;
 
 /** The header through which an edge proves it is one (src/transformer/mod.rs). */
 export const ORIGIN_SECRET_HEADER = 'X-Imgedge-Origin-Secret';
@@ -60,28 +68,43 @@ export interface DeliveryProps {
 export class Delivery extends Construct {
   readonly distribution: cloudfront.Distribution;
   readonly edgeFunction: cloudfront.experimental.EdgeFunction;
+  readonly acceptFunction: cloudfront.Function;
   readonly imageCachePolicy: cloudfront.CachePolicy;
 
   constructor(scope: Construct, id: string, props: DeliveryProps) {
     super(scope, id);
 
     // No environment variables and no secret: the function only parses and canonicalises.
-    // Lambda@Edge runs x86_64 only; 128 MB is the smallest size and plenty for it.
+    // Lambda@Edge runs x86_64 only; 128 MB is the smallest size and plenty for it. Its code
+    // is lambda-edge's bundle (one self-contained index.mjs), built here at synthesis.
     this.edgeFunction = new cloudfront.experimental.EdgeFunction(this, 'EdgeFunction', {
       runtime: lambda.Runtime.NODEJS_22_X,
       handler: 'index.handler',
-      code: lambda.Code.fromAsset(EDGE_FUNCTION_DIR),
+      code: lambda.Code.fromAsset(edgeFunctionBundleDir()),
       memorySize: 128,
       timeout: Duration.seconds(5),
       description: 'imgedge /i/*: 400 and 301 at the edge, S3 variant key, transformer failover',
     });
 
+    // Viewer request of /i/*: the accept class of a format=auto URL in x-imgedge-accept (and
+    // a client's own x-imgedge-accept removed), before the cache lookup. Its code is bundled
+    // here from the rule's one implementation (lib/accept-function.ts).
+    this.acceptFunction = new cloudfront.Function(this, 'ImageAccept', {
+      runtime: cloudfront.FunctionRuntime.JS_2_0,
+      code: cloudfront.FunctionCode.fromInline(acceptFunctionCode()),
+      comment: 'imgedge /i/*: x-imgedge-accept, the accept class of format=auto',
+    });
+
     this.imageCachePolicy = new cloudfront.CachePolicy(this, 'ImageCachePolicy', {
-      comment: 'imgedge /i/*: path + the spec parameters; variants are immutable',
+      comment: 'imgedge /i/*: path + the spec parameters + the accept class; variants are immutable',
       // Exactly the spec's names: anything else (utm_source...) is neither in the key nor
-      // forwarded, as the spec's first parsing rule says.
+      // forwarded, as the spec's first parsing rule says. 17 names: over CloudFront's default
+      // quota of 10 query strings per cache policy, which must be raised before a deploy
+      // (cdk/README.md, "Quotas to raise").
       queryStringBehavior: cloudfront.CacheQueryStringBehavior.allowList(...TRANSFORM_PARAMETERS),
-      headerBehavior: cloudfront.CacheHeaderBehavior.none(),
+      // The accept class, never Accept itself (thousands of distinct values): set by the
+      // function above for format=auto URLs only, so other URLs keep one cache entry each.
+      headerBehavior: cloudfront.CacheHeaderBehavior.allowList(ACCEPT_CLASS_HEADER),
       cookieBehavior: cloudfront.CacheCookieBehavior.none(),
       // Origins say how long (variants a year, refusals 10 s); these are the bounds, the
       // local edge's defaults (IMGEDGE_EDGE_*_TTL_SECS).
@@ -194,6 +217,9 @@ export class Delivery extends Construct {
           cachePolicy: this.imageCachePolicy,
           responseHeadersPolicy: responseHeaders,
           compress: false,
+          functionAssociations: [
+            { function: this.acceptFunction, eventType: cloudfront.FunctionEventType.VIEWER_REQUEST },
+          ],
           edgeLambdas: [
             {
               functionVersion: this.edgeFunction.currentVersion,
@@ -236,6 +262,15 @@ export class Delivery extends Construct {
       '@aws-cdk/aws-cloudfront-origins:updateImportedBucketPolicyOac',
       'the bucket policy is written by Delivery itself, scoped to v/* and web/*',
     );
+    if (TRANSFORM_PARAMETERS.length > CACHE_POLICY_QUERY_STRINGS_DEFAULT_QUOTA) {
+      // Information, not a warning: `cdk synth --strict` fails on warnings, and the quota is
+      // the account's, which the template cannot see.
+      Annotations.of(this.imageCachePolicy).addInfo(
+        `the /i/* cache policy lists ${TRANSFORM_PARAMETERS.length} query strings: raise the account's ` +
+          `CloudFront quota "Query strings per cache policy" (default ${CACHE_POLICY_QUERY_STRINGS_DEFAULT_QUOTA}) ` +
+          'to at least that before deploying (cdk/README.md)',
+      );
+    }
   }
 
   /** `arn:aws:cloudfront::{account}:distribution/{id}`. */

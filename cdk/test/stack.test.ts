@@ -1,11 +1,14 @@
 // What the stack must guarantee, read from its synthesised template.
 
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import * as path from 'node:path';
 import { describe, test } from 'node:test';
 
-import { Match } from 'aws-cdk-lib/assertions';
+import { Annotations, Match } from 'aws-cdk-lib/assertions';
 
+import { acceptFunctionCode, CLOUDFRONT_FUNCTION_MAX_BYTES } from '../lib/accept-function.js';
+import { EDGE_FUNCTION_BUNDLE, EDGE_FUNCTION_BUNDLE_DIR } from '../lib/edge-bundle.js';
 import { DEFAULT_RENDER_TIMEOUT_MS, RenderBudget } from '../lib/render-budget.js';
 import { all, flat, only, parameterNamesFromVectors, synth, type Json, type Synthesised } from './template.js';
 
@@ -13,11 +16,20 @@ const s = synth();
 const bucket = only(s, 'AWS::S3::Bucket');
 const distribution = only(s, 'AWS::CloudFront::Distribution');
 const config = distribution.props.DistributionConfig as Json;
+const defaultBehaviour = () => config.DefaultCacheBehavior as Json;
 const behaviour = (pattern: string) =>
   (config.CacheBehaviors as Json[]).find((b) => b.PathPattern === pattern) ?? assert.fail(pattern);
 const origin = (id: string) =>
   (config.Origins as Json[]).find((o) => o.Id === id) ?? assert.fail(`origin ${id}`);
 const distributionArn = `arn:\${AWS::Partition}:cloudfront::123456789012:distribution/\${${distribution.id}}`;
+/** The CloudFront Function a behaviour's viewer-request association names. */
+const viewerRequestFunction = (b: Json) => {
+  const associations = (b.FunctionAssociations as Json[] | undefined) ?? [];
+  assert.deepEqual(associations.map((a) => a.EventType), ['viewer-request']);
+  const arn = flat(associations[0]?.FunctionARN);
+  const fn = all(s, 'AWS::CloudFront::Function').find(({ id }) => arn === `\${${id}.FunctionARN}`);
+  return fn ?? assert.fail(`no CloudFront Function for ${arn}`);
+};
 
 /** The statements of the inline policies attached to the role whose id starts so. */
 function roleStatements(rolePrefix: string): Json[] {
@@ -122,7 +134,7 @@ describe('the distribution', () => {
     assert.ok(vpcOrigin, 'the secondary is the load balancer, as a VPC origin');
   });
 
-  test("the /i/* cache key is the path plus exactly the spec's parameters (from the vectors)", () => {
+  test("the /i/* cache key is the path, exactly the spec's parameters (from the vectors) and the accept class", () => {
     const policy = only(s, 'AWS::CloudFront::CachePolicy');
     assert.equal(flat(behaviour('/i/*').CachePolicyId), `\${${policy.id}}`);
     const key = ((policy.props.CachePolicyConfig as Json).ParametersInCacheKeyAndForwardedToOrigin ??
@@ -131,11 +143,51 @@ describe('the distribution', () => {
     assert.equal(queries.QueryStringBehavior, 'whitelist');
     const allowed = [...((queries.QueryStrings as string[] | undefined) ?? [])].sort();
     assert.deepEqual(allowed, parameterNamesFromVectors());
-    assert.equal(allowed.length, 11);
-    assert.deepEqual(key.HeadersConfig, { HeaderBehavior: 'none' });
+    assert.equal(allowed.length, 17, 'transform URLs 1.1 have 17 parameters');
+    // The class the viewer-request function computes, never the raw Accept header.
+    const headers = key.HeadersConfig as Json;
+    assert.equal(headers.HeaderBehavior, 'whitelist');
+    const names = ((headers.Headers as string[] | undefined) ?? []).map((h) => h.toLowerCase());
+    assert.deepEqual(names, ['x-imgedge-accept']);
+    assert.ok(!names.includes('accept'), 'Accept itself is never in the key');
     assert.deepEqual(key.CookiesConfig, { CookieBehavior: 'none' });
+    // Over CloudFront's default quota of 10 query strings per cache policy: synthesis says so.
+    Annotations.fromStack(s.stack).hasInfo(
+      '/Imgedge/Delivery/ImageCachePolicy',
+      Match.stringLikeRegexp(`lists ${allowed.length} query strings: raise .*"Query strings per cache policy" \\(default 10\\)`),
+    );
     const ttl = policy.props.CachePolicyConfig as Json;
     assert.ok(Number(ttl.MaxTTL) >= 365 * 86400 && Number(ttl.DefaultTTL) >= 86400, 'long TTLs');
+  });
+
+  test('/i/* runs the accept-class CloudFront Function (runtime 2.0) on viewer request', () => {
+    const fn = viewerRequestFunction(behaviour('/i/*'));
+    assert.equal((fn.props.FunctionConfig as Json).Runtime, 'cloudfront-js-2.0');
+    assert.equal(fn.props.AutoPublish, true, 'the LIVE stage is what the distribution runs');
+    // The code deployed is the bundle the function tests run (test/accept-function.test.ts).
+    const code = String(fn.props.FunctionCode);
+    assert.equal(code, acceptFunctionCode());
+    assert.ok(Buffer.byteLength(code) <= CLOUDFRONT_FUNCTION_MAX_BYTES);
+    assert.match(code, /^function handler\(event\) \{$/m);
+    assert.match(code, /"x-imgedge-accept"/);
+    // The other behaviours never see the class: /v1/* has no function, the web client its own.
+    assert.equal(behaviour('/v1/*').FunctionAssociations, undefined);
+    assert.notEqual(viewerRequestFunction(defaultBehaviour()).id, fn.id);
+  });
+
+  test('the Lambda@Edge code (the S3 key rewrite) is lambda-edge\'s one-file bundle', () => {
+    const fn = only(s, 'AWS::Lambda::Function').props;
+    const key = flat((fn.Code as Json).S3Key);
+    const hash = /^([0-9a-f]{64})\.zip$/.exec(key)?.[1] ?? assert.fail(`asset key ${key}`);
+    const staged = path.join(s.assemblyDir, `asset.${hash}`);
+    assert.deepEqual(readdirSync(staged).sort(), readdirSync(EDGE_FUNCTION_BUNDLE_DIR).sort());
+    assert.ok(readdirSync(staged).includes('index.mjs'), 'the handler index.handler is index.mjs');
+    const bundle = readFileSync(path.join(staged, 'index.mjs'), 'utf8');
+    assert.equal(bundle, readFileSync(EDGE_FUNCTION_BUNDLE, 'utf8'));
+    // Self-contained: nothing imported but Node's own modules.
+    const imports = [...bundle.matchAll(/\b(?:import|from|require)\s*\(?\s*["']([^"']+)["']/g)].map((m) => m[1]);
+    assert.deepEqual(imports.filter((spec) => !spec!.startsWith('node:')), [], 'imports only node: modules');
+    assert.match(bundle, /export\s*\{[^}]*\bhandler\b[^}]*\}|export\s+(async\s+)?function\s+handler\b|export\s+const\s+handler\b/);
   });
 
   test('the Lambda@Edge version is attached on origin-request and origin-response of /i/*', () => {
@@ -167,11 +219,13 @@ describe('the distribution', () => {
   });
 
   test('the web client is the default, with the SPA rewrite as a CloudFront Function', () => {
-    const web = config.DefaultCacheBehavior as Json;
+    const web = defaultBehaviour();
     assert.equal(web.TargetOriginId, 'web');
-    const fn = only(s, 'AWS::CloudFront::Function');
-    assert.deepEqual((web.FunctionAssociations as Json[]).map((a) => a.EventType), ['viewer-request']);
-    assert.equal(flat((web.FunctionAssociations as Json[])[0]?.FunctionARN), `\${${fn.id}.FunctionARN}`);
+    const fn = viewerRequestFunction(web);
+    assert.equal((fn.props.FunctionConfig as Json).Runtime, 'cloudfront-js-2.0');
+    const source = readFileSync(new URL('../lib/functions/spa-rewrite.js', import.meta.url), 'utf8');
+    assert.equal(fn.props.FunctionCode, source);
+    assert.equal(all(s, 'AWS::CloudFront::Function').length, 2, 'the SPA rewrite and the accept class');
     assert.equal(config.CustomErrorResponses, undefined, 'no error mapping hides the JSON errors');
   });
 

@@ -15,6 +15,8 @@ export interface Synthesised {
   readonly stack: ImgedgeStack;
   readonly template: Template;
   readonly resources: Record<string, { Type: string; Properties?: Json }>;
+  /** The cloud assembly's directory: file assets are staged there as `asset.{hash}`. */
+  readonly assemblyDir: string;
 }
 
 /** Synthesises the stack with these context values (as `-c key=value` would give them). */
@@ -26,7 +28,7 @@ export function synth(context: Record<string, string> = {}): Synthesised {
   });
   const template = Template.fromStack(stack);
   const resources = template.toJSON().Resources as Synthesised['resources'];
-  return { stack, template, resources };
+  return { stack, template, resources, assemblyDir: app.synth().directory };
 }
 
 /** The one resource of a type, with its logical id. */
