@@ -1,7 +1,8 @@
 /**
  * End to end: Debian's Chromium (through playwright-core, no downloaded browser) drives the
  * built client against the real local stack (`imgedge dev`), as a person would: sign up,
- * upload, see the thumbnail, build a variant, copy its URL, delete.
+ * upload, see the thumbnail, build a variant (format=auto, which Chromium gets as AVIF),
+ * copy its URL, set a focal point and draw a crop region on the original, delete.
  *
  * Screenshots go to web/test-results/. CHROMIUM_PATH overrides /usr/bin/chromium.
  */
@@ -10,7 +11,8 @@ import { join } from "node:path";
 import { chromium, type Browser, type BrowserContext, type ConsoleMessage, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ImageMetadata, Session } from "../src/api/types";
-import { transformPath } from "../src/transform";
+import { imageAcceptHeader } from "../src/lib/accept";
+import { acceptClass, transformPath, type TransformOptions } from "../src/transform";
 import { jpegSize } from "./jpeg";
 import { counter, startStack, webRoot, type Stack } from "./stack";
 
@@ -34,6 +36,7 @@ interface Exchange {
   method: string;
   url: URL;
   resourceType: string;
+  requestHeaders: Record<string, string>;
   status?: number;
   headers?: Record<string, string>;
   body?: string;
@@ -51,6 +54,22 @@ let image: ImageMetadata;
 let variantPath: string;
 let copiedUrl: string;
 let shownBytes: number;
+let focal: { x: number; y: number };
+
+/** The accept header Chromium's image requests send; the preview sends its equivalent. */
+const BROWSER_ACCEPT = imageAcceptHeader({ avif: true, webp: true });
+
+/** The preview once it shows `path`, loaded. */
+async function previewOf(path: string) {
+  await page
+    .locator("figure.preview-frame")
+    .and(page.locator(`[data-path="${path}"][aria-busy=false]`))
+    .waitFor({ timeout: 30_000 });
+}
+
+function stat(name: string) {
+  return page.locator(`[data-stat=${name}]`);
+}
 
 function onConsole(message: ConsoleMessage) {
   if (message.type() !== "error") return;
@@ -85,7 +104,12 @@ beforeAll(async () => {
   page.on("console", onConsole);
   page.on("pageerror", (error) => consoleErrors.push(`uncaught: ${error.message}`));
   page.on("request", (request) => {
-    network.push({ method: request.method(), url: new URL(request.url()), resourceType: request.resourceType() });
+    network.push({
+      method: request.method(),
+      url: new URL(request.url()),
+      resourceType: request.resourceType(),
+      requestHeaders: request.headers(),
+    });
   });
   page.on("response", async (response) => {
     const request = response.request();
@@ -177,28 +201,30 @@ describe("imgedge web client against the local stack", () => {
     expect(network.filter((e) => e.url.pathname === "/v1/auth/refresh").length - refreshesBefore).toBe(1);
   });
 
-  it("builds width 400 + grayscale: the preview is a miss, rendered once, and reports the right format and size", async () => {
+  it("builds width 400 + grayscale in format auto (the default): the preview is a miss, rendered once, comes back as AVIF, and reports its size", async () => {
     await page.getByRole("link", { name: /detail\.jpg/ }).click();
     await page.getByRole("heading", { name: "detail.jpg" }).waitFor();
-    const frame = page.locator("figure.preview-frame");
-    const original = transformPath(image, {});
-    await frame.and(page.locator(`[data-path="${original}"][aria-busy=false]`)).waitFor();
+    // A new URL is format=auto.
+    await previewOf(transformPath(image, { format: "auto" }));
 
     const rendersBefore = counter(await stack.metrics(), "imgedge_transformer_renders_total");
     const seenBefore = network.length;
-    await page.getByLabel("Width").fill("400");
+    await page.getByLabel("Width", { exact: true }).fill("400");
     await page.getByLabel("Grayscale").check();
 
-    variantPath = transformPath(image, { width: 400, grayscale: true });
-    expect(variantPath).toMatch(/^\/i\/[0-9a-f-]{36}\/[A-Za-z0-9_-]{22}\?width=400&grayscale=1$/);
-    await frame.and(page.locator(`[data-path="${variantPath}"][aria-busy=false]`)).waitFor({ timeout: 30_000 });
+    variantPath = transformPath(image, { width: 400, grayscale: true, format: "auto" });
+    expect(variantPath).toMatch(/^\/i\/[0-9a-f-]{36}\/[A-Za-z0-9_-]{22}\?width=400&grayscale=1&format=auto$/);
+    await previewOf(variantPath);
 
     // The page asked the edge once for this variant: a miss, answered by the transformer.
     const requests = exchangesTo(variantPath);
     expect(requests).toHaveLength(1);
     expect(requests[0].headers?.["x-cache"]).toBe("Miss from edge");
     expect(requests[0].headers?.["x-edge-origin"]).toBe("transformer");
-    const stat = (name: string) => page.locator(`[data-stat=${name}]`);
+    // Asked as Chromium's <img> asks (AVIF listed), it came back as AVIF, varying by Accept.
+    expect(acceptClass(requests[0].requestHeaders.accept)).toBe("avif");
+    expect(requests[0].headers?.["content-type"]).toBe("image/avif");
+    expect(requests[0].headers?.vary?.toLowerCase()).toContain("accept");
     expect(await stat("cache").textContent()).toBe("Miss from edge");
     expect(await stat("origin").textContent()).toBe("transformer");
 
@@ -210,7 +236,7 @@ describe("imgedge web client against the local stack", () => {
 
     // The reported format and size are the response's.
     const height = Math.round((400 * PHOTO_SIZE.height) / PHOTO_SIZE.width);
-    expect(await stat("format").textContent()).toBe("jpeg");
+    expect(await stat("format").textContent()).toBe("avif");
     const [shownWidth, shownHeight] = (await stat("dimensions").textContent())!.split(" × ").map(Number);
     expect(shownWidth).toBe(400);
     expect(Math.abs(shownHeight - height)).toBeLessThanOrEqual(1);
@@ -241,28 +267,117 @@ describe("imgedge web client against the local stack", () => {
     await page.screenshot({ path: join(RESULTS, "builder.png"), fullPage: true });
   });
 
-  it("copies the URL, which the edge then answers from its cache", async () => {
+  it("copies the URL, which the edge then answers from its cache for the same accept class", async () => {
     const rendersBefore = counter(await stack.metrics(), "imgedge_transformer_renders_total");
     await page.getByRole("button", { name: "Copy URL" }).click();
     await page.getByRole("button", { name: "Copied" }).waitFor();
     copiedUrl = await page.evaluate(() => navigator.clipboard.readText());
     expect(copiedUrl).toBe(stack.url + variantPath);
 
-    const response = await fetch(copiedUrl);
+    const response = await fetch(copiedUrl, { headers: { Accept: BROWSER_ACCEPT } });
     expect(response.status).toBe(200);
     expect(response.headers.get("x-cache")).toBe("Hit from edge");
-    expect(response.headers.get("content-type")).toBe("image/jpeg");
+    expect(response.headers.get("content-type")).toBe("image/avif");
     const bytes = new Uint8Array(await response.arrayBuffer());
     expect(bytes.length).toBe(shownBytes);
-    const size = jpegSize(bytes);
-    expect(await page.locator("[data-stat=dimensions]").textContent()).toBe(`${size.width} × ${size.height}`);
     expect(counter(await stack.metrics(), "imgedge_transformer_renders_total")).toBe(rendersBefore);
+
+    // The same URL for a client that takes neither AVIF nor WebP: a JPEG of the same size.
+    const basic = await fetch(copiedUrl, { headers: { Accept: "*/*" } });
+    expect(basic.status).toBe(200);
+    expect(basic.headers.get("content-type")).toBe("image/jpeg");
+    const size = jpegSize(new Uint8Array(await basic.arrayBuffer()));
+    expect(await stat("dimensions").textContent()).toBe(`${size.width} × ${size.height}`);
 
     const snippet = await page.getByLabel("HTML snippet").textContent();
     expect(snippet).toContain('srcset="');
     // Written as HTML: `&` in attribute values is `&amp;`.
-    const at320 = `${stack.url}${transformPath(image, { width: 320, grayscale: true })}`.replaceAll("&", "&amp;");
-    expect(snippet).toContain(`${at320} 320w`);
+    const at320 = `${stack.url}${transformPath(image, { width: 320, grayscale: true, format: "auto" })}`;
+    expect(snippet).toContain(`${at320.replaceAll("&", "&amp;")} 320w`);
+  });
+
+  it("sets a focal point by clicking the original: cover 300 × 300 keeps the window around it", async () => {
+    await page.getByRole("button", { name: "Reset all" }).click();
+    await page.getByLabel("Width", { exact: true }).fill("300");
+    await page.getByLabel("Height", { exact: true }).fill("300");
+    // Choosing the focal point opens the picker on the original.
+    await page.getByRole("radio", { name: /^Focal point/ }).check();
+    const picker = page.getByRole("application", { name: "Focal point picker" });
+    const shown = picker.locator("img");
+    await expect
+      .poll(() => shown.evaluate((img: HTMLImageElement) => (img.complete ? img.naturalWidth : 0)), { timeout: 30_000 })
+      .toBe(800);
+    const shownSrc = new URL((await shown.getAttribute("src"))!, stack.url);
+    expect(shownSrc.pathname + shownSrc.search).toBe(transformPath(image, { width: 800, format: "auto" }));
+    expect(exchangesTo(shownSrc.pathname + shownSrc.search)[0].headers?.["content-type"]).toBe("image/avif");
+
+    const box = (await picker.boundingBox())!;
+    await picker.click({ position: { x: box.width * 0.2, y: box.height * 0.35 } });
+    focal = {
+      x: Number(await page.getByLabel("Focal point X").inputValue()),
+      y: Number(await page.getByLabel("Focal point Y").inputValue()),
+    };
+    expect(Math.abs(focal.x - 0.2)).toBeLessThan(0.01);
+    expect(Math.abs(focal.y - 0.35)).toBeLessThan(0.01);
+    expect(await picker.locator("[data-focus]").getAttribute("data-focus")).toBe(`${focal.x},${focal.y}`);
+
+    const options: TransformOptions = { width: 300, height: 300, gravity: focal, format: "auto" };
+    const focused = transformPath(image, options);
+    expect(focused).toContain(`?width=300&height=300&gravity=${focal.x},${focal.y}&format=auto`);
+    await previewOf(focused);
+    expect(exchangesTo(focused).map((e) => [e.status, e.headers?.["content-type"]])).toEqual([[200, "image/avif"]]);
+    expect(await stat("dimensions").textContent()).toBe("300 × 300");
+    expect(await page.getByLabel("Canonical URL of this variant").inputValue()).toBe(stack.url + focused);
+
+    // The same settings by pixel density: dpr 2 and 3 beside them.
+    const density = await page.getByLabel("Density srcset HTML").textContent();
+    for (const dpr of [2, 3]) {
+      const url = `${stack.url}${transformPath(image, { ...options, dpr })}`;
+      expect(url).toContain(`&dpr=${dpr}&`);
+      expect(density).toContain(`${url.replaceAll("&", "&amp;")} ${dpr}x`);
+    }
+    await page.screenshot({ path: join(RESULTS, "focal-point.png"), fullPage: true });
+  });
+
+  it("draws a crop region by dragging on the original; the focal point stays where it was on it", async () => {
+    await page.getByText("Drag: crop region").click();
+    const picker = page.getByRole("application", { name: "Crop region picker" });
+    await picker.scrollIntoViewIfNeeded();
+    const box = (await picker.boundingBox())!;
+    await page.mouse.move(box.x + box.width * 0.1, box.y + box.height * 0.2);
+    await page.mouse.down();
+    await page.mouse.move(box.x + box.width * 0.6, box.y + box.height * 0.7, { steps: 8 });
+    await page.mouse.up();
+
+    const field = async (label: string) => Number(await page.getByLabel(label, { exact: true }).inputValue());
+    const crop = {
+      x: await field("Crop x"),
+      y: await field("Crop y"),
+      width: await field("Crop width"),
+      height: await field("Crop height"),
+    };
+    // Pixels of the original (1024 × 682), to within a few (the picker shows it smaller).
+    const near = (value: number, expected: number) => expect(Math.abs(value - expected)).toBeLessThanOrEqual(6);
+    near(crop.x, 0.1 * PHOTO_SIZE.width);
+    near(crop.y, 0.2 * PHOTO_SIZE.height);
+    near(crop.width, 0.5 * PHOTO_SIZE.width);
+    near(crop.height, 0.5 * PHOTO_SIZE.height);
+
+    // The focal point is measured within the crop now, at the same place on the original.
+    const within = {
+      x: Number(await page.getByLabel("Focal point X").inputValue()),
+      y: Number(await page.getByLabel("Focal point Y").inputValue()),
+    };
+    expect(Math.abs(within.x - (focal.x * PHOTO_SIZE.width - crop.x) / crop.width)).toBeLessThanOrEqual(0.002);
+    expect(Math.abs(within.y - (focal.y * PHOTO_SIZE.height - crop.y) / crop.height)).toBeLessThanOrEqual(0.002);
+
+    const cropped = transformPath(image, { crop, width: 300, height: 300, gravity: within, format: "auto" });
+    expect(cropped).toContain(`?crop=${crop.x},${crop.y},${crop.width},${crop.height}&width=300&height=300&gravity=`);
+    await previewOf(cropped);
+    expect(exchangesTo(cropped).map((e) => [e.status, e.headers?.["content-type"]])).toEqual([[200, "image/avif"]]);
+    expect(await stat("dimensions").textContent()).toBe("300 × 300");
+    expect(await page.getByLabel("Canonical URL of this variant").inputValue()).toBe(stack.url + cropped);
+    await page.screenshot({ path: join(RESULTS, "crop.png"), fullPage: true });
   });
 
   it("deletes the image after confirmation; its URLs then answer 404", async () => {

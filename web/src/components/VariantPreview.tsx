@@ -2,6 +2,7 @@ import type { ImageMetadata } from "../api/types";
 import { errorMessage } from "../api/errors";
 import { formatByteCount, formatBytes, formatDimensions, formatFromContentType } from "../lib/format";
 import { useVariant } from "../hooks/useVariant";
+import { isAutoFormat } from "../transform";
 import { BlobImage } from "./BlobImage";
 import { Spinner } from "./Spinner";
 
@@ -11,6 +12,8 @@ export function VariantPreview({ image, path }: { image: ImageMetadata; path: st
   const data = variant.data;
   const loading = variant.isFetching || (path !== null && data?.path !== path && !variant.isError);
   const hit = data?.cache?.toLowerCase().startsWith("hit") ?? false;
+  // format=auto: the format is the one this browser's Accept chose, as the response says.
+  const auto = data ? isAutoFormat(data.path.split("?")[1] ?? "") : false;
 
   return (
     <section className="preview" aria-label="Preview">
@@ -40,8 +43,12 @@ export function VariantPreview({ image, path }: { image: ImageMetadata; path: st
       {data && (
         <dl className="stats" aria-label="Variant" aria-live="polite">
           <div>
-            <dt>Format</dt>
-            <dd data-stat="format">{formatFromContentType(data.contentType)}</dd>
+            <dt title={auto ? "format=auto: what this browser's Accept header got" : undefined}>
+              Format{auto && " (auto)"}
+            </dt>
+            <dd data-stat="format" data-auto={auto}>
+              {formatFromContentType(data.contentType)}
+            </dd>
           </div>
           <div>
             <dt>Dimensions</dt>

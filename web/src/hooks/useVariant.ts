@@ -1,15 +1,17 @@
 /**
- * A variant fetched from the edge, as the browser would get it, with what the response
+ * A variant fetched from the edge, as the browser would get it (with the `Accept` header
+ * its `<img>` requests send, which `format=auto` chooses by), with what the response
  * tells: size, type, dimensions and whether the edge's cache answered.
  */
 import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import { ApiError } from "../api/errors";
+import { imageAccept } from "../lib/accept";
 
 export interface Variant {
   readonly path: string;
   readonly blob: Blob;
   readonly bytes: number;
-  /** `Content-Type`, e.g. `image/webp`. */
+  /** `Content-Type`, e.g. `image/webp`: for `format=auto`, the format this browser gets. */
   readonly contentType: string;
   readonly width?: number;
   readonly height?: number;
@@ -22,10 +24,11 @@ export interface Variant {
 }
 
 async function fetchVariant(path: string, signal: AbortSignal): Promise<Variant> {
+  const accept = await imageAccept();
   const started = performance.now();
   let response: Response;
   try {
-    response = await fetch(path, { signal });
+    response = await fetch(path, { signal, headers: { Accept: accept } });
   } catch (error) {
     if (signal.aborted) throw error;
     throw ApiError.network();

@@ -11,7 +11,7 @@ import { useDeleteImage, useImage } from "../hooks/images";
 import { useDebouncedValue } from "../hooks/useDebouncedValue";
 import { DEFAULT_VALUES, buildVariant, builderParams, type BuilderValues } from "../lib/builder";
 import { formatByteCount, formatBytes, formatDate, formatDimensions } from "../lib/format";
-import { absoluteUrl, srcsetSnippet } from "../lib/variants";
+import { absoluteUrl, densitySnippet, srcsetSnippet } from "../lib/variants";
 import { NotFoundPage } from "./NotFoundPage";
 
 /** How long the controls must rest before the preview follows. */
@@ -50,6 +50,10 @@ function ImageView({ image }: { image: ImageMetadata }) {
     () => (current.ok ? srcsetSnippet(image, builderParams(values), origin, name) : null),
     [current.ok, image, values, origin, name],
   );
+  const densities = useMemo(
+    () => (current.ok ? densitySnippet(image, builderParams(values), origin, name) : null),
+    [current.ok, image, values, origin, name],
+  );
 
   return (
     <article className="image-page">
@@ -69,7 +73,7 @@ function ImageView({ image }: { image: ImageMetadata }) {
           values={values}
           onChange={setValues}
           error={current.ok ? null : current}
-          sourceFormat={image.format}
+          image={image}
         />
       </div>
 
@@ -107,6 +111,23 @@ function ImageView({ image }: { image: ImageMetadata }) {
           <pre className="snippet" tabIndex={0} aria-label="HTML snippet">
             <code>{snippet}</code>
           </pre>
+
+          <div className="panel-head subhead">
+            <h3 id="density-title">By pixel density</h3>
+            {densities && <CopyButton text={densities} label="Copy density HTML" />}
+          </div>
+          {densities ? (
+            <>
+              <p className="muted small">
+                This size at 1x, 2x and 3x (<code>dpr</code>): the same layout, sharper on denser screens.
+              </p>
+              <pre className="snippet" tabIndex={0} aria-label="Density srcset HTML" aria-describedby="density-title">
+                <code>{densities}</code>
+              </pre>
+            </>
+          ) : (
+            <p className="muted small">Set a width or a height for URLs by pixel density (dpr needs one).</p>
+          )}
         </section>
       )}
 
