@@ -15,6 +15,12 @@ pub const ORIGIN_SECRET_HEADER: &str = "x-imgedge-origin-secret";
 /// client's own.
 pub const ACCEPT_CLASS_HEADER: &str = "x-imgedge-accept";
 
+/// How long after a key rotation its second sweep of the image's variant objects comes due:
+/// longer than any production begun before the rotation can take to store its object (at
+/// most one origin timeout, 55 s for the default render budget; tested), so that the second
+/// sweep removes what such a render stored after the first.
+pub const ROTATION_SWEEP_AGAIN: Duration = Duration::from_mins(2);
+
 /// The lifetime of what a URL names for good: every variant (its URL names its content) and
 /// the web client's content-hashed assets.
 pub const IMMUTABLE_CACHE_CONTROL: &str = "public, max-age=31536000, immutable";
@@ -100,6 +106,12 @@ mod tests {
         let budget = RenderBudget::new(imgedge_engine::EngineConfig::default().render_timeout);
         assert_eq!(budget.origin_timeout(), Duration::from_secs(55));
         assert!(budget.origin_timeout() <= RenderBudget::CLOUDFRONT_MAX_ORIGIN_TIMEOUT);
+    }
+
+    #[test]
+    fn a_rotation_sweeps_again_after_any_production_begun_before_it() {
+        let budget = RenderBudget::new(imgedge_engine::EngineConfig::default().render_timeout);
+        assert!(ROTATION_SWEEP_AGAIN > budget.origin_timeout());
     }
 
     #[test]

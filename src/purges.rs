@@ -25,6 +25,8 @@ use tokio::task::JoinHandle;
 
 use crate::db::{Db, PendingPurge};
 use crate::invalidate::{InvalidateError, Invalidator};
+use crate::storage::ObjectStore;
+use imgedge_url::{ImageId, ObjectKey};
 
 const SENT_TOTAL: &str = "imgedge_purges_sent_total";
 const FAILED_TOTAL: &str = "imgedge_purge_failures_total";
@@ -78,6 +80,8 @@ pub struct PurgeOutbox(Arc<Inner>);
 
 struct Inner {
     db: Db,
+    /// Where the variant objects a key rotation left are swept from.
+    store: ObjectStore,
     invalidator: Arc<dyn Invalidator>,
     policy: PurgePolicy,
     fresh: mpsc::Sender<Fresh>,
@@ -106,12 +110,18 @@ impl Drop for Draining {
 }
 
 impl PurgeOutbox {
-    pub fn new(db: Db, invalidator: Arc<dyn Invalidator>, policy: PurgePolicy) -> PurgeOutbox {
+    pub fn new(
+        db: Db,
+        store: ObjectStore,
+        invalidator: Arc<dyn Invalidator>,
+        policy: PurgePolicy,
+    ) -> PurgeOutbox {
         // Room for a burst of deletes; past it a purge waits for its lease to run out and is
         // then taken from the table like any other.
         let (fresh, receiver) = mpsc::channel(1024);
         PurgeOutbox(Arc::new(Inner {
             db,
+            store,
             invalidator,
             policy,
             fresh,
@@ -221,6 +231,45 @@ async fn drain(
     }
 }
 
+/// Removes from S3 each image's variant objects that have no row (those a key rotation
+/// forgot; a render records its row before it stores its object, so an object listed
+/// before the rows are read and without one is no variant of the image's).
+async fn sweep(outbox: &Inner, images: &[uuid::Uuid]) -> Result<(), InvalidateError> {
+    let failed = |what: &str, e: &dyn std::fmt::Display| {
+        InvalidateError::Unavailable(format!("sweeping variants: {what}: {e}"))
+    };
+    for &image in images {
+        let prefix = ImageId::from_uuid(image).variants_prefix();
+        let keys = outbox
+            .store
+            .list_keys(&prefix)
+            .await
+            .map_err(|e| failed("listing", &e))?;
+        if keys.is_empty() {
+            continue;
+        }
+        let recorded = outbox
+            .db
+            .recorded_sigs(image)
+            .await
+            .map_err(|e| failed("reading the rows", &e))?;
+        for key in keys {
+            let kept = match ObjectKey::parse(&key) {
+                Some(ObjectKey::Variant(_, sig, _)) => recorded.contains(&sig.to_string()),
+                _ => false,
+            };
+            if !kept {
+                outbox
+                    .store
+                    .delete(&key)
+                    .await
+                    .map_err(|e| failed("deleting", &e))?;
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Sends one batch, records its outcome in the table, and tells the waiting deletes.
 async fn send(outbox: &Inner, fresh: Vec<Fresh>, due: Vec<PendingPurge>) {
     let policy = &outbox.policy;
@@ -228,19 +277,25 @@ async fn send(outbox: &Inner, fresh: Vec<Fresh>, due: Vec<PendingPurge>) {
         fresh.into_iter().map(|f| (f.purge, f.done)).unzip();
     let purges: Vec<PendingPurge> = purges.into_iter().chain(due).collect();
     let ids: Vec<i64> = purges.iter().map(|p| p.id).collect();
+    let mut sweeps: Vec<uuid::Uuid> = purges.iter().filter_map(|p| p.sweep_image).collect();
+    sweeps.sort_unstable();
+    sweeps.dedup();
     let mut paths: Vec<String> = purges.into_iter().map(|p| p.path).collect();
     paths.sort();
     paths.dedup();
-    let outcome = match tokio::time::timeout(
-        policy.send_timeout,
-        outbox.invalidator.invalidate(&paths),
-    )
-    .await
-    {
-        Ok(outcome) => outcome,
-        Err(_) => Err(InvalidateError::Unavailable(
-            "the CDN did not answer in time".to_owned(),
-        )),
+    // S3 first, so that the CDN cannot fetch an old object again after its purge.
+    let outcome = match sweep(outbox, &sweeps).await {
+        Err(e) => Err(e),
+        Ok(()) => {
+            match tokio::time::timeout(policy.send_timeout, outbox.invalidator.invalidate(&paths))
+                .await
+            {
+                Ok(outcome) => outcome,
+                Err(_) => Err(InvalidateError::Unavailable(
+                    "the CDN did not answer in time".to_owned(),
+                )),
+            }
+        }
     };
     match &outcome {
         Ok(()) => {

@@ -137,7 +137,12 @@ pub async fn api(role: ApiRole, connections: &Connections) -> anyhow::Result<App
         Invalidation::Custom(invalidator) => invalidator,
     };
     // Deletes owe their purges in PostgreSQL; `api::run` starts the task that sends them.
-    let purges = PurgeOutbox::new(connections.db.clone(), invalidator, role.settings.purges);
+    let purges = PurgeOutbox::new(
+        connections.db.clone(),
+        connections.store.clone(),
+        invalidator,
+        role.settings.purges,
+    );
     Ok(AppState::new(api::ApiParts {
         settings: role.settings,
         db: connections.db.clone(),

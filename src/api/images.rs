@@ -399,12 +399,11 @@ pub(super) async fn delete(
         (status = 400, description = "Malformed id", body = ErrorBody),
         (status = 401, description = "Not signed in", body = ErrorBody),
         (status = 404, description = "No such image for this user", body = ErrorBody),
-        (status = 503, description = "The variants could not all be removed from storage: \
-            the key is rotated, and rotating again removes them", body = ErrorBody),
     ))]
 /// Rotates an image's `url_key` to its next epoch (transform URLs 1.1): the answer to a
-/// leaked key. The epoch, the variants' rows and the purge owed commit together; then the
-/// variants' objects are removed (S3 first, as for a delete) and the purge sent.
+/// leaked key. The epoch, the forgetting of the variants' rows and the cleanup owed (the
+/// old objects swept from S3, then the CDN purged; again after `ROTATION_SWEEP_AGAIN`)
+/// commit together; the answer waits for the first cleanup's attempt.
 pub(super) async fn rotate_key(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
@@ -421,6 +420,7 @@ pub(super) async fn rotate_key(
             id,
             &image_id.invalidation_path(),
             purges.policy().lease,
+            crate::protocol::ROTATION_SWEEP_AGAIN,
         )
         .await?
     else {
@@ -431,42 +431,22 @@ pub(super) async fn rotate_key(
         .cache
         .delete(&[&MetaCache::image_key(id), &MetaCache::first_page_key(user)])
         .await;
-    // In a task of its own, as a delete's cleanup: it finishes even when the client hangs up.
-    let cleanup = tokio::spawn(remove_variants(state.clone(), image_id, owed));
-    if !cleanup.await.unwrap_or(false) {
-        return Err(ApiError::Unavailable(
-            super::error::Dependency::Storage,
-            "the variants of a rotated key were not all removed".into(),
-        ));
+    // The first sweep and purge in a task of their own, as a delete's cleanup: they finish
+    // even when the client hangs up. Both are owed on record, so a failure here delays them
+    // (the outbox retries), it does not lose them.
+    let owed_purge = state.0.purges.clone();
+    let sent = tokio::spawn(async move { owed_purge.send_now(owed).await });
+    match sent.await {
+        Ok(Ok(())) => {}
+        Ok(Err(err)) => {
+            tracing::info!(%id, error = %err, "rotation's sweep and purge not done yet; the outbox retries them");
+        }
+        Err(err) => tracing::error!(%id, error = %err, "rotation cleanup task failed"),
     }
     Ok(with_limit_headers(
         &decision,
         Json(metadata(&state, &image)),
     ))
-}
-
-/// Removes an image's variants from S3 after a key rotation, then sends the purge it owes;
-/// whether the objects are gone. An object left behind would still be served for its old
-/// URL from S3, so a failure is the client's to retry (another rotation removes them).
-async fn remove_variants(state: AppState, image_id: ImageId, owed: PendingPurge) -> bool {
-    let id = image_id.as_uuid();
-    let removed = match state
-        .0
-        .store
-        .delete_prefix(&image_id.variants_prefix())
-        .await
-    {
-        Ok(_) => true,
-        Err(err) => {
-            tracing::warn!(%id, error = %err, "variants not deleted after a key rotation");
-            metrics::counter!("imgedge_delete_storage_errors_total").increment(1);
-            false
-        }
-    };
-    if let Err(err) = state.0.purges.send_now(owed).await {
-        tracing::info!(%id, error = %err, "CDN purge not sent yet; the outbox retries it");
-    }
-    removed
 }
 
 /// Removes an image's original and variants from S3, then sends the purge its delete owes.

@@ -180,16 +180,18 @@ impl Db {
     }
 
     /// Rotates `owner`'s image `id` to its next key epoch, forgets every variant recorded
-    /// under the old key and owes the purge of `path`, in one transaction: from its commit
-    /// no URL signed with an older key verifies, and no render begun under one is recorded
-    /// ([`Db::insert_variant_within`] checks the epoch). `None` when there is no such image
-    /// for this owner. The caller removes the variants' objects and sends the purge.
+    /// under the old key and owes the sweep of their objects and the purge of `path`, in one
+    /// transaction: from its commit no URL signed with an older key verifies, no render
+    /// begun under one is recorded ([`Db::insert_variant_within`] checks the epoch), and the
+    /// outbox removes the old objects and purges the CDN until both succeed (once now, once
+    /// `sweep_again` later). `None` when there is no such image for this owner.
     pub async fn rotate_key_owing_purge(
         &self,
         owner: Uuid,
         id: Uuid,
         path: &str,
         lease: Duration,
+        sweep_again: Duration,
     ) -> Result<Option<(Image, PendingPurge)>, DbError> {
         let mut tx = self.pool.begin().await?;
         let image = sqlx::query_as::<_, Image>(concat!(
@@ -208,13 +210,26 @@ impl Db {
             .bind(id)
             .execute(&mut *tx)
             .await?;
+        // One sweep and purge now (taken by the caller for `lease`), and one after
+        // `sweep_again`, for what renders in flight at the commit store after the first.
         let owed = sqlx::query_as::<_, PendingPurge>(
-            "INSERT INTO purge_outbox (path, next_attempt_at) \
-             VALUES ($1, now() + make_interval(secs => $2)) RETURNING id, path",
+            "INSERT INTO purge_outbox (path, next_attempt_at, sweep_image) \
+             VALUES ($1, now() + make_interval(secs => $2), $3) \
+             RETURNING id, path, sweep_image",
         )
         .bind(path)
         .bind(secs(lease))
+        .bind(id)
         .fetch_one(&mut *tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO purge_outbox (path, next_attempt_at, sweep_image) \
+             VALUES ($1, now() + make_interval(secs => $2), $3)",
+        )
+        .bind(path)
+        .bind(secs(sweep_again))
+        .bind(id)
+        .execute(&mut *tx)
         .await?;
         tx.commit().await?;
         Ok(Some((image, owed)))

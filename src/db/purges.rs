@@ -12,11 +12,13 @@ use uuid::Uuid;
 
 use super::{Db, DbError};
 
-/// A purge owed: the outbox row's id and the CDN path to invalidate.
+/// A purge owed: the outbox row's id and the CDN path to invalidate, and the image whose
+/// variant objects without a row are to be removed from S3 first (after a key rotation).
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct PendingPurge {
     pub id: i64,
     pub path: String,
+    pub sweep_image: Option<Uuid>,
 }
 
 pub(super) fn secs(duration: Duration) -> f64 {
@@ -46,7 +48,7 @@ impl Db {
         }
         let owed = sqlx::query_as::<_, PendingPurge>(
             "INSERT INTO purge_outbox (path, next_attempt_at) \
-             VALUES ($1, now() + make_interval(secs => $2)) RETURNING id, path",
+             VALUES ($1, now() + make_interval(secs => $2)) RETURNING id, path, sweep_image",
         )
         .bind(path)
         .bind(secs(lease))
@@ -68,7 +70,7 @@ impl Db {
             "UPDATE purge_outbox SET next_attempt_at = now() + make_interval(secs => $2) \
              WHERE id IN (SELECT id FROM purge_outbox WHERE next_attempt_at <= now() \
                           ORDER BY next_attempt_at, id LIMIT $1 FOR UPDATE SKIP LOCKED) \
-             RETURNING id, path",
+             RETURNING id, path, sweep_image",
         )
         .bind(limit)
         .bind(secs(lease))

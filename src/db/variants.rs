@@ -108,6 +108,16 @@ impl Db {
         })
     }
 
+    /// The signatures of the variants recorded for image `id`.
+    pub async fn recorded_sigs(&self, id: Uuid) -> Result<Vec<String>, DbError> {
+        Ok(
+            sqlx::query_scalar("SELECT sig FROM variants WHERE image_id = $1")
+                .bind(id)
+                .fetch_all(&self.pool)
+                .await?,
+        )
+    }
+
     /// How many variants of `image_id` are recorded.
     pub async fn variant_count(&self, image_id: Uuid) -> Result<u64, DbError> {
         let count: i64 = sqlx::query_scalar("SELECT count(*) FROM variants WHERE image_id = $1")

@@ -859,7 +859,7 @@ async fn format_auto_answers_each_accept_class_with_its_format(pool: PgPool) {
 /// new key (the next epoch's) render.
 #[sqlx::test]
 async fn a_rotated_key_stops_every_old_url_and_signs_new_ones(pool: PgPool) {
-    let stack = Stack::spawn(pool).await;
+    let stack = Stack::spawn(pool.clone()).await;
     let token = stack.user("owner@example.com").await;
     let image = stack.upload(&token, "dark.jpg", photo("dark.jpg")).await;
     let id = image["id"].as_str().expect("id").to_owned();
@@ -867,6 +867,20 @@ async fn a_rotated_key_stops_every_old_url_and_signs_new_ones(pool: PgPool) {
     let old = stack.mint(&token, &id, "width=120").await;
     assert_eq!(stack.get(&old).await.status(), 200);
     stored_variant(&stack, &variant_key(&old)).await;
+    // An object stored under the old key without its row, as a render in flight at the
+    // rotation leaves it: the rotation's sweep removes it too.
+    let late = format!("v/{id}/AAAAAAAAAAAAAAAAAAAAAA.avif");
+    stack
+        .store
+        .put_variant(
+            &late,
+            bytes::Bytes::from_static(b"late"),
+            "image/avif",
+            "public, max-age=31536000, immutable",
+            "width=120&format=auto",
+        )
+        .await
+        .expect("S3 takes it");
 
     let rotated = stack
         .http
@@ -899,6 +913,15 @@ async fn a_rotated_key_stops_every_old_url_and_signs_new_ones(pool: PgPool) {
     let refused = refused.expect("the old URL answers 403 after the rotation");
     let body: Value = refused.json().await.expect("JSON error");
     assert_eq!(body["error"], "bad_signature");
+    // The second sweep, for renders in flight at the rotation, is owed for later.
+    let owed: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM purge_outbox WHERE sweep_image = $1 AND next_attempt_at > now()",
+    )
+    .bind(*image_id.as_uuid())
+    .fetch_one(&pool)
+    .await
+    .expect("outbox");
+    assert_eq!(owed, 1);
     assert!(
         stack
             .store

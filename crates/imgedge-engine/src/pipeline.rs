@@ -113,13 +113,14 @@ impl Fill {
         }
     }
 
-    /// A grey image in sRGB when the background is a colour, so the colour survives.
+    /// With a background, the image in 8-bit sRGB (grey only when the background is grey
+    /// too), so that the fill's 8-bit colour means what it says whatever the image's depth
+    /// or colour space.
     fn in_colour(self, image: Image) -> Result<Image, vips::VipsError> {
         match self.background {
-            Some(c) if image.is_grey() && !(c.red == c.green && c.green == c.blue) => {
-                image.to_srgb8()
-            }
-            _ => Ok(image),
+            None => Ok(image),
+            Some(c) if c.red == c.green && c.green == c.blue => image.to_srgb8(),
+            Some(_) => image.to_colour_srgb8(),
         }
     }
 }

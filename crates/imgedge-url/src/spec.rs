@@ -16,7 +16,8 @@ use super::{Colour, Crop, Gravity, Param, UrlError};
 /// A transform, every field valid by construction. `TransformSpec::default()` is the
 /// original re-encoded (empty canonical query); set fields to build a spec in code.
 ///
-/// Two specs are equal exactly when their canonical queries are equal.
+/// Two specs the parser gives are equal exactly when their canonical queries are equal (a
+/// spec built in code keeps that only if it sets `dpr` with a dimension, as the parser does).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
 #[expect(
     clippy::struct_excessive_bools,

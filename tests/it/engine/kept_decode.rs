@@ -256,3 +256,27 @@ fn a_render_from_a_decode_gets_what_the_budget_has_left() {
         .expect("half the budget is enough");
     assert_eq!(rendered.width, 300);
 }
+
+#[test]
+fn a_crop_and_a_pixel_ratio_still_shrink_on_load() {
+    // detail.jpg is 1024 wide: a crop shrinks by its region's ratio to the output, and a
+    // pixel ratio by the multiplied width.
+    let bytes = photo(DETAIL);
+    let engine = engine();
+    for (query, at_least) in [
+        ("crop=0,0,1024,682&width=100", 4),
+        ("crop=0,0,512,341&width=100", 2),
+        ("crop=512,341,512,341&width=40", 4),
+        ("width=60&dpr=2", 4),
+    ] {
+        let kept = engine
+            .decode(&bytes, &spec(query), KEEP)
+            .expect("decodes")
+            .unwrap_or_else(|| panic!("{query}: an intermediate"));
+        assert!(
+            kept.shrink() >= at_least,
+            "{query}: shrink {}",
+            kept.shrink()
+        );
+    }
+}

@@ -252,3 +252,24 @@ fn attention_keeps_the_subject_of_a_real_photo() {
         "centre keeps {centre:.2}, attention {attention:.2}"
     );
 }
+
+#[test]
+fn a_colour_background_colours_the_bars_of_a_grey_image() {
+    let grey = {
+        let img = image::GrayImage::from_pixel(100, 50, image::Luma([128]));
+        let mut out = std::io::Cursor::new(Vec::new());
+        img.write_to(&mut out, image::ImageFormat::Png)
+            .expect("encodes");
+        out.into_inner()
+    };
+    let out = rgba(&render(
+        &grey,
+        "width=100&height=100&fit=contain&background=ff0000&format=png",
+    ));
+    assert!(is_red(*out.get_pixel(50, 2)), "{:?}", out.get_pixel(50, 2));
+    let middle = out.get_pixel(50, 50);
+    assert!(
+        middle[0] == middle[1] && middle[1] == middle[2],
+        "{middle:?}"
+    );
+}

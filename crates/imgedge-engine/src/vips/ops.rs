@@ -75,6 +75,15 @@ impl Image {
         } else {
             INTERPRETATION_SRGB
         };
+        self.to_8bit(space)
+    }
+
+    /// Converts to 8-bit sRGB, a grey image included (to take a colour).
+    pub(crate) fn to_colour_srgb8(&self) -> Result<Image, VipsError> {
+        self.to_8bit(INTERPRETATION_SRGB)
+    }
+
+    fn to_8bit(&self, space: c_int) -> Result<Image, VipsError> {
         // SAFETY: valid input image and out pointer; NULL-terminated options.
         let converted = image_op("colourspace", |out| unsafe {
             vips_colourspace(self.ptr(), out, space, END)
