@@ -741,7 +741,7 @@ async fn every_operation_on_every_format_renders_through_the_edge(pool: PgPool) 
         pool,
         StackOptions {
             transformer: TransformerSettings {
-                render_quota: imgedge::ratelimit::Quota::per_minute(600, 600),
+                render_quota: imgedge::ratelimit::Quota::per_minute(1200, 1200),
                 // No kept decodes: every render decodes its original sequentially, the path
                 // that once failed.
                 decoded_cache: imgedge::transformer::DecodedCacheSettings {

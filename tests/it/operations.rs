@@ -51,7 +51,7 @@ pub(crate) fn input(format: &str) -> Input {
 
 /// Every operation of the spec, as the query that names it without a size. The fits need
 /// both dimensions, which [`Size::query`] adds.
-pub(crate) const OPERATIONS: [&str; 21] = [
+pub(crate) const OPERATIONS: [&str; 28] = [
     "",
     "rotate=90",
     "rotate=180",
@@ -73,6 +73,14 @@ pub(crate) const OPERATIONS: [&str; 21] = [
     "fit=fill",
     "fit=inside",
     "fit=outside",
+    // Transform URLs 1.1.
+    "crop=10,20,160,100",
+    "dpr=2",
+    "fit=cover&gravity=attention",
+    "fit=cover&gravity=0.2,0.8",
+    "sharpen=1",
+    "background=ff000080",
+    "palette=1&format=png",
 ];
 
 /// How much a render shrinks its original.
@@ -134,8 +142,24 @@ pub(crate) fn check(input: &Input, operation: &str, size: Size, out: &Rendered) 
     }
     let close = |a: u32, b: u32| a.abs_diff(b) <= 1;
     // The size after the resize, before what the operation does to it.
+    let scaled_to = |width: u32| {
+        let scaled = f64::from(input.height) * f64::from(width) / f64::from(input.width);
+        (width, scaled.round() as u32)
+    };
     let (rw, rh) = match operation {
-        "fit=cover" | "fit=contain" | "fit=fill" => (bw, bh),
+        "fit=cover"
+        | "fit=contain"
+        | "fit=fill"
+        | "fit=cover&gravity=attention"
+        | "fit=cover&gravity=0.2,0.8" => (bw, bh),
+        // A 160×100 region, then the width (never enlarged).
+        "crop=10,20,160,100" if size == Size::Unchanged => (160, 100),
+        "crop=10,20,160,100" => {
+            let width = bw.min(160);
+            (width, (100.0 * f64::from(width) / 160.0).round() as u32)
+        }
+        // Twice the width, never past the source's.
+        "dpr=2" if size != Size::Unchanged => scaled_to((bw * 2).min(input.width)),
         "fit=inside" => {
             assert!(
                 w <= bw && h <= bh && (w == bw || h == bh),
@@ -151,10 +175,7 @@ pub(crate) fn check(input: &Input, operation: &str, size: Size, out: &Rendered) 
             return;
         }
         _ if size == Size::Unchanged => (input.width, input.height),
-        _ => {
-            let scaled = f64::from(input.height) * f64::from(bw) / f64::from(input.width);
-            (bw, scaled.round() as u32)
-        }
+        _ => scaled_to(bw),
     };
     match operation {
         "rotate=90" | "rotate=270" | "flip=1&mirror=1&rotate=90" => {
