@@ -10,7 +10,7 @@ import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { chromium, type Browser, type BrowserContext, type ConsoleMessage, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { ImageMetadata, Session } from "../src/api/types";
+import type { ImageMetadata, Session } from "@imgedge/api-client";
 import { imageAcceptHeader } from "../src/lib/accept";
 import { acceptClass, transformPath, type TransformOptions } from "../src/transform";
 import { jpegSize } from "./jpeg";

@@ -1,17 +1,13 @@
 /** Accounts: sign up, sign in, sign out. */
-import { apiRequest, session } from "./client";
-import type { Registered, Session } from "./types";
+import { api, session } from "./client";
+import { dataOf } from "./result";
 
 /** The API's rule (check_password): 10 to 256 characters. */
 export const MIN_PASSWORD_LENGTH = 10;
 
 export async function signIn(email: string, password: string): Promise<void> {
-  const result = await apiRequest<Session>("/v1/auth/login", {
-    method: "POST",
-    // The refresh token goes to an HttpOnly cookie, out of reach of scripts.
-    json: { email, password, refresh_cookie: true },
-    auth: false,
-  });
+  // The refresh token goes to an HttpOnly cookie, out of reach of scripts.
+  const result = await dataOf(api.POST("/v1/auth/login", { body: { email, password, refresh_cookie: true } }));
   session.accept(result, email.trim().toLowerCase());
 }
 
@@ -21,11 +17,7 @@ export async function signIn(email: string, password: string): Promise<void> {
  * unknown.
  */
 export async function signUp(email: string, password: string): Promise<void> {
-  await apiRequest<Registered>("/v1/auth/register", {
-    method: "POST",
-    json: { email, password },
-    auth: false,
-  });
+  await dataOf(api.POST("/v1/auth/register", { body: { email, password } }));
   await signIn(email, password);
 }
 

@@ -1,61 +1,31 @@
 /**
- * The one way the app talks to the API: same-origin JSON requests under /v1, with the
- * access token attached and one retry after a refresh when it was refused.
+ * The app's API client: the generated one (`@imgedge/api-client`, typed by the API's
+ * OpenAPI document), same-origin, with the session's access token on every operation that
+ * takes one and one retry with a renewed token when it was refused.
  */
+import { createApiClient } from "@imgedge/api-client";
 import { ApiError } from "./errors";
 import { SessionManager } from "./session";
 
+const options = { baseUrl: window.location.origin, headers: { Accept: "application/json" } };
+
 export const session = new SessionManager({
+  // Without `auth`: the session refreshes through it, and is the token source of `api`.
+  api: createApiClient(options),
   storage: window.localStorage,
-  fetch: (input, init) => window.fetch(input, init),
   locks: typeof navigator !== "undefined" && "locks" in navigator ? navigator.locks : undefined,
 });
+
+export const api = createApiClient({ ...options, auth: session });
 
 window.addEventListener("storage", (event) => {
   if (event.key === null || event.key === "imgedge.session") session.syncFromStorage();
 });
 
-export interface RequestOptions {
-  method?: "GET" | "POST" | "DELETE";
-  /** Sent as JSON. */
-  json?: unknown;
-  /** Attach the access token (default true). */
-  auth?: boolean;
-  signal?: AbortSignal;
-}
-
-/** Performs a request and returns its JSON body (`undefined` for 204). Throws {@link ApiError}. */
-export async function apiRequest<T>(path: string, options: RequestOptions = {}): Promise<T> {
-  const { method = "GET", json, auth = true, signal } = options;
-  const send = async (token: string | null): Promise<Response> => {
-    const headers: Record<string, string> = { Accept: "application/json" };
-    if (json !== undefined) headers["Content-Type"] = "application/json";
-    if (token) headers.Authorization = `Bearer ${token}`;
-    try {
-      return await fetch(path, {
-        method,
-        headers,
-        body: json === undefined ? undefined : JSON.stringify(json),
-        signal,
-      });
-    } catch (error) {
-      if (signal?.aborted) throw error;
-      throw ApiError.network();
-    }
-  };
-
-  let token = auth ? await session.accessToken() : null;
-  let response = await send(token);
-  if (response.status === 401 && token) {
-    token = await session.renewAfterRejection(token);
-    response = await send(token);
-  }
-  if (!response.ok) throw await ApiError.fromResponse(response);
-  if (response.status === 204) return undefined as T;
-  return (await response.json()) as T;
-}
-
-/** Runs `attempt` with an access token, once more with a renewed one if it was refused (401). */
+/**
+ * Runs `attempt` with an access token, once more with a renewed one if it was refused (401):
+ * for requests the generated client cannot make (an upload with progress).
+ */
 export async function withAccessToken<T>(attempt: (token: string) => Promise<T>): Promise<T> {
   const token = await session.accessToken();
   try {

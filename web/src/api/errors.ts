@@ -1,4 +1,4 @@
-import type { ErrorBody } from "./types";
+import type { ErrorBody } from "@imgedge/api-client";
 
 /**
  * Any failed request: the API's `{"error": CODE, "message": TEXT}`, or a stand-in code for
@@ -27,11 +27,25 @@ export class ApiError extends Error {
     return new ApiError(0, "network_error", "The server could not be reached. Check the connection and try again.");
   }
 
-  /** Builds the error of a failed response from its status and body text. */
-  static fromBody(status: number, statusText: string, body: string): ApiError {
-    const parsed = parseErrorBody(body);
-    if (parsed) return new ApiError(status, parsed.error, parsed.message);
+  /**
+   * The error of a failed response from its status and its parsed body (what the generated
+   * client gives as `error`: the JSON value, or the text when it was not JSON).
+   */
+  static fromResult(response: Pick<Response, "status" | "statusText">, body: unknown): ApiError {
+    const { status, statusText } = response;
+    if (isErrorBody(body)) return new ApiError(status, body.error, body.message);
     return new ApiError(status, `http_${status}`, statusText || `The server answered ${status}.`);
+  }
+
+  /** The error of a failed response from its status and body text. */
+  static fromBody(status: number, statusText: string, body: string): ApiError {
+    let parsed: unknown = null;
+    try {
+      parsed = JSON.parse(body);
+    } catch {
+      // Not JSON: a proxy's page, or nothing at all.
+    }
+    return ApiError.fromResult({ status, statusText }, parsed);
   }
 
   static async fromResponse(response: Response): Promise<ApiError> {
@@ -40,21 +54,13 @@ export class ApiError extends Error {
   }
 }
 
-function parseErrorBody(text: string): ErrorBody | null {
-  try {
-    const value: unknown = JSON.parse(text);
-    if (
-      typeof value === "object" &&
-      value !== null &&
-      typeof (value as ErrorBody).error === "string" &&
-      typeof (value as ErrorBody).message === "string"
-    ) {
-      return value as ErrorBody;
-    }
-  } catch {
-    // Not JSON: a proxy's page, or nothing at all.
-  }
-  return null;
+function isErrorBody(value: unknown): value is ErrorBody {
+  return (
+    typeof value === "object" &&
+    value !== null &&
+    typeof (value as ErrorBody).error === "string" &&
+    typeof (value as ErrorBody).message === "string"
+  );
 }
 
 /** A message for anything caught: the API's own, or a generic one. */

@@ -8,8 +8,9 @@
  * session. So every refresh goes through one promise (concurrent callers share it), and
  * across tabs (which share the cookie) through a Web Lock.
  */
+import type { ApiClient, Session, TokenSource } from "@imgedge/api-client";
 import { ApiError } from "./errors";
-import type { Session } from "./types";
+import { dataOf } from "./result";
 
 export type SessionStatus = "restoring" | "signed-in" | "signed-out";
 
@@ -27,7 +28,11 @@ interface Stored {
 export interface SessionDeps {
   /** Where the signed-in marker is kept (localStorage in the browser). */
   storage: Pick<Storage, "getItem" | "setItem" | "removeItem">;
-  fetch: typeof fetch;
+  /**
+   * The API, without `auth`: refresh and sign-out take no access token, and this manager is
+   * the token source of the app's other client.
+   */
+  api: ApiClient;
   now?: () => number;
   /** Serialises refreshes across tabs (navigator.locks); optional. */
   locks?: Pick<LockManager, "request">;
@@ -38,7 +43,7 @@ const LOCK_NAME = "imgedge.refresh";
 /** An access token this close to its expiry is refreshed before use. */
 const EXPIRY_MARGIN_MS = 30_000;
 
-export class SessionManager {
+export class SessionManager implements TokenSource {
   private access: { token: string; expiresAt: number } | null = null;
   private refreshing: Promise<string> | null = null;
   /** Counts sign-outs here, so that a refresh begun before one is not taken after it. */
@@ -94,7 +99,7 @@ export class SessionManager {
     try {
       // keepalive: the sign-out reaches the server even when the page is reloaded or
       // closed right after the click, which would otherwise abort it.
-      await this.withLock(() => this.deps.fetch("/v1/auth/logout", { ...cookieRequest(), keepalive: true }));
+      await this.withLock(() => this.deps.api.POST("/v1/auth/logout", { ...COOKIE_MODE, keepalive: true }));
     } catch {
       // Offline: the cookie stays until it expires, but nothing here uses it any more.
     }
@@ -152,19 +157,14 @@ export class SessionManager {
       this.forget();
       throw new ApiError(401, "signed_out", "Your session has ended. Please sign in again.");
     }
-    let response: Response;
+    let session: Session;
     try {
-      response = await this.deps.fetch("/v1/auth/refresh", cookieRequest());
-    } catch {
-      throw ApiError.network();
-    }
-    if (!response.ok) {
-      const error = await ApiError.fromResponse(response);
+      session = await dataOf(this.deps.api.POST("/v1/auth/refresh", COOKIE_MODE));
+    } catch (error) {
       // Refused for good: the session is over. Anything else may pass.
-      if (response.status === 401 || response.status === 400) this.forget();
+      if (error instanceof ApiError && (error.status === 401 || error.status === 400)) this.forget();
       throw error;
     }
-    const session = (await response.json()) as Session;
     if (epoch !== this.epoch) {
       // Signed out while this refresh was in flight: the session it brings is not taken.
       throw new ApiError(401, "signed_out", "Your session has ended. Please sign in again.");
@@ -205,11 +205,4 @@ export class SessionManager {
  * A request that presents the refresh cookie: an empty JSON object, since the API takes the
  * cookie only with a JSON body (what a cross-site form cannot send).
  */
-function cookieRequest(): RequestInit {
-  return {
-    method: "POST",
-    headers: { "Content-Type": "application/json" },
-    body: "{}",
-    credentials: "same-origin",
-  };
-}
+const COOKIE_MODE = { body: {}, credentials: "same-origin" } as const;

@@ -1,5 +1,5 @@
 import { Link } from "react-router";
-import type { ImageMetadata } from "../api/types";
+import type { ImageMetadata } from "@imgedge/api-client";
 import { formatDimensions } from "../lib/format";
 import { THUMBNAIL, thumbnailPath } from "../lib/variants";
 

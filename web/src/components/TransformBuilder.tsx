@@ -1,5 +1,5 @@
 import { useId, useState, type ReactNode } from "react";
-import type { ImageMetadata } from "../api/types";
+import type { ImageMetadata } from "@imgedge/api-client";
 import {
   DEFAULT_VALUES,
   backgroundParam,

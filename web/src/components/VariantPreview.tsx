@@ -1,4 +1,4 @@
-import type { ImageMetadata } from "../api/types";
+import type { ImageMetadata } from "@imgedge/api-client";
 import { errorMessage } from "../api/errors";
 import { formatByteCount, formatBytes, formatDimensions, formatFromContentType } from "../lib/format";
 import { useVariant } from "../hooks/useVariant";

@@ -8,7 +8,7 @@ import {
   type QueryClient,
 } from "@tanstack/react-query";
 import { deleteImage, getImage, listImages, uploadImage, type UploadOptions } from "../api/images";
-import type { ImageList, ImageMetadata } from "../api/types";
+import type { ImageList, ImageMetadata } from "@imgedge/api-client";
 
 export const PAGE_SIZE = 24;
 

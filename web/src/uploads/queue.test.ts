@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ApiError } from "../api/errors";
-import type { ImageMetadata } from "../api/types";
+import type { ImageMetadata } from "@imgedge/api-client";
 import { UploadQueue, type UploadFn } from "./queue";
 
 interface Pending {

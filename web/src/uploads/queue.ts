@@ -4,7 +4,7 @@
  * reads it through subscribe/getSnapshot.
  */
 import { ApiError, errorMessage } from "../api/errors";
-import type { ImageMetadata } from "../api/types";
+import type { ImageMetadata } from "@imgedge/api-client";
 
 export type UploadStatus = "queued" | "uploading" | "done" | "failed" | "cancelled";
 
