@@ -5,7 +5,10 @@
 import type { Middleware } from "openapi-fetch";
 import { PUBLIC_OPERATIONS } from "./public-operations.js";
 
-/** Where a client gets its access tokens: the caller's session. */
+/**
+ * Where a client gets its access tokens: the caller's session. When either method throws
+ * (the session has ended), the call rejects with that error.
+ */
 export interface TokenSource {
   /**
    * The access token for the next request, refreshed first when it is missing or about to
