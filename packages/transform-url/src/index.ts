@@ -5,6 +5,7 @@
 export { ACCEPT_CLASSES, ACCEPT_CLASS_HEADER, acceptClass, isAcceptClass, type AcceptClass } from "./accept.js";
 export { signVariant, transformPath, transformUrl, transformVariant, type SignedVariant, type SigningImage } from "./builder.js";
 export { formDecode, percentEncode, scalarLength } from "./encoding.js";
+export { withFocus } from "./focus.js";
 export { URL_ERROR_CODES, UrlError, type UrlErrorCode } from "./errors.js";
 export { cacheKey, isAutoFormat, originalKey, requestAcceptClass, variantKey } from "./keys.js";
 export {

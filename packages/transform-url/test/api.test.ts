@@ -31,6 +31,7 @@ import {
   transformVariant,
   urlKey,
   variantKey,
+  withFocus,
   type TransformOptions,
 } from "@imgedge/transform-url";
 import * as acceptModule from "@imgedge/transform-url/accept";
@@ -222,6 +223,49 @@ describe("the typed spec", () => {
     assert.equal(parseQuery("width=1&height=1&gravity=0.5,0.5").spec.gravity, "center");
     assert.equal(parseQuery("format=jpg&watermarkText=cafe%CC%81").spec.format, "jpeg");
     assert.equal(parseQuery("watermarkText=cafe%CC%81").spec.watermarkText, "caf\u00e9");
+  });
+});
+
+describe("an image's focus", () => {
+  // The Rust implementation's a_focus_fills_only_a_cover_that_names_no_gravity, case for
+  // case: the API mints with that rule, so the builder's URLs must agree with it.
+  const focus = { x: 0.25, y: 0.4 };
+  const focused = (query: string) => canonicalQuery(withFocus(parseQuery(query).spec, focus));
+
+  test("fills only a cover of a box that names no gravity", () => {
+    assert.equal(focused("width=10&height=20"), "width=10&height=20&gravity=0.25,0.4");
+    assert.equal(
+      focused("width=10&height=20&gravity=center"),
+      "width=10&height=20&gravity=0.25,0.4",
+      "the centre is what a cover keeps when it names nothing",
+    );
+    for (const kept of [
+      "width=10&height=20&gravity=north",
+      "width=10&height=20&gravity=0.1,0.9",
+      "width=10&height=20&fit=contain",
+      "width=10",
+      "",
+    ]) {
+      const { spec } = parseQuery(kept);
+      assert.deepEqual(withFocus(spec, focus), spec, kept);
+    }
+  });
+
+  test("the centre, or no focus, is no gravity at all", () => {
+    const { spec } = parseQuery("width=10&height=20");
+    assert.deepEqual(withFocus(spec, { x: 0.5, y: 0.5 }), spec);
+    assert.equal(withFocus(spec, null), spec);
+    assert.equal(withFocus(spec, undefined), spec);
+  });
+
+  test("keeps the rest of the spec, and a point by the rules of gravity", () => {
+    const { spec } = parseQuery("crop=0,0,50,50&width=10&height=20&dpr=2&format=auto");
+    assert.equal(
+      canonicalQuery(withFocus(spec, { x: 0.1 + 0.2, y: 1 })),
+      "crop=0,0,50,50&width=10&height=20&dpr=2&gravity=0.3,1&format=auto",
+      "rounded to thousandths, not written through floating point",
+    );
+    assert.throws(() => withFocus(spec, { x: 1.5, y: 0 }), (e: unknown) => e instanceof UrlError && e.code === "out_of_range");
   });
 });
 
