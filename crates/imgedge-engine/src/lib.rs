@@ -9,17 +9,16 @@
 //! the header is checked against the pixel limit before any pixel is decoded, a truncated
 //! file fails instead of rendering grey, and the output size is bounded.
 //!
-//! HEIC is the exception to libvips' decoding: [`heif`] reads it through libheif, whichever
-//! libvips is linked, and the render continues from the decoded pixels.
-//!
-//! Only [`vips`] touches libvips' C API, and [`heif`] libheif's; this module and [`pipeline`]
-//! stay in safe Rust.
+//! HEIC is the exception: [`heif`] decodes it through libheif, whichever libvips is linked.
+//! Only [`vips`] touches libvips' C API, and [`heif`] libheif's; this module and
+//! [`pipeline`] stay in safe Rust.
 
 mod deadline;
 mod estimate;
 mod heif;
 mod jpeg_entropy;
 mod pipeline;
+pub mod placeholder;
 mod sizing;
 mod vips;
 mod webp;

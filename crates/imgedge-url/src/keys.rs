@@ -118,6 +118,12 @@ impl ImageId {
         format!("{CDN_PREFIX}{self}{CDN_EVERYTHING_BELOW}")
     }
 
+    /// The CDN path pattern covering one variant, whatever its query and accept class:
+    /// `/i/{image_id}/{sig}*` (a sig has one length, so no other variant's path starts so).
+    pub fn variant_invalidation_path(&self, sig: &Sig) -> String {
+        format!("{CDN_PREFIX}{self}/{sig}*")
+    }
+
     /// The image of an [`ImageId::invalidation_path`]; `None` for any other path.
     pub fn from_invalidation_path(path: &str) -> Option<Self> {
         path.strip_prefix(CDN_PREFIX)?
@@ -289,6 +295,10 @@ mod tests {
             prop_assert_eq!(ObjectKey::owner(&original), Some(id));
             prop_assert_eq!(ObjectKey::owner(&variant), Some(id));
             prop_assert_eq!(ImageId::from_invalidation_path(&id.invalidation_path()), Some(id));
+            let one = id.variant_invalidation_path(&sig);
+            prop_assert!(one.starts_with(&id.invalidation_path()[..id.invalidation_path().len() - 1]));
+            prop_assert!(one.ends_with(&[sig.to_string().as_str(), "*"].concat()));
+            prop_assert_eq!(ImageId::from_invalidation_path(&one), None);
         }
 
         /// One spelling per object: a key that parses is exactly its object's key, and its

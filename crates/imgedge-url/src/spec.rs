@@ -313,6 +313,29 @@ impl TransformSpec {
         }
     }
 
+    /// This spec with an image's focal point as its `cover` gravity, when it names none:
+    /// how an owner's focus (`x`, `y` in thousandths) enters the URLs minted for the image,
+    /// so that one intent gives one URL. A spec with another gravity, another fit, or
+    /// without both dimensions is unchanged (its canonical query has no `gravity` either way
+    /// only when the gravity is the centre, which is also what "names none" means here).
+    #[must_use]
+    pub fn with_focus(mut self, x: u16, y: u16) -> TransformSpec {
+        if let Resize::Box {
+            width,
+            height,
+            fit: Fit::Cover(Gravity::Center),
+        } = self.resize
+            && let Some(gravity) = Gravity::point(x, y)
+        {
+            self.resize = Resize::Box {
+                width,
+                height,
+                fit: Fit::Cover(gravity),
+            };
+        }
+        self
+    }
+
     /// Whether the output format is chosen per request (`format=auto`).
     pub fn is_auto(&self) -> bool {
         self.format == FormatChoice::Auto

@@ -861,3 +861,36 @@ fn dpr_multiplies_the_resize_rounding_halves_up_and_capping() {
     );
     assert_eq!(scaled("height=7"), Ok((None, Some(7))));
 }
+
+#[test]
+fn a_focus_fills_only_a_cover_that_names_no_gravity() {
+    let focused = |q: &str| {
+        parse(q)
+            .expect("valid")
+            .into_spec()
+            .with_focus(250, 400)
+            .canonical_query()
+    };
+    assert_eq!(
+        focused("width=10&height=20"),
+        "width=10&height=20&gravity=0.25,0.4"
+    );
+    assert_eq!(
+        focused("width=10&height=20&gravity=center"),
+        "width=10&height=20&gravity=0.25,0.4",
+        "the centre is what a cover keeps when it names nothing"
+    );
+    for kept in [
+        "width=10&height=20&gravity=north",
+        "width=10&height=20&gravity=0.1,0.9",
+        "width=10&height=20&fit=contain",
+        "width=10",
+        "",
+    ] {
+        let spec = parse(kept).expect("valid").into_spec();
+        assert_eq!(spec.clone().with_focus(250, 400), spec, "{kept}");
+    }
+    // The centre as a focus is no gravity at all.
+    let plain = parse("width=10&height=20").expect("valid").into_spec();
+    assert_eq!(plain.clone().with_focus(500, 500), plain);
+}
