@@ -97,6 +97,11 @@ impl MetaCache {
         format!("list:first:{owner_id}")
     }
 
+    /// The key of an account's session epoch. Ending the account's sessions must delete it.
+    pub fn session_epoch_key(user_id: impl Display) -> String {
+        format!("sessions:{user_id}")
+    }
+
     /// The cached value, or `None` on a miss, on any Redis failure and on a value that is
     /// not valid JSON for `T`.
     pub async fn get<T: DeserializeOwned>(&self, key: &str) -> Option<T> {

@@ -4,6 +4,7 @@
 //! See `ARCHITECTURE.md` for the code map and the invariants.
 
 pub mod api;
+pub mod backfill;
 pub mod cache;
 pub mod config;
 pub mod db;
@@ -13,6 +14,7 @@ pub mod edge;
 pub mod error;
 pub mod http;
 pub mod invalidate;
+pub mod prerender;
 pub mod protocol;
 pub mod purges;
 pub mod ratelimit;

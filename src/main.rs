@@ -56,6 +56,9 @@ enum Command {
         #[arg(long)]
         dry_run: bool,
     },
+    /// Compute the placeholders (`ThumbHash`, dominant colour) of images uploaded before
+    /// placeholders existed. Safe to run again: it visits only images without one.
+    Backfill(Box<BackfillArgs>),
     /// Run the embedded S3-compatible server (development and tests).
     #[cfg(feature = "embedded-s3")]
     S3 {
@@ -102,6 +105,26 @@ enum Command {
         #[arg(long, default_value_t = 0)]
         key_epoch: u32,
     },
+}
+
+#[derive(Debug, clap::Args)]
+struct BackfillArgs {
+    #[command(flatten)]
+    database: DatabaseArgs,
+    #[command(flatten)]
+    s3: S3Args,
+    #[command(flatten)]
+    engine: EngineArgs,
+}
+
+/// `imgedge backfill`: prints its report as JSON.
+async fn backfill(args: BackfillArgs) -> anyhow::Result<()> {
+    let db = db::Db::connect(&args.database.settings()).await?;
+    let store = imgedge::storage::ObjectStore::connect(&args.s3.config()).await;
+    let engine = Engine::new(args.engine.config())?;
+    let report = imgedge::backfill::backfill(&db, &store, &engine).await?;
+    println!("{}", serde_json::to_string(&report)?);
+    Ok(())
 }
 
 fn main() -> ExitCode {
@@ -164,6 +187,7 @@ fn main() -> ExitCode {
             println!("{}", serde_json::to_string(&report)?);
             Ok(())
         }),
+        Command::Backfill(args) => serve(backfill(*args)),
         #[cfg(feature = "embedded-s3")]
         Command::S3 {
             listen,

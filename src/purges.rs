@@ -231,14 +231,30 @@ async fn drain(
     }
 }
 
-/// Removes from S3 each image's variant objects that have no row (those a key rotation
-/// forgot; a render records its row before it stores its object, so an object listed
-/// before the rows are read and without one is no variant of the image's).
+/// Removes from S3 each image's variant objects that have no row (those a key rotation or
+/// a variant's delete forgot; a render records its row before it stores its object, so an
+/// object listed before the rows are read and without one is no variant of the image's),
+/// and the original of an image that has no row any more (its account was deleted; an
+/// upload's original precedes its row, but a sweep is owed only once the row existed).
 async fn sweep(outbox: &Inner, images: &[uuid::Uuid]) -> Result<(), InvalidateError> {
     let failed = |what: &str, e: &dyn std::fmt::Display| {
         InvalidateError::Unavailable(format!("sweeping variants: {what}: {e}"))
     };
     for &image in images {
+        // An image without a row (its account deleted) loses its original too.
+        let gone = outbox
+            .db
+            .existing_image_ids(&[image])
+            .await
+            .map_err(|e| failed("reading the image", &e))?
+            .is_empty();
+        if gone {
+            outbox
+                .store
+                .delete(&ImageId::from_uuid(image).original_key())
+                .await
+                .map_err(|e| failed("deleting the original", &e))?;
+        }
         let prefix = ImageId::from_uuid(image).variants_prefix();
         let keys = outbox
             .store

@@ -6,12 +6,11 @@ use std::sync::OnceLock;
 
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
+use axum::Json;
+use axum::extract::State;
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{FromRequestParts, State};
 use axum::http::StatusCode;
-use axum::http::request::Parts;
 use axum::response::Response;
-use axum::{Json, http::header};
 use rand::RngCore as _;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -81,29 +80,6 @@ impl std::fmt::Debug for SignIn {
     }
 }
 
-/// The authenticated caller, from `Authorization: Bearer <access token>`.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct AuthUser(pub(crate) Uuid);
-
-impl FromRequestParts<AppState> for AuthUser {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let token = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .ok_or(ApiError::Unauthorized)?;
-        state
-            .0
-            .jwt
-            .verify(token.trim())
-            .map(AuthUser)
-            .ok_or(ApiError::Unauthorized)
-    }
-}
-
 /// Parses a JSON body, mapping axum's rejections to this API's errors.
 pub(super) fn json_body<T>(body: Result<Json<T>, JsonRejection>) -> Result<T, ApiError> {
     match body {
@@ -134,7 +110,7 @@ fn normalise_email(email: &str) -> Result<String, ApiError> {
     }
 }
 
-fn check_password(password: &str) -> Result<(), ApiError> {
+pub(super) fn check_password(password: &str) -> Result<(), ApiError> {
     let length = password.chars().count();
     if (10..=256).contains(&length) {
         Ok(())
@@ -159,7 +135,7 @@ fn argon2_slots() -> &'static tokio::sync::Semaphore {
     })
 }
 
-async fn hash_password(password: String) -> Result<String, ApiError> {
+pub(super) async fn hash_password(password: String) -> Result<String, ApiError> {
     let _slot = argon2_slots()
         .acquire()
         .await
@@ -179,7 +155,10 @@ async fn hash_password(password: String) -> Result<String, ApiError> {
 
 /// Checks `password` against `stored`; with no stored hash (unknown email) it checks against
 /// a fixed dummy hash, so both cases take the same time and do not reveal which emails exist.
-async fn password_matches(password: String, stored: Option<String>) -> Result<bool, ApiError> {
+pub(super) async fn password_matches(
+    password: String,
+    stored: Option<String>,
+) -> Result<bool, ApiError> {
     static DUMMY: OnceLock<String> = OnceLock::new();
     let _slot = argon2_slots()
         .acquire()

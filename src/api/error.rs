@@ -40,6 +40,20 @@ pub enum Invalid {
     Email,
     #[error("password must be 10 to 256 characters")]
     Password,
+    /// A listing filter: which, and its rule.
+    #[error("`{0}` {1}")]
+    Filter(&'static str, &'static str),
+    /// A body field: which, and its rule.
+    #[error("`{0}` {1}")]
+    Field(&'static str, &'static str),
+    #[error("a preset name is 1 to 64 of a-z, 0-9, _ and -, starting with a letter or digit")]
+    PresetName,
+    #[error("a preset's query is at most 1024 characters")]
+    PresetQuery,
+    #[error("an API key's name is 1 to 100 characters, none of them control characters")]
+    KeyName,
+    #[error("an API key id is a lowercase hyphenated UUID")]
+    KeyId,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -63,6 +77,15 @@ pub enum ApiError {
     RefreshTokenReused,
     #[error("no such image")]
     NotFound,
+    #[error("the image changed since the ETag in If-Match; read it again and retry")]
+    PreconditionFailed,
+    #[error(
+        "these credentials may not do this: a read-only API key cannot write, and no API key can manage the account"
+    )]
+    InsufficientScope,
+    /// Which things, and how many the account may have.
+    #[error("the account has its {1} {0}; delete one first")]
+    LimitReached(&'static str, u32),
     #[error("method not allowed on this path")]
     MethodNotAllowed,
     #[error("the request took too long")]
@@ -109,6 +132,12 @@ impl PublicError for ApiError {
                 Invalid::Cursor => ErrorCode::BadCursor,
                 Invalid::Email => ErrorCode::InvalidEmail,
                 Invalid::Password => ErrorCode::InvalidPassword,
+                Invalid::Filter(..) => ErrorCode::BadFilter,
+                Invalid::Field(..)
+                | Invalid::PresetName
+                | Invalid::PresetQuery
+                | Invalid::KeyName
+                | Invalid::KeyId => ErrorCode::InvalidField,
             },
             ApiError::UnsupportedMediaType(_) => ErrorCode::UnsupportedMediaType,
             ApiError::Unauthorized => ErrorCode::Unauthorized,
@@ -116,6 +145,9 @@ impl PublicError for ApiError {
             ApiError::InvalidRefreshToken => ErrorCode::InvalidRefreshToken,
             ApiError::RefreshTokenReused => ErrorCode::RefreshTokenReused,
             ApiError::NotFound => ErrorCode::NotFound,
+            ApiError::PreconditionFailed => ErrorCode::PreconditionFailed,
+            ApiError::InsufficientScope => ErrorCode::InsufficientScope,
+            ApiError::LimitReached(..) => ErrorCode::LimitReached,
             ApiError::MethodNotAllowed => ErrorCode::MethodNotAllowed,
             ApiError::Timeout => ErrorCode::Timeout,
             ApiError::UploadTimeout(_) => ErrorCode::UploadTimeout,

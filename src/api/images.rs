@@ -4,53 +4,35 @@
 
 use axum::Json;
 use axum::body::Body;
-use axum::extract::rejection::QueryRejection;
-use axum::extract::{FromRequestParts, Path, Query, RawQuery, State};
-use axum::http::StatusCode;
+use axum::extract::{FromRequestParts, Path, RawQuery, State};
 use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
-use imgedge_url::{ImageId, KeyEpoch, Sig, TransformSpec, UrlError, UrlKey, path_with_query};
+use imgedge_url::{ImageId, TransformSpec, UrlError};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
 use uuid::Uuid;
 
-use super::auth::AuthUser;
+use super::caller::{AuthUser, WriteUser};
+use super::edit::is_slug;
 use super::error::{ApiError, Invalid};
+use super::presets;
+use super::representation::{
+    ImageMetadata, check_if_match, document_response, etag_of, metadata, not_modified, signed_url,
+    url_key,
+};
 use super::{AppState, UserClass, with_limit_headers};
 use crate::cache::MetaCache;
-use crate::db::{Image, PageCursor, PendingPurge};
+use crate::db::{Image, ImageFilter, PageCursor, PendingPurge, SortOrder};
 use crate::error::ErrorBody;
 
 const DEFAULT_PAGE: u32 = 20;
 const MAX_PAGE: u32 = 100;
-
-/// An image's metadata, as the API returns it.
-#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct ImageMetadata {
-    pub id: Uuid,
-    /// The uploaded file's name, when it had one.
-    pub filename: Option<String>,
-    /// Source format: `jpeg`, `png`, `webp`, `gif`, `heic` or `avif`.
-    pub format: String,
-    /// Upright width (EXIF orientation applied), in pixels.
-    pub width: u32,
-    pub height: u32,
-    pub frames: u32,
-    /// Size of the original, in bytes.
-    pub bytes: u64,
-    /// BLAKE3 of the original's bytes, hex.
-    pub blake3: String,
-    #[serde(with = "time::serde::rfc3339")]
-    #[schema(value_type = String, format = DateTime)]
-    pub created_at: OffsetDateTime,
-    /// The key that signs this image's transform URLs (hex). Keep it to your frontend.
-    pub url_key: String,
-    /// The generation of `url_key`: 0 until the key is first rotated
-    /// (`POST /v1/images/{id}/rotate-key`).
-    pub key_epoch: u32,
-    /// The canonical URL of the original, re-encoded (no transform).
-    pub url: String,
-}
+/// Most tags one listing filters by.
+const MAX_FILTER_TAGS: usize = 32;
+/// The longest `q`, in characters.
+const MAX_WORDS: usize = 200;
 
 #[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ImageList {
@@ -59,14 +41,121 @@ pub struct ImageList {
     pub next_cursor: Option<String>,
 }
 
+/// The listing's parameters, for the OpenAPI document (the handler parses the raw query,
+/// where `tag` may repeat).
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
+#[allow(dead_code)]
 pub(super) struct ListParams {
     /// Page size (default 20).
     #[param(minimum = 1, maximum = 100)]
     limit: Option<u32>,
-    /// `next_cursor` of the previous page.
+    /// `next_cursor` of the previous page (with the same filters and sort).
     cursor: Option<String>,
+    /// Only images with this tag; repeat it for images with all of them.
+    #[param(explode = true, max_items = 32)]
+    tag: Option<Vec<String>>,
+    /// Only images of this source format.
+    #[param(pattern = "^(jpeg|png|webp|gif|heic|avif)$")]
+    format: Option<String>,
+    /// Only images uploaded after this time (RFC 3339).
+    #[param(value_type = Option<String>, format = DateTime)]
+    created_after: Option<String>,
+    /// Only images uploaded before this time (RFC 3339).
+    #[param(value_type = Option<String>, format = DateTime)]
+    created_before: Option<String>,
+    /// Words that must all appear in the title, the alt text or the file name.
+    #[param(max_length = 200)]
+    q: Option<String>,
+    /// `newest` (the default) or `oldest` first.
+    #[param(pattern = "^(newest|oldest)$")]
+    sort: Option<String>,
+}
+
+/// A listing request, parsed: the page and the filter.
+#[derive(Debug, Default)]
+struct Listing {
+    limit: u32,
+    cursor: Option<PageCursor>,
+    filter: ImageFilter,
+}
+
+impl Listing {
+    fn parse(raw: &str) -> Result<Listing, ApiError> {
+        let mut listing = Listing {
+            limit: DEFAULT_PAGE,
+            ..Listing::default()
+        };
+        let time = |v: &str, name: &'static str| {
+            OffsetDateTime::parse(v, &Rfc3339).map_err(|_| {
+                Invalid::Filter(name, "is an RFC 3339 time, such as 2026-01-31T12:00:00Z")
+            })
+        };
+        for (name, value) in form_urlencoded::parse(raw.as_bytes()) {
+            let filter = &mut listing.filter;
+            match name.as_ref() {
+                "limit" => {
+                    listing.limit = value
+                        .parse()
+                        .ok()
+                        .filter(|l| (1..=MAX_PAGE).contains(l))
+                        .ok_or(Invalid::Limit(MAX_PAGE))?;
+                }
+                "cursor" => {
+                    listing.cursor = Some(PageCursor::decode(&value).ok_or(Invalid::Cursor)?);
+                }
+                "tag" => {
+                    let tag = value.to_lowercase();
+                    if !is_slug(&tag) || filter.tags.len() == MAX_FILTER_TAGS {
+                        return Err(Invalid::Filter(
+                            "tag",
+                            "is a tag (a-z, 0-9 and single hyphens), given at most 32 times",
+                        )
+                        .into());
+                    }
+                    if !filter.tags.contains(&tag) {
+                        filter.tags.push(tag);
+                    }
+                }
+                "format" => {
+                    if imgedge_engine::SourceFormat::from_name(&value).is_none() {
+                        return Err(Invalid::Filter(
+                            "format",
+                            "is jpeg, png, webp, gif, heic or avif",
+                        )
+                        .into());
+                    }
+                    filter.format = Some(value.into_owned());
+                }
+                "created_after" => filter.created_after = Some(time(&value, "created_after")?),
+                "created_before" => filter.created_before = Some(time(&value, "created_before")?),
+                "q" => {
+                    if value.chars().count() > MAX_WORDS {
+                        return Err(Invalid::Filter("q", "is at most 200 characters").into());
+                    }
+                    // Words only: a `q` of punctuation alone filters nothing.
+                    if value.chars().any(char::is_alphanumeric) {
+                        filter.words = Some(value.into_owned());
+                    }
+                }
+                "sort" => {
+                    filter.order = match value.as_ref() {
+                        "newest" => SortOrder::NewestFirst,
+                        "oldest" => SortOrder::OldestFirst,
+                        _ => return Err(Invalid::Filter("sort", "is newest or oldest").into()),
+                    };
+                }
+                // Unknown parameters are ignored, as before filters existed.
+                _ => {}
+            }
+        }
+        Ok(listing)
+    }
+
+    /// Whether this is the gallery's opening page, the one page that is cached.
+    fn is_first_default_page(&self) -> bool {
+        self.cursor.is_none() && self.limit == DEFAULT_PAGE && self.filter == ImageFilter::default()
+    }
 }
 
 /// A minted transform URL.
@@ -77,42 +166,24 @@ pub struct MintedUrl {
     pub sig: String,
 }
 
-/// The CDN URL of `image_id`'s variant for `canonical_query`, and its signature.
-fn signed_url(
+/// `image`'s metadata document, with its owner's presets.
+pub(super) async fn document_of(
     state: &AppState,
-    image_id: &ImageId,
-    key: &UrlKey,
-    canonical_query: &str,
-) -> (String, Sig) {
-    let sig = Sig::compute(key, canonical_query);
-    let path = path_with_query(image_id, &sig, canonical_query);
-    (format!("{}{path}", state.0.settings.cdn_base), sig)
-}
-
-pub(super) fn metadata(state: &AppState, image: &Image) -> ImageMetadata {
-    let id = ImageId::from_uuid(image.id);
-    let key = UrlKey::derive_at(&state.0.url_secret, &id, KeyEpoch(image.key_epoch));
-    let (url, _) = signed_url(state, &id, &key, "");
-    ImageMetadata {
-        id: image.id,
-        filename: image.filename.clone(),
-        format: image.format.clone(),
-        width: image.width,
-        height: image.height,
-        frames: image.frames,
-        bytes: image.bytes,
-        blake3: hex::encode(image.blake3),
-        created_at: image.created_at,
-        url_key: key.to_hex(),
-        key_epoch: image.key_epoch,
-        url,
-    }
+    owner: Uuid,
+    image: &Image,
+) -> Result<ImageMetadata, ApiError> {
+    let mut links = presets::links(state, owner, &[image]).await?;
+    Ok(metadata(
+        state,
+        image,
+        links.remove(&image.id).unwrap_or_default(),
+    ))
 }
 
 /// The `{id}` of an image's path, parsed before the handler runs: a lowercase hyphenated
 /// UUID, else `bad_image_id` (a path segment that is not even UTF-8 included, so axum's own
 /// rejection text never reaches the client).
-pub(super) struct ImagePath(Uuid);
+pub(super) struct ImagePath(pub(super) Uuid);
 
 impl<S: Send + Sync> FromRequestParts<S> for ImagePath {
     type Rejection = ApiError;
@@ -129,7 +200,7 @@ impl<S: Send + Sync> FromRequestParts<S> for ImagePath {
 
 /// The caller's image, from the cache or the database. Cached entries carry their owner,
 /// so a cache hit is scoped exactly like the query.
-async fn owned_image(state: &AppState, user: Uuid, id: Uuid) -> Result<Image, ApiError> {
+pub(super) async fn owned_image(state: &AppState, user: Uuid, id: Uuid) -> Result<Image, ApiError> {
     let key = MetaCache::image_key(id);
     if let Some(image) = state.0.cache.get::<Image>(&key).await {
         return if image.owner_id == user {
@@ -152,31 +223,21 @@ async fn owned_image(state: &AppState, user: Uuid, id: Uuid) -> Result<Image, Ap
     security(("bearer" = [])),
     params(ListParams),
     responses(
-        (status = 200, description = "The caller's images, newest first", body = ImageList),
-        (status = 400, description = "Bad limit or cursor", body = ErrorBody),
+        (status = 200, description = "The caller's images that pass the filters, newest first unless `sort=oldest`", body = ImageList),
+        (status = 400, description = "Bad limit, cursor (`bad_cursor`) or filter (`bad_filter`)", body = ErrorBody),
         (status = 401, description = "Not signed in", body = ErrorBody),
     ))]
 pub(super) async fn list(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
-    params: Result<Query<ListParams>, QueryRejection>,
+    RawQuery(query): RawQuery,
 ) -> Result<Response, ApiError> {
     let decision = state.limit_user(UserClass::Read, user).await?;
-    let Query(params) = params.map_err(|e| {
-        tracing::debug!(error = %e.body_text(), "malformed query");
-        ApiError::Invalid(Invalid::Query)
-    })?;
-    let limit = params.limit.unwrap_or(DEFAULT_PAGE);
-    if !(1..=MAX_PAGE).contains(&limit) {
-        return Err(Invalid::Limit(MAX_PAGE).into());
-    }
-    let cursor = match params.cursor.as_deref() {
-        Some(raw) => Some(PageCursor::decode(raw).ok_or(ApiError::Invalid(Invalid::Cursor))?),
-        None => None,
-    };
+    let listing = Listing::parse(query.as_deref().unwrap_or_default())?;
     // Only the default first page is cached: it is what a gallery opens with.
-    let cache_key =
-        (cursor.is_none() && limit == DEFAULT_PAGE).then(|| MetaCache::first_page_key(user));
+    let cache_key = listing
+        .is_first_default_page()
+        .then(|| MetaCache::first_page_key(user));
     if let Some(key) = &cache_key
         && let Some(page) = state.0.cache.get::<ImageList>(key).await
     {
@@ -185,16 +246,26 @@ pub(super) async fn list(
     let mut rows = state
         .0
         .db
-        .list_images(user, limit + 1, cursor.as_ref())
+        .search_images(
+            user,
+            &listing.filter,
+            listing.limit + 1,
+            listing.cursor.as_ref(),
+        )
         .await?;
-    let next_cursor = if rows.len() > limit as usize {
-        rows.truncate(limit as usize);
+    let next_cursor = if rows.len() > listing.limit as usize {
+        rows.truncate(listing.limit as usize);
         rows.last().map(|last| last.cursor().encode())
     } else {
         None
     };
+    let page_images: Vec<&Image> = rows.iter().collect();
+    let mut links = presets::links(&state, user, &page_images).await?;
     let page = ImageList {
-        items: rows.iter().map(|image| metadata(&state, image)).collect(),
+        items: rows
+            .iter()
+            .map(|image| metadata(&state, image, links.remove(&image.id).unwrap_or_default()))
+            .collect(),
         next_cursor,
     };
     if let Some(key) = &cache_key {
@@ -205,13 +276,20 @@ pub(super) async fn list(
 
 #[utoipa::path(get, path = "/v1/images/{id}", tag = "images",
     security(("bearer" = [])),
-    params(("id" = Uuid, Path, description = "Image id")),
+    params(
+        ("id" = Uuid, Path, description = "Image id"),
+        ("If-None-Match" = Option<String>, Header, description = "An `ETag` the client holds: `304` when it is still current"),
+    ),
     responses(
-        (status = 200, description = "The image's metadata", body = ImageMetadata,
+        (status = 200, description = "The image's metadata, with its `ETag`", body = ImageMetadata,
+            headers(("ETag" = String, description = "Changes whenever this document does; send it as `If-Match` to edit or delete")),
             links(
                 ("MintUrl" = (operation_id = "mint_url", parameters(("id" = "$response.body#/id")))),
                 ("DeleteImage" = (operation_id = "delete", parameters(("id" = "$response.body#/id")))),
+                ("EditImage" = (operation_id = "edit", parameters(("id" = "$response.body#/id")))),
+                ("ListVariants" = (operation_id = "list_variants", parameters(("id" = "$response.body#/id")))),
             )),
+        (status = 304, description = "Not modified: the `ETag` in `If-None-Match` is current"),
         (status = 400, description = "Malformed id", body = ErrorBody),
         (status = 401, description = "Not signed in", body = ErrorBody),
         (status = 404, description = "No such image for this user", body = ErrorBody),
@@ -220,12 +298,17 @@ pub(super) async fn get(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
     ImagePath(id): ImagePath,
+    headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let decision = state.limit_user(UserClass::Read, user).await?;
     let image = owned_image(&state, user, id).await?;
+    let document = document_of(&state, user, &image).await?;
+    if let Some(unchanged) = not_modified(&headers, &etag_of(&document)) {
+        return Ok(with_limit_headers(&decision, unchanged));
+    }
     Ok(with_limit_headers(
         &decision,
-        Json(metadata(&state, &image)),
+        document_response(StatusCode::OK, document),
     ))
 }
 
@@ -310,7 +393,7 @@ struct TransformParams {
     security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Image id"), TransformParams),
     responses(
-        (status = 200, description = "The signed canonical URL for these parameters", body = MintedUrl),
+        (status = 200, description = "The signed canonical URL for these parameters (a `cover` that names no `gravity` takes the image's `focus`, as `gravity=X,Y`)", body = MintedUrl),
         (status = 400, description = "A parameter outside the spec (its code says which rule)", body = ErrorBody),
         (status = 401, description = "Not signed in", body = ErrorBody),
         (status = 404, description = "No such image for this user", body = ErrorBody),
@@ -325,7 +408,13 @@ pub(super) async fn mint_url(
     let spec = TransformSpec::parse(query.as_deref().unwrap_or_default())?.into_spec();
     let image = owned_image(&state, user, id).await?;
     let image_id = ImageId::from_uuid(id);
-    let key = UrlKey::derive_at(&state.0.url_secret, &image_id, KeyEpoch(image.key_epoch));
+    let key = url_key(&state, &image);
+    // The image's focal point fills a cover that names no gravity, so that one intent
+    // gives one URL whoever mints it.
+    let spec = match image.focus() {
+        Some((x, y)) => spec.with_focus(x, y),
+        None => spec,
+    };
     let canonical_query = spec.canonical_query();
     let (url, sig) = signed_url(&state, &image_id, &key, &canonical_query);
     Ok(with_limit_headers(
@@ -340,20 +429,42 @@ pub(super) async fn mint_url(
 
 #[utoipa::path(delete, path = "/v1/images/{id}", tag = "images",
     security(("bearer" = [])),
-    params(("id" = Uuid, Path, description = "Image id")),
+    params(
+        ("id" = Uuid, Path, description = "Image id"),
+        ("If-Match" = Option<String>, Header, description = "The image's `ETag`: deleted only if the image is still as read"),
+    ),
     responses(
         (status = 204, description = "Deleted: metadata, original, every variant, and the CDN's copies"),
         (status = 400, description = "Malformed id", body = ErrorBody),
         (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 403, description = "A read-only API key (`insufficient_scope`)", body = ErrorBody),
         (status = 404, description = "No such image for this user", body = ErrorBody),
+        (status = 412, description = "`If-Match` does not match the image's `ETag` (`precondition_failed`)", body = ErrorBody),
     ))]
 pub(super) async fn delete(
     State(state): State<AppState>,
-    AuthUser(user): AuthUser,
+    WriteUser(user): WriteUser,
     ImagePath(id): ImagePath,
+    headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let decision = state.limit_user(UserClass::Write, user).await?;
     let image_id = ImageId::from_uuid(id);
+    // With `If-Match`, the row is deleted only at the revision whose document matched.
+    let revision = if headers.contains_key(axum::http::header::IF_MATCH) {
+        let image = state
+            .0
+            .db
+            .image(user, id)
+            .await?
+            .ok_or(ApiError::NotFound)?;
+        check_if_match(
+            &headers,
+            &etag_of(&document_of(&state, user, &image).await?),
+        )?;
+        Some(image.revision)
+    } else {
+        None
+    };
     // The row goes first, and its purge is owed in the same transaction: from then on the
     // image is gone for its owner and for the transformer, and the CDN will be told,
     // whatever happens to this process.
@@ -364,12 +475,19 @@ pub(super) async fn delete(
         .delete_image_owing_purge(
             user,
             id,
+            revision,
             &image_id.invalidation_path(),
             purges.policy().lease,
         )
         .await?
     else {
-        return Err(ApiError::NotFound);
+        // Gone meanwhile, or changed since its `ETag` matched.
+        return Err(
+            match (revision, state.0.db.image_revision(user, id).await?) {
+                (Some(_), Some(_)) => ApiError::PreconditionFailed,
+                _ => ApiError::NotFound,
+            },
+        );
     };
     state
         .0
@@ -398,6 +516,7 @@ pub(super) async fn delete(
             from the CDN", body = ImageMetadata),
         (status = 400, description = "Malformed id", body = ErrorBody),
         (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 403, description = "A read-only API key (`insufficient_scope`)", body = ErrorBody),
         (status = 404, description = "No such image for this user", body = ErrorBody),
     ))]
 /// Rotates an image's `url_key` to its next epoch (transform URLs 1.1): the answer to a
@@ -406,7 +525,7 @@ pub(super) async fn delete(
 /// commit together; the answer waits for the first cleanup's attempt.
 pub(super) async fn rotate_key(
     State(state): State<AppState>,
-    AuthUser(user): AuthUser,
+    WriteUser(user): WriteUser,
     ImagePath(id): ImagePath,
 ) -> Result<Response, ApiError> {
     let decision = state.limit_user(UserClass::Write, user).await?;
@@ -443,9 +562,10 @@ pub(super) async fn rotate_key(
         }
         Err(err) => tracing::error!(%id, error = %err, "rotation cleanup task failed"),
     }
+    let document = document_of(&state, user, &image).await?;
     Ok(with_limit_headers(
         &decision,
-        Json(metadata(&state, &image)),
+        document_response(StatusCode::OK, document),
     ))
 }
 

@@ -56,6 +56,17 @@ struct Claims {
     aud: String,
     iat: u64,
     exp: u64,
+    /// The account's session epoch at issue (`sep`): a token of an older epoch is refused.
+    /// Absent from tokens issued before epochs existed, which count as epoch 0.
+    #[serde(default)]
+    sep: u32,
+}
+
+/// What a valid access token says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct VerifiedToken {
+    pub user: Uuid,
+    pub session_epoch: u32,
 }
 
 impl JwtKeys {
@@ -96,8 +107,8 @@ impl JwtKeys {
         self.ttl
     }
 
-    /// A signed access token for `user`.
-    pub fn issue(&self, user: Uuid) -> String {
+    /// A signed access token for `user` in their session epoch `session_epoch`.
+    pub fn issue(&self, user: Uuid, session_epoch: u32) -> String {
         let now = jsonwebtoken::get_current_timestamp();
         let claims = Claims {
             sub: user,
@@ -105,6 +116,7 @@ impl JwtKeys {
             aud: AUDIENCE.to_owned(),
             iat: now,
             exp: now + self.ttl.as_secs(),
+            sep: session_epoch,
         };
         let mut header = Header::new(Algorithm::HS256);
         header.kid = Some(self.active.clone());
@@ -114,14 +126,17 @@ impl JwtKeys {
 
     /// The user a valid token was issued to. Any defect (unknown or missing `kid`, another
     /// algorithm, a bad signature, a missing or wrong claim, expiry) is `None`.
-    pub fn verify(&self, token: &str) -> Option<Uuid> {
+    pub fn verify(&self, token: &str) -> Option<VerifiedToken> {
         let header = jsonwebtoken::decode_header(token).ok()?;
         if header.alg != Algorithm::HS256 {
             return None;
         }
         let key = self.decoding.get(header.kid.as_deref()?)?;
         let data = jsonwebtoken::decode::<Claims>(token, key, &self.validation).ok()?;
-        Some(data.claims.sub)
+        Some(VerifiedToken {
+            user: data.claims.sub,
+            session_epoch: data.claims.sep,
+        })
     }
 }
 
@@ -139,10 +154,14 @@ mod tests {
     #[test]
     fn tokens_verify_across_rotation() {
         let user = Uuid::new_v4();
-        let old_token = keys("old").issue(user);
+        let old_token = keys("old").issue(user, 3);
+        let verified = Some(VerifiedToken {
+            user,
+            session_epoch: 3,
+        });
         // After rotation the new key signs, and tokens under the old key still verify.
-        assert_eq!(keys("new").verify(&old_token), Some(user));
-        assert_eq!(keys("new").verify(&keys("new").issue(user)), Some(user));
+        assert_eq!(keys("new").verify(&old_token), verified);
+        assert_eq!(keys("new").verify(&keys("new").issue(user, 3)), verified);
     }
 
     #[test]
@@ -150,7 +169,7 @@ mod tests {
         let b = base64::engine::general_purpose::STANDARD.encode([2u8; 32]);
         let only_new = JwtKeys::parse(&format!("new={b}"), "new", Duration::from_mins(15))
             .expect("valid key set");
-        assert_eq!(only_new.verify(&keys("old").issue(Uuid::new_v4())), None);
+        assert_eq!(only_new.verify(&keys("old").issue(Uuid::new_v4(), 0)), None);
     }
 
     #[test]

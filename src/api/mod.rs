@@ -7,9 +7,12 @@
 
 mod account;
 mod admission;
+mod api_keys;
 mod auth;
 mod body;
+mod caller;
 mod client_ip;
+mod edit;
 mod error;
 mod health;
 mod images;
@@ -17,8 +20,11 @@ pub mod jwt;
 mod lockout;
 mod maintenance;
 mod openapi;
+mod presets;
+mod representation;
 mod sessions;
 mod upload;
+mod variants;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -29,7 +35,7 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, header};
 use axum::response::IntoResponse as _;
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post, put};
 use futures::FutureExt as _;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
@@ -39,14 +45,23 @@ use tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer;
 use tower_http::trace::TraceLayer;
 
 pub use account::Account;
+pub use account::{Counted, PasswordChange, PasswordConfirmation, Usage};
+pub use api_keys::{ApiKeyList, ApiKeyView, CreatedApiKey, KeyScope, MAX_API_KEYS, NewApiKey};
 pub use auth::{Credentials, Registered, SignIn};
+pub use caller::API_KEY_PREFIX;
+pub use edit::ImagePatch;
 pub use error::{ApiError, Invalid};
-pub use images::{ImageList, ImageMetadata, MintedUrl};
+pub use images::{ImageList, MintedUrl};
 pub use jwt::JwtKeys;
+pub use openapi::openapi_document;
+pub use presets::{MAX_PRESETS, PresetBody, PresetLink, PresetList, PresetView, RenderState};
+pub use representation::{Focus, ImageMetadata};
 pub use sessions::{REFRESH_COOKIE, RefreshRequest, Session};
+pub use variants::{ClassObjectView, VariantList, VariantView};
 
 use crate::cache::MetaCache;
 use crate::db::{Db, StorageQuota};
+use crate::prerender::{Prerender, PrerenderPolicy};
 use crate::purges::{PurgeOutbox, PurgePolicy};
 use crate::ratelimit::{Quota, RateLimiter};
 use crate::redis::RedisHandle;
@@ -69,6 +84,8 @@ pub struct Quotas {
     /// guessing from many networks to its rate rather than locking the owner out.
     pub login_email: Quota,
     pub register_ip: Quota,
+    /// Requests of one API key, whatever they are (besides its account's limits).
+    pub api_key: Quota,
 }
 
 impl Default for Quotas {
@@ -82,6 +99,7 @@ impl Default for Quotas {
             login_failures: Quota::per_minute(10, 5),
             login_email: Quota::per_minute(60, 30),
             register_ip: Quota::per_minute(20, 10),
+            api_key: Quota::per_minute(600, 100),
         }
     }
 }
@@ -123,6 +141,8 @@ pub struct ApiSettings {
     pub token_pruning_interval: Duration,
     /// How the CDN purges that deletes owe are batched, leased and retried.
     pub purges: PurgePolicy,
+    /// How eager presets' renders ahead are taken, run and retried.
+    pub prerender: PrerenderPolicy,
 }
 
 impl Default for ApiSettings {
@@ -145,6 +165,7 @@ impl Default for ApiSettings {
             trusted_proxies: Vec::new(),
             token_pruning_interval: Duration::from_hours(1),
             purges: PurgePolicy::default(),
+            prerender: PrerenderPolicy::default(),
         }
     }
 }
@@ -165,6 +186,8 @@ struct Inner {
     url_secret: UrlSecret,
     /// The CDN purges that deletes owe, and the task that sends them.
     purges: PurgeOutbox,
+    /// Eager presets' renders ahead, and the task that runs them.
+    prerender: Prerender,
     /// Bounds the full decodes that prove uploads whole, so a burst of uploads cannot hold
     /// more decoded images in memory than there are cores to work on them. A slot goes with
     /// its decode, which may outlive its request.
@@ -197,7 +220,14 @@ pub struct ApiParts {
 impl AppState {
     pub fn new(parts: ApiParts) -> AppState {
         let cores = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
+        let prerender = Prerender::new(
+            parts.db.clone(),
+            parts.settings.cdn_base.clone(),
+            parts.url_secret.clone(),
+            parts.settings.prerender,
+        );
         AppState(Arc::new(Inner {
+            prerender,
             admission: admission::Admission::new(
                 parts.settings.upload_budget_bytes,
                 parts.settings.uploads_per_owner,
@@ -226,7 +256,17 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/auth/login", post(auth::login))
         .route("/v1/auth/refresh", post(sessions::refresh))
         .route("/v1/auth/logout", post(sessions::logout))
-        .route("/v1/me", get(account::me))
+        .route("/v1/me", get(account::me).delete(account::delete))
+        .route("/v1/me/password", post(account::change_password))
+        .route("/v1/me/sessions", delete(account::end_sessions))
+        .route("/v1/usage", get(account::usage))
+        .route("/v1/api-keys", post(api_keys::create).get(api_keys::list))
+        .route("/v1/api-keys/{id}", delete(api_keys::delete))
+        .route("/v1/presets", get(presets::list))
+        .route(
+            "/v1/presets/{name}",
+            put(presets::put).delete(presets::delete),
+        )
         .route(
             "/v1/images",
             post(upload::upload)
@@ -237,7 +277,12 @@ pub fn router(state: AppState) -> Router {
                 ))
                 .get(images::list),
         )
-        .route("/v1/images/{id}", get(images::get).delete(images::delete))
+        .route(
+            "/v1/images/{id}",
+            get(images::get).patch(edit::patch).delete(images::delete),
+        )
+        .route("/v1/images/{id}/variants", get(variants::list))
+        .route("/v1/images/{id}/variants/{sig}", delete(variants::delete))
         .route("/v1/images/{id}/url", get(images::mint_url))
         .route("/v1/images/{id}/rotate-key", post(images::rotate_key))
         .route("/v1/openapi.json", get(openapi::document))
@@ -306,6 +351,7 @@ pub async fn run(
     let shutdown = shutdown.shared();
     let _pruning = maintenance::start(&state, shutdown.clone());
     let _purging = state.0.purges.start(shutdown.clone());
+    let _prerendering = state.0.prerender.start(shutdown.clone());
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)

@@ -11,20 +11,29 @@ use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::openapi::{Content, Header, Ref, ResponseBuilder, Type};
 use utoipa::{Modify, OpenApi};
 
-use super::{account, auth, images, sessions, upload};
+use super::{
+    account, api_keys, auth, edit, images, presets, representation, sessions, upload, variants,
+};
 
 #[derive(OpenApi)]
 #[openapi(
     info(title = "imgedge API", description = "Accounts, uploads, image metadata and signed transform URLs. Image bytes are served by the CDN, never by this API."),
     paths(
         auth::register, auth::login, sessions::refresh, sessions::logout, account::me,
-        upload::upload, images::list, images::get, images::mint_url, images::delete,
-        images::rotate_key,
+        account::usage, account::change_password, account::end_sessions, account::delete,
+        api_keys::create, api_keys::list, api_keys::delete,
+        upload::upload, images::list, images::get, edit::patch, images::mint_url, images::delete,
+        images::rotate_key, variants::list, variants::delete,
+        presets::list, presets::put, presets::delete,
     ),
     components(schemas(
         crate::error::ErrorBody, auth::Credentials, auth::SignIn, auth::Registered, sessions::RefreshRequest, sessions::Session,
-        images::ImageMetadata, images::ImageList, images::MintedUrl, upload::UploadForm,
-        account::Account, crate::db::StorageUsage, crate::db::StorageQuota,
+        representation::ImageMetadata, representation::Focus, images::ImageList, images::MintedUrl, upload::UploadForm,
+        edit::ImagePatch, account::Account, account::Usage, account::Counted, account::PasswordChange,
+        account::PasswordConfirmation, crate::db::StorageUsage, crate::db::StorageQuota,
+        api_keys::NewApiKey, api_keys::KeyScope, api_keys::ApiKeyView, api_keys::ApiKeyList, api_keys::CreatedApiKey,
+        variants::VariantView, variants::ClassObjectView, variants::VariantList,
+        presets::PresetBody, presets::PresetView, presets::PresetList, presets::PresetLink, presets::RenderState,
     )),
     modifiers(&BearerAuth, &CommonResponses, &UploadEncoding),
 )]
@@ -72,8 +81,13 @@ impl Modify for CommonResponses {
             .header("Retry-After", integer())
             .build();
         for item in openapi.paths.paths.values_mut() {
-            let operations: [&mut Option<Operation>; 3] =
-                [&mut item.get, &mut item.post, &mut item.delete];
+            let operations: [&mut Option<Operation>; 5] = [
+                &mut item.get,
+                &mut item.post,
+                &mut item.put,
+                &mut item.patch,
+                &mut item.delete,
+            ];
             for operation in operations.into_iter().flatten() {
                 let responses = &mut operation.responses.responses;
                 responses
@@ -111,6 +125,12 @@ impl Modify for UploadEncoding {
             );
         }
     }
+}
+
+/// The API's OpenAPI document, as served at `/v1/openapi.json` (and committed as
+/// `packages/api-client/openapi.json`, which the typed client is generated from).
+pub fn openapi_document() -> &'static serde_json::Value {
+    openapi()
 }
 
 /// The document as JSON, built once.

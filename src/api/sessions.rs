@@ -133,17 +133,27 @@ pub(super) async fn start(
             session_expires_at,
         })
         .await?;
-    Ok(respond(state, user, token, delivery))
+    respond(state, user, token, delivery).await
 }
 
 /// The session's answer, with the refresh token where `delivery` says.
-fn respond(state: &AppState, user: Uuid, refresh_token: String, delivery: Delivery) -> Response {
+/// The access token carries the account's session epoch now: ending every session later
+/// refuses it.
+async fn respond(
+    state: &AppState,
+    user: Uuid,
+    refresh_token: String,
+    delivery: Delivery,
+) -> Result<Response, ApiError> {
+    let epoch = super::caller::session_epoch(state, user)
+        .await?
+        .ok_or(ApiError::InvalidRefreshToken)?;
     let (in_body, cookie) = match delivery {
         Delivery::Body => (Some(refresh_token), None),
         Delivery::Cookie => (None, Some(set_cookie(state, &refresh_token))),
     };
     let session = Session {
-        access_token: state.0.jwt.issue(user),
+        access_token: state.0.jwt.issue(user, u32::try_from(epoch).unwrap_or(0)),
         token_type: "Bearer",
         expires_in: state.0.jwt.ttl().as_secs(),
         refresh_token: in_body,
@@ -153,7 +163,7 @@ fn respond(state: &AppState, user: Uuid, refresh_token: String, delivery: Delive
         response.headers_mut().insert(header::SET_COOKIE, cookie);
     }
     no_store(&mut response);
-    response
+    Ok(response)
 }
 
 /// Sessions are secrets: no cache keeps them.
@@ -250,7 +260,7 @@ pub(super) async fn refresh(
         TokenRotation::Rotated { user_id } => {
             return Ok(with_limit_headers(
                 &decision,
-                respond(&state, user_id, next, delivery),
+                respond(&state, user_id, next, delivery).await?,
             ));
         }
         TokenRotation::Reused => ApiError::RefreshTokenReused,

@@ -6,7 +6,6 @@
 
 use std::sync::Arc;
 
-use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts as _, Multipart, Query, Request, State};
 use axum::http::request::Parts;
@@ -18,13 +17,14 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::admission::{Charge, OwnerSlot};
-use super::auth::AuthUser;
 use super::body;
+use super::caller::WriteUser;
 use super::error::{ApiError, Invalid};
-use super::images::{ImageMetadata, metadata};
+use super::representation::{ImageMetadata, document_response};
 use super::{AppState, UserClass, with_limit_headers};
+use super::{images, presets};
 use crate::cache::MetaCache;
-use crate::db::NewImage;
+use crate::db::{NewImage, Placeholder};
 use crate::error::ErrorBody;
 
 /// A file name safe to store and show: its last path component, no control characters,
@@ -202,7 +202,12 @@ fn serde_urlencoded_filename(query: &str) -> Option<String> {
 /// bounded to one per core, and within the engine's render deadline. The decode slot and the
 /// budget the bytes hold go with the decode, not with the request: a request dropped at its
 /// deadline leaves them held until the decode (killed at its own deadline) really ends.
-async fn check_upload(state: &AppState, received: &Received) -> Result<Accepted, ApiError> {
+/// With the checks passed, the placeholder is computed from the same bytes in the same
+/// slot (a small render; an image it fails on is still accepted, without one).
+async fn check_upload(
+    state: &AppState,
+    received: &Received,
+) -> Result<(Accepted, Option<Placeholder>), ApiError> {
     let slot = Arc::clone(&state.0.decode_slots)
         .acquire_owned()
         .await
@@ -215,7 +220,19 @@ async fn check_upload(state: &AppState, received: &Received) -> Result<Accepted,
     let bytes = received.bytes.clone();
     let charge = Arc::clone(&received.charge);
     tokio::task::spawn_blocking(move || {
-        let checked = imgedge_upload::check(&engine, &bytes, limits);
+        let checked = imgedge_upload::check(&engine, &bytes, limits).map(|accepted| {
+            let placeholder = match engine.placeholder(&bytes) {
+                Ok(p) => Some(Placeholder {
+                    dominant_color: p.dominant_hex(),
+                    thumbhash: p.thumbhash,
+                }),
+                Err(err) => {
+                    tracing::warn!(error = %err, "no placeholder for an accepted upload");
+                    None
+                }
+            };
+            (accepted, placeholder)
+        });
         drop((slot, charge));
         checked
     })
@@ -236,6 +253,8 @@ async fn check_upload(state: &AppState, received: &Received) -> Result<Accepted,
                 ("GetImage" = (operation_id = "get", parameters(("id" = "$response.body#/id")))),
                 ("MintUrl" = (operation_id = "mint_url", parameters(("id" = "$response.body#/id")))),
                 ("DeleteImage" = (operation_id = "delete", parameters(("id" = "$response.body#/id")))),
+                ("EditImage" = (operation_id = "edit", parameters(("id" = "$response.body#/id")))),
+                ("ListVariants" = (operation_id = "list_variants", parameters(("id" = "$response.body#/id")))),
             )),
         (status = 400, description = "Empty file or malformed request", body = ErrorBody),
         (status = 401, description = "Not signed in", body = ErrorBody),
@@ -258,7 +277,7 @@ pub(super) async fn upload(
     // Content-Type the upload does not take may not have a byte.
     let limit = state.0.settings.max_upload_bytes;
     let incoming = body::Incoming::spawn(body, framing.map_or(0, |f| f.body_limit(limit)));
-    let AuthUser(user) = AuthUser::from_request_parts(&mut parts, &state).await?;
+    let WriteUser(user) = WriteUser::from_request_parts(&mut parts, &state).await?;
     let decision = state.limit_user(UserClass::Upload, user).await?;
     let framing = framing.ok_or(ApiError::UnsupportedMediaType(
         "multipart/form-data, or image/* with the raw file",
@@ -268,7 +287,7 @@ pub(super) async fn upload(
     let (_slot, received) = tokio::time::timeout(deadline, reading)
         .await
         .map_err(|_| ApiError::UploadTimeout(deadline))??;
-    let Accepted { sniffed, info } = check_upload(&state, &received).await?;
+    let (Accepted { sniffed, info }, placeholder) = check_upload(&state, &received).await?;
     let Received {
         filename,
         bytes,
@@ -299,8 +318,12 @@ pub(super) async fn upload(
         frames: info.frames,
         bytes: size,
         blake3: *blake3::hash(&bytes).as_bytes(),
+        placeholder,
     };
-    let refused = match state.0.db.insert_image_within(&new, &quota).await {
+    // The renders ahead of the owner's eager presets are owed with the row, in its
+    // transaction: a 201 means they will happen.
+    let jobs = presets::eager_jobs(&state, user).await?;
+    let refused = match state.0.db.insert_image_within(&new, &quota, &jobs).await {
         Ok(Ok(image)) => Ok(image),
         Ok(Err(over)) => {
             tracing::debug!(?over, "upload past the storage quota");
@@ -328,15 +351,15 @@ pub(super) async fn upload(
         .delete(&[&MetaCache::first_page_key(user)])
         .await;
     metrics::counter!("imgedge_uploads_total").increment(1);
-    let location = format!("/v1/images/{id}");
-    Ok(with_limit_headers(
-        &decision,
-        (
-            StatusCode::CREATED,
-            [(header::LOCATION, location)],
-            Json(metadata(&state, &image)),
-        ),
-    ))
+    if !jobs.is_empty() {
+        state.0.prerender.wake();
+    }
+    let document = images::document_of(&state, user, &image).await?;
+    let mut response = document_response(StatusCode::CREATED, document);
+    let location = header::HeaderValue::from_str(&format!("/v1/images/{id}"))
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    response.headers_mut().insert(header::LOCATION, location);
+    Ok(with_limit_headers(&decision, response))
 }
 
 #[cfg(test)]

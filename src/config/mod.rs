@@ -246,6 +246,9 @@ pub struct QuotaArgs {
     /// Registrations per client network.
     #[arg(long, env = "IMGEDGE_QUOTA_REGISTER_IP", default_value_t = Quotas::default().register_ip)]
     pub quota_register_ip: Quota,
+    /// Requests per API key (besides its account's limits).
+    #[arg(long, env = "IMGEDGE_QUOTA_API_KEY", default_value_t = Quotas::default().api_key)]
+    pub quota_api_key: Quota,
 }
 
 impl QuotaArgs {
@@ -259,6 +262,7 @@ impl QuotaArgs {
             login_failures: self.quota_login_failures,
             login_email: self.quota_login_email,
             register_ip: self.quota_register_ip,
+            api_key: self.quota_api_key,
         }
     }
 }

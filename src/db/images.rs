@@ -7,7 +7,7 @@ use uuid::Uuid;
 use std::time::Duration;
 
 use super::purges::secs;
-use super::{Db, DbError, PageCursor, PendingPurge};
+use super::{Db, DbError, ImageFilter, PageCursor, PendingPurge};
 
 /// Metadata of an accepted upload, to store.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,6 +26,18 @@ pub struct NewImage {
     pub bytes: u64,
     /// BLAKE3 of the original's bytes.
     pub blake3: [u8; 32],
+    /// What the image looks like before it loads; `None` only when it could not be
+    /// computed (the upload is still accepted).
+    pub placeholder: Option<Placeholder>,
+}
+
+/// An image's placeholder, computed once from its pixels.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Placeholder {
+    /// A `ThumbHash`, 5 to 25 bytes.
+    pub thumbhash: Vec<u8>,
+    /// `#rrggbb`, lowercase.
+    pub dominant_color: String,
 }
 
 /// Stored image metadata. Serialisable so that the API can cache it as it is.
@@ -52,9 +64,82 @@ pub struct Image {
     #[sqlx(try_from = "i32")]
     #[serde(default)]
     pub key_epoch: u32,
+    /// What the owner wrote: alt text, title, tags (sorted slugs), their own JSON object
+    /// (as text), and a focal point in thousandths (both or neither).
+    #[serde(default)]
+    pub alt: Option<String>,
+    #[serde(default)]
+    pub title: Option<String>,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    #[serde(default = "empty_object")]
+    pub metadata: String,
+    #[serde(default)]
+    pub focus_x: Option<i16>,
+    #[serde(default)]
+    pub focus_y: Option<i16>,
+    /// The placeholder's parts; `None` until computed (images from before placeholders,
+    /// until `imgedge backfill`).
+    #[serde(default)]
+    pub thumbhash: Option<Vec<u8>>,
+    #[serde(default)]
+    pub dominant_color: Option<String>,
+    /// Bumped by every change its owner makes; the conditional update of `If-Match`.
+    #[serde(default)]
+    pub revision: i64,
+    /// Recorded variants, kept by a trigger (`0008_variant_usage.sql`).
+    #[sqlx(try_from = "i32")]
+    #[serde(default)]
+    pub variant_count: u32,
+}
+
+fn empty_object() -> String {
+    "{}".to_owned()
+}
+
+/// What an owner's edit sets: every editable field's new value, the whole of it (the API
+/// applies the merge patch to the stored values first).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImageDetails {
+    pub alt: Option<String>,
+    pub title: Option<String>,
+    /// Sorted, deduplicated slugs.
+    pub tags: Vec<String>,
+    /// A JSON object, as text.
+    pub metadata: String,
+    /// `(x, y)` in thousandths.
+    pub focus: Option<(u16, u16)>,
+}
+
+/// What an edit conditioned on a revision did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ImageEdit {
+    Done(Box<Image>),
+    /// The image changed since the revision the edit was made from.
+    Stale,
+    /// No such image for this owner.
+    Missing,
 }
 
 impl Image {
+    /// Its focal point in thousandths, when the owner set one.
+    pub fn focus(&self) -> Option<(u16, u16)> {
+        let x = u16::try_from(self.focus_x?).ok()?;
+        let y = u16::try_from(self.focus_y?).ok()?;
+        Some((x, y))
+    }
+
+    /// What the owner wrote, as an edit starts from.
+    pub fn details(&self) -> ImageDetails {
+        ImageDetails {
+            alt: self.alt.clone(),
+            title: self.title.clone(),
+            tags: self.tags.clone(),
+            metadata: self.metadata.clone(),
+            focus: self.focus(),
+        }
+    }
+
     /// The cursor of the page that follows this image.
     pub fn cursor(&self) -> PageCursor {
         PageCursor {
@@ -73,10 +158,23 @@ pub struct ImageRef {
 }
 
 /// The columns of [`Image`], as a literal so that `concat!` builds static statements.
+/// Qualified, so that statements joining another table (a tag filter) can use it too.
 macro_rules! columns {
     () => {
-        "id, owner_id, filename, format, width, height, frames, bytes, blake3, created_at, key_epoch"
+        "images.id, images.owner_id, images.filename, images.format, images.width, \
+         images.height, images.frames, images.bytes, images.blake3, images.created_at, \
+         images.key_epoch, images.alt, images.title, images.tags, \
+         images.metadata::text AS metadata, images.focus_x, images.focus_y, images.thumbhash, \
+         images.dominant_color, images.revision, images.variant_count"
     };
+}
+pub(super) use columns;
+
+fn thousandths(value: u16) -> Result<i16, DbError> {
+    i16::try_from(value)
+        .ok()
+        .filter(|v| *v <= 1000)
+        .ok_or_else(|| DbError::other(format!("focus {value} exceeds 1000")))
 }
 
 fn to_i32(value: u32, what: &str) -> Result<i32, DbError> {
@@ -99,8 +197,9 @@ impl Db {
         let bytes = i64::try_from(image.bytes)
             .map_err(|_| DbError::other(format!("size {} exceeds the schema", image.bytes)))?;
         let stored = sqlx::query_as::<_, Image>(concat!(
-            "INSERT INTO images (id, owner_id, filename, format, width, height, frames, bytes, blake3) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING ",
+            "INSERT INTO images (id, owner_id, filename, format, width, height, frames, bytes, \
+             blake3, thumbhash, dominant_color) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING ",
             columns!()
         ))
         .bind(image.id)
@@ -112,6 +211,13 @@ impl Db {
         .bind(to_i32(image.frames, "frame count")?)
         .bind(bytes)
         .bind(image.blake3.as_slice())
+        .bind(image.placeholder.as_ref().map(|p| p.thumbhash.as_slice()))
+        .bind(
+            image
+                .placeholder
+                .as_ref()
+                .map(|p| p.dominant_color.as_str()),
+        )
         .fetch_one(conn)
         .await?;
         Ok(stored)
@@ -155,28 +261,92 @@ impl Db {
         limit: u32,
         after: Option<&PageCursor>,
     ) -> Result<Vec<Image>, DbError> {
-        // Two statements rather than one with an optional condition, so each plans as a
-        // plain range scan of `images_owner_created_idx`.
-        let query = match after {
-            None => sqlx::query_as::<_, Image>(concat!(
-                "SELECT ",
-                columns!(),
-                " FROM images WHERE owner_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2"
-            ))
-            .bind(owner)
-            .bind(i64::from(limit)),
-            Some(cursor) => sqlx::query_as::<_, Image>(concat!(
-                "SELECT ",
-                columns!(),
-                " FROM images WHERE owner_id = $1 AND (created_at, id) < ($3, $4) \
-                 ORDER BY created_at DESC, id DESC LIMIT $2"
-            ))
-            .bind(owner)
-            .bind(i64::from(limit))
-            .bind(cursor.created_at)
-            .bind(cursor.id),
+        self.search_images(owner, &ImageFilter::default(), limit, after)
+            .await
+    }
+
+    /// Sets what the owner wrote about image `id`, if it is still at `revision` (the one
+    /// the edit was made from): [`ImageEdit::Stale`] when another change came first.
+    pub async fn edit_image(
+        &self,
+        owner: Uuid,
+        id: Uuid,
+        revision: i64,
+        details: &ImageDetails,
+    ) -> Result<ImageEdit, DbError> {
+        let (focus_x, focus_y) = match details.focus {
+            Some((x, y)) => (Some(thousandths(x)?), Some(thousandths(y)?)),
+            None => (None, None),
         };
-        Ok(query.fetch_all(&self.pool).await?)
+        let edited = sqlx::query_as::<_, Image>(concat!(
+            "UPDATE images SET alt = $4, title = $5, tags = $6, metadata = $7::jsonb, \
+             focus_x = $8, focus_y = $9, revision = revision + 1 \
+             WHERE id = $1 AND owner_id = $2 AND revision = $3 RETURNING ",
+            columns!()
+        ))
+        .bind(id)
+        .bind(owner)
+        .bind(revision)
+        .bind(details.alt.as_deref())
+        .bind(details.title.as_deref())
+        .bind(&details.tags)
+        .bind(&details.metadata)
+        .bind(focus_x)
+        .bind(focus_y)
+        .fetch_optional(&self.pool)
+        .await?;
+        if let Some(image) = edited {
+            return Ok(ImageEdit::Done(Box::new(image)));
+        }
+        Ok(match self.image(owner, id).await? {
+            Some(_) => ImageEdit::Stale,
+            None => ImageEdit::Missing,
+        })
+    }
+
+    /// The revision of `owner`'s image `id`; `None` when there is no such image.
+    pub async fn image_revision(&self, owner: Uuid, id: Uuid) -> Result<Option<i64>, DbError> {
+        Ok(
+            sqlx::query_scalar("SELECT revision FROM images WHERE id = $1 AND owner_id = $2")
+                .bind(id)
+                .bind(owner)
+                .fetch_optional(&self.pool)
+                .await?,
+        )
+    }
+
+    /// Sets the placeholder of image `id` (for `imgedge backfill`), whoever owns it.
+    pub async fn set_placeholder(
+        &self,
+        id: Uuid,
+        placeholder: &Placeholder,
+    ) -> Result<(), DbError> {
+        sqlx::query("UPDATE images SET thumbhash = $2, dominant_color = $3 WHERE id = $1")
+            .bind(id)
+            .bind(placeholder.thumbhash.as_slice())
+            .bind(&placeholder.dominant_color)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Up to `limit` images without a placeholder, across owners, in id order after
+    /// `after` (for `imgedge backfill`).
+    pub async fn images_without_placeholder(
+        &self,
+        after: Option<Uuid>,
+        limit: u32,
+    ) -> Result<Vec<ImageRef>, DbError> {
+        Ok(sqlx::query_as::<_, ImageRef>(
+            "SELECT id, owner_id, created_at FROM images \
+             WHERE thumbhash IS NULL \
+               AND id > coalesce($1, '00000000-0000-0000-0000-000000000000'::uuid) \
+             ORDER BY id LIMIT $2",
+        )
+        .bind(after)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?)
     }
 
     /// Rotates `owner`'s image `id` to its next key epoch, forgets every variant recorded
@@ -195,8 +365,8 @@ impl Db {
     ) -> Result<Option<(Image, PendingPurge)>, DbError> {
         let mut tx = self.pool.begin().await?;
         let image = sqlx::query_as::<_, Image>(concat!(
-            "UPDATE images SET key_epoch = key_epoch + 1 WHERE id = $1 AND owner_id = $2 \
-             RETURNING ",
+            "UPDATE images SET key_epoch = key_epoch + 1, revision = revision + 1 \
+             WHERE id = $1 AND owner_id = $2 RETURNING ",
             columns!()
         ))
         .bind(id)

@@ -9,9 +9,12 @@
 //! (`Conflict`), the database being unreachable (`Unavailable`, answered with 503), and
 //! everything else (`Other`). The cause is kept for logs.
 
+mod accounts;
 mod cursor;
 mod images;
+mod presets;
 mod purges;
+mod search;
 mod tokens;
 mod usage;
 mod users;
@@ -23,13 +26,16 @@ use std::time::{Duration, Instant};
 use sqlx::PgPool;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 
+pub use accounts::ApiKey;
 pub use cursor::PageCursor;
-pub use images::{Image, ImageRef, NewImage};
+pub use images::{Image, ImageDetails, ImageEdit, ImageRef, NewImage, Placeholder};
+pub use presets::{JobState, NewRenderJob, Preset, PresetSaved, RenderJob};
 pub use purges::PendingPurge;
+pub use search::{ImageFilter, SortOrder};
 pub use tokens::{NewRefreshToken, TokenRotation};
-pub use usage::{OverQuota, StorageQuota, StorageUsage};
+pub use usage::{OverQuota, StorageQuota, StorageUsage, UsageSummary};
 pub use users::{User, normalize_email};
-pub use variants::{NewVariant, VariantRecorded};
+pub use variants::{ClassObject, NewVariant, StoredVariant, VariantRecorded};
 
 /// The longest filename the schema accepts, in characters; the API truncates longer ones.
 pub const MAX_FILENAME_CHARS: usize = 255;

@@ -29,20 +29,26 @@ impl Db {
     /// Deletes `owner`'s image `id` (its variant rows cascade) and, in the same transaction,
     /// owes the CDN `path`: the row is taken by the caller for `lease`, so that it can send
     /// the purge at once while no other process does. `None` when there was no such image of
-    /// this owner (nothing is deleted or owed then).
+    /// this owner, or, with `revision` (`If-Match`), none at that revision (nothing is
+    /// deleted or owed then).
     pub async fn delete_image_owing_purge(
         &self,
         owner: Uuid,
         id: Uuid,
+        revision: Option<i64>,
         path: &str,
         lease: Duration,
     ) -> Result<Option<PendingPurge>, DbError> {
         let mut tx = self.pool.begin().await?;
-        let deleted = sqlx::query("DELETE FROM images WHERE id = $1 AND owner_id = $2")
-            .bind(id)
-            .bind(owner)
-            .execute(&mut *tx)
-            .await?;
+        let deleted = sqlx::query(
+            "DELETE FROM images WHERE id = $1 AND owner_id = $2 \
+             AND ($3::bigint IS NULL OR revision = $3)",
+        )
+        .bind(id)
+        .bind(owner)
+        .bind(revision)
+        .execute(&mut *tx)
+        .await?;
         if deleted.rows_affected() == 0 {
             return Ok(None);
         }

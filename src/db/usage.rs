@@ -5,7 +5,7 @@
 use serde::Serialize;
 use uuid::Uuid;
 
-use super::{Db, DbError, Image, NewImage};
+use super::{Db, DbError, Image, NewImage, NewRenderJob};
 
 /// What one account may store.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
@@ -69,7 +69,37 @@ impl From<UsageRow> for StorageUsage {
     }
 }
 
+/// What one account stores and renders: originals and variants, counted and in bytes (kept
+/// by triggers), and its renders this calendar month (UTC).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, sqlx::FromRow)]
+pub struct UsageSummary {
+    pub images: i64,
+    pub bytes: i64,
+    pub variants: i64,
+    pub variant_bytes: i64,
+    pub renders_this_month: i64,
+}
+
 impl Db {
+    /// What `owner` stores and rendered this month; zeros for an account that never
+    /// uploaded. Two rows by their keys, however much the account holds.
+    pub async fn usage_summary(&self, owner: Uuid) -> Result<UsageSummary, DbError> {
+        let row = sqlx::query_as::<_, UsageSummary>(
+            "SELECT coalesce(u.images, 0) AS images, coalesce(u.bytes, 0) AS bytes, \
+                    coalesce(u.variants, 0) AS variants, \
+                    coalesce(u.variant_bytes, 0) AS variant_bytes, \
+                    coalesce(r.renders, 0) AS renders_this_month \
+             FROM (SELECT $1::uuid AS user_id) AS me \
+             LEFT JOIN storage_usage AS u ON u.user_id = me.user_id \
+             LEFT JOIN monthly_renders AS r ON r.user_id = me.user_id \
+                  AND r.month = date_trunc('month', now() AT TIME ZONE 'UTC')::date",
+        )
+        .bind(owner)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(row)
+    }
+
     /// What `owner` stores (nothing for an account that never uploaded).
     pub async fn storage_usage(&self, owner: Uuid) -> Result<StorageUsage, DbError> {
         let row = sqlx::query_as::<_, UsageRow>(
@@ -85,10 +115,13 @@ impl Db {
     /// locked, checked and (by the trigger) updated in the insert's transaction, so of two
     /// concurrent uploads for the last of the room, the second waits for the first and then
     /// sees it. `Ok(Err(_))` when the image does not fit; nothing is inserted then.
+    /// The image's render `jobs` (its owner's eager presets) are queued in the same
+    /// transaction.
     pub async fn insert_image_within(
         &self,
         image: &NewImage,
         quota: &StorageQuota,
+        jobs: &[NewRenderJob],
     ) -> Result<Result<Image, OverQuota>, DbError> {
         let mut tx = self.pool.begin().await?;
         sqlx::query("INSERT INTO storage_usage (user_id) VALUES ($1) ON CONFLICT DO NOTHING")
@@ -107,6 +140,7 @@ impl Db {
             return Ok(Err(OverQuota { usage }));
         }
         let stored = Self::insert_image_on(&mut tx, image).await?;
+        Self::queue_render_jobs_on(&mut tx, image.id, jobs).await?;
         tx.commit().await?;
         Ok(Ok(stored))
     }

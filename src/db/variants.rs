@@ -1,10 +1,49 @@
 //! Rendered variants: the transformer records each `v/{image_id}/{sig}` it writes to S3,
 //! so deleting an image knows what to remove.
 
+use std::time::Duration;
+
 use imgedge_url::AcceptClass;
+use time::OffsetDateTime;
 use uuid::Uuid;
 
-use super::{Db, DbError};
+use super::purges::secs;
+use super::{Db, DbError, PageCursor, PendingPurge};
+
+/// A recorded variant, as its image's owner sees it.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct StoredVariant {
+    pub sig: String,
+    pub canonical_query: String,
+    /// Bytes of every object it has (each class's, for `format=auto`).
+    pub bytes: i64,
+    /// The format of its first render (`format=auto`: see `objects`).
+    pub format: String,
+    pub created_at: OffsetDateTime,
+    /// A `format=auto` variant's objects, one per accept class rendered; empty otherwise.
+    #[sqlx(skip)]
+    pub objects: Vec<ClassObject>,
+}
+
+/// One accept class's object of a `format=auto` variant.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClassObject {
+    /// `avif`, `webp` or `basic`.
+    pub class: String,
+    pub format: String,
+    pub bytes: i64,
+}
+
+impl StoredVariant {
+    /// The cursor of the page that follows this variant: its date and its sig's 16 bytes.
+    pub fn cursor(&self) -> Option<PageCursor> {
+        let sig: imgedge_url::Sig = self.sig.parse().ok()?;
+        Some(PageCursor {
+            created_at: self.created_at,
+            id: Uuid::from_bytes(*sig.as_bytes()),
+        })
+    }
+}
 
 /// A rendered variant to record.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -56,39 +95,48 @@ impl Db {
         let bytes = i64::try_from(v.bytes)
             .map_err(|_| DbError::other(format!("size {} exceeds the schema", v.bytes)))?;
         let mut tx = self.pool.begin().await?;
-        let epoch: Option<i32> =
-            sqlx::query_scalar("SELECT key_epoch FROM images WHERE id = $1 FOR NO KEY UPDATE")
-                .bind(v.image_id)
-                .fetch_optional(&mut *tx)
-                .await?;
-        let Some(epoch) = epoch else {
+        let image: Option<(i32, i32, Uuid)> = sqlx::query_as(
+            "SELECT key_epoch, variant_count, owner_id FROM images WHERE id = $1 \
+             FOR NO KEY UPDATE",
+        )
+        .bind(v.image_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some((epoch, count, owner)) = image else {
             return Ok(VariantRecorded::ImageGone);
         };
         if i64::from(epoch) != i64::from(v.key_epoch) {
             return Ok(VariantRecorded::KeyRotated);
         }
-        let others: i64 =
-            sqlx::query_scalar("SELECT count(*) FROM variants WHERE image_id = $1 AND sig <> $2")
-                .bind(v.image_id)
-                .bind(&v.sig)
-                .fetch_one(&mut *tx)
-                .await?;
-        if u64::try_from(others).unwrap_or(0) >= cap {
-            return Ok(VariantRecorded::CapReached);
-        }
-        let done = sqlx::query(
-            "INSERT INTO variants (image_id, sig, canonical_query, bytes, format) \
-             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (image_id, sig) DO NOTHING",
+        // The image's row counts its variants (a trigger), so the cap reads one row however
+        // many variants exist; the row's lock makes concurrent records take turns.
+        let present: bool = sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM variants WHERE image_id = $1 AND sig = $2)",
         )
         .bind(v.image_id)
         .bind(&v.sig)
-        .bind(&v.canonical_query)
-        .bind(bytes)
-        .bind(&v.format)
-        .execute(&mut *tx)
+        .fetch_one(&mut *tx)
         .await?;
-        if let Some(class) = v.accept_class {
+        if !present && u64::try_from(count).unwrap_or(0) >= cap {
+            return Ok(VariantRecorded::CapReached);
+        }
+        let mut rendered = false;
+        if !present {
             sqlx::query(
+                "INSERT INTO variants (image_id, sig, canonical_query, bytes, format) \
+                 VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(v.image_id)
+            .bind(&v.sig)
+            .bind(&v.canonical_query)
+            .bind(bytes)
+            .bind(&v.format)
+            .execute(&mut *tx)
+            .await?;
+            rendered = true;
+        }
+        if let Some(class) = v.accept_class {
+            let added = sqlx::query(
                 "INSERT INTO variant_objects (image_id, sig, accept_class, bytes, format) \
                  VALUES ($1, $2, $3, $4, $5) ON CONFLICT (image_id, sig, accept_class) DO NOTHING",
             )
@@ -99,13 +147,115 @@ impl Db {
             .bind(&v.format)
             .execute(&mut *tx)
             .await?;
+            // A further class of a `format=auto` variant: its row counts every class's bytes.
+            if present && added.rows_affected() > 0 {
+                sqlx::query(
+                    "UPDATE variants SET bytes = bytes + $3 WHERE image_id = $1 AND sig = $2",
+                )
+                .bind(v.image_id)
+                .bind(&v.sig)
+                .bind(bytes)
+                .execute(&mut *tx)
+                .await?;
+                rendered = true;
+            }
+        }
+        if rendered {
+            sqlx::query(
+                "INSERT INTO monthly_renders (user_id, month, renders) \
+                 VALUES ($1, date_trunc('month', now() AT TIME ZONE 'UTC')::date, 1) \
+                 ON CONFLICT (user_id, month) DO UPDATE SET renders = monthly_renders.renders + 1",
+            )
+            .bind(owner)
+            .execute(&mut *tx)
+            .await?;
         }
         tx.commit().await?;
-        Ok(if done.rows_affected() > 0 {
-            VariantRecorded::Inserted
-        } else {
+        Ok(if present {
             VariantRecorded::AlreadyPresent
+        } else {
+            VariantRecorded::Inserted
         })
+    }
+
+    /// Up to `limit` of image `image_id`'s variants, newest first, after `after` (a
+    /// [`StoredVariant::cursor`]). The caller has checked that the image is the owner's.
+    pub async fn list_variants(
+        &self,
+        image_id: Uuid,
+        limit: u32,
+        after: Option<&PageCursor>,
+    ) -> Result<Vec<StoredVariant>, DbError> {
+        let after_sig = after.map(|c| imgedge_url::Sig::from_bytes(*c.id.as_bytes()).to_string());
+        let mut page = sqlx::query_as::<_, StoredVariant>(
+            "SELECT sig, canonical_query, bytes, format, created_at FROM variants \
+             WHERE image_id = $1 AND ($3::timestamptz IS NULL OR (created_at, sig) < ($3, $4)) \
+             ORDER BY created_at DESC, sig DESC LIMIT $2",
+        )
+        .bind(image_id)
+        .bind(i64::from(limit))
+        .bind(after.map(|c| c.created_at))
+        .bind(after_sig)
+        .fetch_all(&self.pool)
+        .await?;
+        let sigs: Vec<&str> = page.iter().map(|v| v.sig.as_str()).collect();
+        let objects = sqlx::query_as::<_, (String, String, String, i64)>(
+            "SELECT sig, accept_class, format, bytes FROM variant_objects \
+             WHERE image_id = $1 AND sig = ANY($2) ORDER BY sig, accept_class",
+        )
+        .bind(image_id)
+        .bind(&sigs)
+        .fetch_all(&self.pool)
+        .await?;
+        for (sig, class, format, bytes) in objects {
+            if let Some(variant) = page.iter_mut().find(|v| v.sig == sig) {
+                variant.objects.push(ClassObject {
+                    class,
+                    format,
+                    bytes,
+                });
+            }
+        }
+        Ok(page)
+    }
+
+    /// Deletes variant `sig` of `owner`'s image `image_id` and, in the same transaction,
+    /// owes the sweep of the image's objects without a row (this variant's) and the purge
+    /// of `path`, taken by the caller for `lease`. `None` when there is no such variant of
+    /// an image of this owner.
+    pub async fn delete_variant_owing_purge(
+        &self,
+        owner: Uuid,
+        image_id: Uuid,
+        sig: &str,
+        path: &str,
+        lease: Duration,
+    ) -> Result<Option<PendingPurge>, DbError> {
+        let mut tx = self.pool.begin().await?;
+        let deleted = sqlx::query(
+            "DELETE FROM variants USING images \
+             WHERE variants.image_id = $1 AND variants.sig = $2 \
+               AND images.id = variants.image_id AND images.owner_id = $3",
+        )
+        .bind(image_id)
+        .bind(sig)
+        .bind(owner)
+        .execute(&mut *tx)
+        .await?;
+        if deleted.rows_affected() == 0 {
+            return Ok(None);
+        }
+        let owed = sqlx::query_as::<_, PendingPurge>(
+            "INSERT INTO purge_outbox (path, next_attempt_at, sweep_image) \
+             VALUES ($1, now() + make_interval(secs => $2), $3) RETURNING id, path, sweep_image",
+        )
+        .bind(path)
+        .bind(secs(lease))
+        .bind(image_id)
+        .fetch_one(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(Some(owed))
     }
 
     /// The signatures of the variants recorded for image `id`.

@@ -34,6 +34,8 @@ pub enum ErrorCode {
     BadQuery,
     BadLimit,
     BadCursor,
+    BadFilter,
+    InvalidField,
     InvalidEmail,
     InvalidPassword,
     BadRequest,
@@ -46,8 +48,11 @@ pub enum ErrorCode {
     OriginForbidden,
     BadSignature,
     StorageQuotaExceeded,
+    InsufficientScope,
     NotFound,
     MethodNotAllowed,
+    PreconditionFailed,
+    LimitReached,
     UploadTimeout,
     TooLarge,
     UnsupportedMediaType,
@@ -85,6 +90,8 @@ impl ErrorCode {
         ErrorCode::BadQuery,
         ErrorCode::BadLimit,
         ErrorCode::BadCursor,
+        ErrorCode::BadFilter,
+        ErrorCode::InvalidField,
         ErrorCode::InvalidEmail,
         ErrorCode::InvalidPassword,
         ErrorCode::BadRequest,
@@ -97,8 +104,11 @@ impl ErrorCode {
         ErrorCode::OriginForbidden,
         ErrorCode::BadSignature,
         ErrorCode::StorageQuotaExceeded,
+        ErrorCode::InsufficientScope,
         ErrorCode::NotFound,
         ErrorCode::MethodNotAllowed,
+        ErrorCode::PreconditionFailed,
+        ErrorCode::LimitReached,
         ErrorCode::UploadTimeout,
         ErrorCode::TooLarge,
         ErrorCode::UnsupportedMediaType,
@@ -138,6 +148,8 @@ impl ErrorCode {
             C::BadQuery => "bad_query",
             C::BadLimit => "bad_limit",
             C::BadCursor => "bad_cursor",
+            C::BadFilter => "bad_filter",
+            C::InvalidField => "invalid_field",
             C::InvalidEmail => "invalid_email",
             C::InvalidPassword => "invalid_password",
             C::BadRequest => "bad_request",
@@ -150,7 +162,10 @@ impl ErrorCode {
             C::OriginForbidden => "origin_forbidden",
             C::BadSignature => "bad_signature",
             C::StorageQuotaExceeded => "storage_quota_exceeded",
+            C::InsufficientScope => "insufficient_scope",
             C::NotFound => "not_found",
+            C::PreconditionFailed => "precondition_failed",
+            C::LimitReached => "limit_reached",
             C::MethodNotAllowed => "method_not_allowed",
             C::UploadTimeout => "upload_timeout",
             C::TooLarge => "too_large",
@@ -192,6 +207,8 @@ impl ErrorCode {
             | C::BadQuery
             | C::BadLimit
             | C::BadCursor
+            | C::BadFilter
+            | C::InvalidField
             | C::InvalidEmail
             | C::InvalidPassword
             | C::BadRequest
@@ -201,9 +218,14 @@ impl ErrorCode {
             | C::InvalidCredentials
             | C::InvalidRefreshToken
             | C::RefreshTokenReused => StatusCode::UNAUTHORIZED,
-            C::OriginForbidden | C::BadSignature | C::StorageQuotaExceeded => StatusCode::FORBIDDEN,
+            C::OriginForbidden
+            | C::BadSignature
+            | C::StorageQuotaExceeded
+            | C::InsufficientScope => StatusCode::FORBIDDEN,
             C::NotFound => StatusCode::NOT_FOUND,
             C::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            C::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
+            C::LimitReached => StatusCode::CONFLICT,
             C::UploadTimeout => StatusCode::REQUEST_TIMEOUT,
             C::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             C::UnsupportedMediaType | C::UnsupportedFormat => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -255,6 +277,8 @@ impl ErrorCode {
             C::BadQuery => "the query string is malformed",
             C::BadLimit => "the page size is out of range",
             C::BadCursor => "the page cursor is not one this API issued",
+            C::BadFilter => "a listing filter (tag, format, date, sort) is malformed",
+            C::InvalidField => "a field of the request breaks its rule; the message names it",
             C::InvalidEmail => "the email is not an address",
             C::InvalidPassword => "the password is too short or too long",
             C::BadRequest => "the purge request's body is malformed",
@@ -269,6 +293,13 @@ impl ErrorCode {
                 "the refresh token was already used, or its session was signed out; the session is revoked"
             }
             C::OriginForbidden => "this origin answers only the CDN",
+            C::InsufficientScope => {
+                "these credentials may not do this: a read-only API key cannot write, and no API key can manage the account"
+            }
+            C::PreconditionFailed => {
+                "the image changed since the ETag in If-Match; read it again and retry"
+            }
+            C::LimitReached => "the account has as many of these as allowed; delete one first",
             C::BadSignature => "the signature does not match this image and query",
             C::StorageQuotaExceeded => {
                 "the account stores as many bytes or images as its quota allows; delete some first"

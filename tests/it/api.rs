@@ -484,8 +484,10 @@ fn signed(header: &Value, claims: &Value, secret: &[u8]) -> String {
 async fn forged_and_defective_tokens_are_refused(pool: PgPool) {
     let app = TestApp::spawn(pool).await;
     let real = app.user("tok@example.com").await;
+    let me: Value = app.get(&real, "/v1/me").await.json().await.expect("JSON");
+    let user = me["id"].as_str().expect("id").to_owned();
     let now = jsonwebtoken::get_current_timestamp();
-    let claims = |exp: u64| json!({ "sub": uuid::Uuid::new_v4(), "iss": "imgedge", "aud": "imgedge-api", "iat": now, "exp": exp });
+    let claims = |exp: u64| json!({ "sub": user, "iss": "imgedge", "aud": "imgedge-api", "iat": now, "exp": exp });
     let header = json!({ "alg": "HS256", "typ": "JWT", "kid": "test" });
     let mut no_aud = claims(now + 600);
     no_aud.as_object_mut().expect("object").remove("aud");
@@ -512,6 +514,14 @@ async fn forged_and_defective_tokens_are_refused(pool: PgPool) {
             signed(&json!({ "alg": "HS256" }), &claims(now + 600), &JWT_SECRET),
         ),
         ("garbage", "abc.def.ghi".to_owned()),
+        (
+            "no such account",
+            signed(
+                &header,
+                &json!({ "sub": uuid::Uuid::new_v4(), "iss": "imgedge", "aud": "imgedge-api", "iat": now, "exp": now + 600 }),
+                &JWT_SECRET,
+            ),
+        ),
     ];
     // The same claims signed properly work: the refusals below are about the defects.
     assert_eq!(
@@ -615,6 +625,27 @@ async fn uploads_past_the_rate_limit_get_429_with_retry_after(pool: PgPool) {
     assert!((1..=60).contains(&retry), "retry-after {retry}");
     assert_eq!(resp.headers()["ratelimit-remaining"], "0");
     assert_error(resp, 429, "rate_limited").await;
+}
+
+/// The typed TypeScript client is generated from a committed copy of the document; this
+/// keeps the copy the API's. `IMGEDGE_BLESS=1` rewrites it (then `npm run generate` in
+/// `packages/api-client` regenerates the client's types from it).
+#[test]
+fn the_typed_clients_openapi_document_is_the_apis() {
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("packages/api-client/openapi.json");
+    let current =
+        serde_json::to_string_pretty(imgedge::api::openapi_document()).expect("serialises") + "\n";
+    if std::env::var_os("IMGEDGE_BLESS").is_some() {
+        std::fs::write(&path, &current).expect("written");
+    }
+    let committed = std::fs::read_to_string(&path).expect("packages/api-client/openapi.json");
+    assert!(
+        committed == current,
+        "packages/api-client/openapi.json is not the API's document: run \
+         `IMGEDGE_BLESS=1 cargo test --test it -- api::the_typed` and `npm run generate` in \
+         packages/api-client"
+    );
 }
 
 #[sqlx::test(migrations = "./migrations")]

@@ -90,15 +90,17 @@ pub(crate) fn jwt_key_list() -> String {
 /// An embedded S3 server in a temporary directory, and a client of its bucket (created).
 pub(crate) async fn start_s3() -> (EmbeddedS3, tempfile::TempDir, ObjectStore) {
     let dir = tempfile::tempdir().expect("temp dir");
+    let (s3, store) = start_s3_in(dir.path()).await;
+    (s3, dir, store)
+}
+
+/// An embedded S3 server over `dir` (a previous server's, to see its objects), and a
+/// client of its bucket (created if missing).
+pub(crate) async fn start_s3_in(dir: &std::path::Path) -> (EmbeddedS3, ObjectStore) {
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind s3");
-    let s3 = EmbeddedS3::start(
-        listener,
-        dir.path().to_path_buf(),
-        "test-key",
-        "test-secret",
-    )
-    .await
-    .expect("embedded S3 starts");
+    let s3 = EmbeddedS3::start(listener, dir.to_path_buf(), "test-key", "test-secret")
+        .await
+        .expect("embedded S3 starts");
     let store = ObjectStore::new(&S3Config {
         endpoint: Some(s3.endpoint()),
         region: "us-east-1".into(),
@@ -108,7 +110,7 @@ pub(crate) async fn start_s3() -> (EmbeddedS3, tempfile::TempDir, ObjectStore) {
         force_path_style: true,
     });
     store.ensure_bucket().await.expect("bucket");
-    (s3, dir, store)
+    (s3, store)
 }
 
 impl TestApp {

@@ -52,14 +52,21 @@ fn new_image(owner: Uuid) -> NewImage {
         frames: 1,
         bytes: 2_345_678,
         blake3: *blake3::hash(id.as_bytes()).as_bytes(),
+        placeholder: None,
     }
 }
 
 /// Deletes `owner`'s image `id` as the API does, owing its purge.
 async fn delete(db: &Db, owner: Uuid, id: Uuid) -> Option<PendingPurge> {
-    db.delete_image_owing_purge(owner, id, &format!("/i/{id}/*"), Duration::from_mins(1))
-        .await
-        .expect("delete")
+    db.delete_image_owing_purge(
+        owner,
+        id,
+        None,
+        &format!("/i/{id}/*"),
+        Duration::from_mins(1),
+    )
+    .await
+    .expect("delete")
 }
 
 fn variant(image_id: Uuid, sig: &str) -> NewVariant {
@@ -521,7 +528,7 @@ async fn concurrent_drainers_take_each_purge_once(pool: PgPool) {
         let id = db.insert_image(&new_image(owner)).await.expect("image").id;
         // Owed with no lease: due at once, as after a failed send.
         let purge = db
-            .delete_image_owing_purge(owner, id, &format!("/i/{id}/*"), Duration::ZERO)
+            .delete_image_owing_purge(owner, id, None, &format!("/i/{id}/*"), Duration::ZERO)
             .await
             .expect("delete")
             .expect("deleted");
@@ -659,14 +666,14 @@ async fn storage_usage_follows_every_insert_and_delete(pool: PgPool) {
 
     let first = db.insert_image(&new_image(alice)).await.expect("inserted");
     let second = db
-        .insert_image_within(&new_image(alice), &quota)
+        .insert_image_within(&new_image(alice), &quota, &[])
         .await
         .expect("database")
         .expect("within the quota");
     let usage = db.storage_usage(alice).await.expect("usage");
     assert_eq!((usage.images, usage.bytes), (2, 2 * size));
     let refused = db
-        .insert_image_within(&new_image(alice), &quota)
+        .insert_image_within(&new_image(alice), &quota, &[])
         .await
         .expect("database");
     assert_eq!(
@@ -675,7 +682,7 @@ async fn storage_usage_follows_every_insert_and_delete(pool: PgPool) {
         "the third image is past 2"
     );
     assert_eq!(db.storage_usage(alice).await.expect("usage"), usage);
-    db.insert_image_within(&new_image(bob), &quota)
+    db.insert_image_within(&new_image(bob), &quota, &[])
         .await
         .expect("database")
         .expect("bob has his own quota");

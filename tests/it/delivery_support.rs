@@ -19,7 +19,7 @@ use serde_json::{Value, json};
 use sqlx::PgPool;
 use tokio::sync::watch;
 
-use crate::api_support::{PASSWORD, jwt_key_list, start_s3};
+use crate::api_support::{PASSWORD, jwt_key_list, start_s3, start_s3_in};
 
 pub(crate) const ORIGIN_SECRET: &str = "test-origin-secret-of-the-delivery-tests";
 pub(crate) const PURGE_TOKEN: &str = "test-purge-token-of-the-delivery-tests";
@@ -29,6 +29,9 @@ pub(crate) struct StackOptions {
     pub(crate) transformer: TransformerSettings,
     pub(crate) url_secret: UrlSecret,
     pub(crate) web_dir: std::path::PathBuf,
+    /// The embedded S3 server's directory, when the test keeps it across stacks (a
+    /// restart); a temporary one of the stack's own otherwise.
+    pub(crate) s3_dir: Option<std::path::PathBuf>,
 }
 
 impl Default for StackOptions {
@@ -37,6 +40,7 @@ impl Default for StackOptions {
             transformer: TransformerSettings::default(),
             url_secret: UrlSecret::from_bytes([9; 32]),
             web_dir: std::path::PathBuf::from("/nonexistent"),
+            s3_dir: None,
         }
     }
 }
@@ -49,10 +53,12 @@ pub(crate) struct Stack {
     pub(crate) http: reqwest::Client,
     pub(crate) store: ObjectStore,
     pub(crate) db: Db,
+    /// The test's database, for what no API says (a row from before a migration).
+    pub(crate) pool: PgPool,
     connections: Connections,
     pub(crate) url_secret: UrlSecret,
     _s3: EmbeddedS3,
-    _s3_dir: tempfile::TempDir,
+    _s3_dir: Option<tempfile::TempDir>,
     stop: watch::Sender<bool>,
 }
 
@@ -78,9 +84,15 @@ impl Stack {
     /// The stack as `imgedge dev` assembles it ([`startup::start_stack`]), over the test's
     /// database, an embedded S3 server and a Redis prefix of its own.
     pub(crate) async fn spawn_with(pool: PgPool, options: StackOptions) -> Stack {
-        let (s3, s3_dir, store) = start_s3().await;
+        let (s3, s3_dir, store) = if let Some(dir) = &options.s3_dir {
+            let (s3, store) = start_s3_in(dir).await;
+            (s3, None, store)
+        } else {
+            let (s3, dir, store) = start_s3().await;
+            (s3, Some(dir), store)
+        };
         let connections = Connections {
-            db: Db::from_pool(pool),
+            db: Db::from_pool(pool.clone()),
             store,
             redis: Some(
                 RedisHandle::new(
@@ -93,7 +105,8 @@ impl Stack {
         };
         let (stop, stopped) = watch::channel(false);
         let (edge_listener, _) = startup::loopback().await.expect("bind");
-        let running = startup::start_stack(
+        // Boxed: the whole stack's start-up is a large future.
+        let running = Box::pin(startup::start_stack(
             StackSettings {
                 api: ApiSettings::default(),
                 transformer: options.transformer,
@@ -110,7 +123,7 @@ impl Stack {
             &connections,
             edge_listener,
             until_stopped(&stop),
-        )
+        ))
         .await
         .expect("the stack starts");
         drop(stopped);
@@ -124,6 +137,7 @@ impl Stack {
                 .expect("client"),
             store: connections.store.clone(),
             db: connections.db.clone(),
+            pool,
             connections,
             url_secret: options.url_secret,
             _s3: s3,
@@ -188,6 +202,21 @@ impl Stack {
             .as_str()
             .expect("access_token")
             .to_owned()
+    }
+
+    /// `method path` through the edge as `token`, with a JSON body when given.
+    pub(crate) async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: &str,
+        body: Option<Value>,
+    ) -> reqwest::Response {
+        let mut request = self.http.request(method, self.url(path)).bearer_auth(token);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        request.send().await.expect("request")
     }
 
     /// Uploads a photo through the edge and returns its metadata.

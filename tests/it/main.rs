@@ -1,6 +1,7 @@
 //! The one integration-test binary: each module tests one capability end to end.
 
 mod abuse;
+mod account_controls;
 mod accounts;
 mod api;
 mod api_support;
@@ -15,7 +16,9 @@ mod engine;
 mod fairness;
 mod faults;
 mod hostile;
+mod metadata;
 mod operations;
+mod presets;
 mod purges;
 mod ratelimit;
 mod reconcile;
@@ -24,3 +27,4 @@ mod settings;
 mod storage;
 mod support;
 mod uploads;
+mod variants_api;

@@ -36,6 +36,7 @@ async fn orphans_are_removed_and_live_images_kept(pool: PgPool) {
         frames: 1,
         bytes: 4,
         blake3: [0; 32],
+        placeholder: None,
     })
     .await
     .expect("image row");
