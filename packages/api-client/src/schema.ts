@@ -4,6 +4,38 @@
  */
 
 export interface paths {
+    "/v1/api-keys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["list_api_keys"];
+        put?: never;
+        post: operations["create_api_key"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/api-keys/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete: operations["delete_api_key"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/auth/login": {
         parameters: {
             query?: never;
@@ -97,7 +129,7 @@ export interface paths {
         delete: operations["delete"];
         options?: never;
         head?: never;
-        patch?: never;
+        patch: operations["edit"];
         trace?: never;
     };
     "/v1/images/{id}/rotate-key": {
@@ -138,6 +170,38 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/images/{id}/variants": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["list_variants"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/images/{id}/variants/{sig}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete: operations["delete_variant"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/me": {
         parameters: {
             query?: never;
@@ -146,6 +210,86 @@ export interface paths {
             cookie?: never;
         };
         get: operations["me"];
+        put?: never;
+        post?: never;
+        delete: operations["delete_account"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/password": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["change_password"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/sessions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete: operations["end_sessions"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/presets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["list_presets"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/presets/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put: operations["put_preset"];
+        post?: never;
+        delete: operations["delete_preset"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/usage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["usage"];
         put?: never;
         post?: never;
         delete?: never;
@@ -168,6 +312,47 @@ export interface components {
             quota: components["schemas"]["StorageQuota"];
             /** @description What the account stores now: bytes of originals and images. */
             usage: components["schemas"]["StorageUsage"];
+        };
+        ApiKeyList: {
+            items: components["schemas"]["ApiKeyView"][];
+        };
+        /** @description A key, as listed: never its secret. */
+        ApiKeyView: {
+            /** Format: date-time */
+            created_at: string;
+            /** Format: uuid */
+            id: string;
+            /**
+             * Format: date-time
+             * @description To the minute; absent until first used.
+             */
+            last_used_at?: string | null;
+            name: string;
+            scope: components["schemas"]["KeyScope"];
+        };
+        /** @description One accept class's object of a `format=auto` variant. */
+        ClassObjectView: {
+            /** Format: int64 */
+            bytes: number;
+            /** @description `avif`, `webp` or `basic`. */
+            class: string;
+            format: string;
+        };
+        /** @description A count and the bytes of what it counts. */
+        Counted: {
+            /** Format: int64 */
+            bytes: number;
+            /** Format: int64 */
+            count: number;
+        };
+        /** @description A created key, with its secret: shown this once. */
+        CreatedApiKey: {
+            /** Format: uuid */
+            id: string;
+            name: string;
+            scope: components["schemas"]["KeyScope"];
+            /** @description Send as `Authorization: Bearer ik_…`. Not stored: keep it now. */
+            secret: string;
         };
         /** @description Email and password, for registration. */
         Credentials: {
@@ -193,6 +378,13 @@ export interface components {
             /** @description Human-readable explanation. */
             message: string;
         };
+        /** @description A point of the upright image, each coordinate 0 to 1 (kept to thousandths). */
+        Focus: {
+            /** Format: double */
+            x: number;
+            /** Format: double */
+            y: number;
+        };
         ImageList: {
             items: components["schemas"]["ImageMetadata"][];
             /** @description Pass as `cursor` for the next page; absent on the last page. */
@@ -200,6 +392,13 @@ export interface components {
         };
         /** @description An image's metadata, as the API returns it. */
         ImageMetadata: {
+            /** @description Alt text (up to 1,000 characters); `""` marks a decorative image. */
+            alt?: string | null;
+            /**
+             * Format: double
+             * @description `width / height`, for a placeholder's box before the image loads.
+             */
+            aspect_ratio: number;
             /** @description BLAKE3 of the original's bytes, hex. */
             blake3: string;
             /**
@@ -209,8 +408,11 @@ export interface components {
             bytes: number;
             /** Format: date-time */
             created_at: string;
+            /** @description The colour most of the image is, `#rrggbb`. */
+            dominant_color?: string | null;
             /** @description The uploaded file's name, when it had one. */
             filename?: string | null;
+            focus?: null | components["schemas"]["Focus"];
             /** @description Source format: `jpeg`, `png`, `webp`, `gif`, `heic` or `avif`. */
             format: string;
             /** Format: int32 */
@@ -225,6 +427,24 @@ export interface components {
              *     (`POST /v1/images/{id}/rotate-key`).
              */
             key_epoch: number;
+            /** @description The client's own JSON object (up to 8 KiB). */
+            metadata: Record<string, never>;
+            /**
+             * @description Each of the owner's presets: its signed URL for this image and, for an eager one,
+             *     the state of its render ahead.
+             */
+            presets: {
+                [key: string]: components["schemas"]["PresetLink"];
+            };
+            /** @description Up to 32 lowercase slugs, sorted. */
+            tags: string[];
+            /**
+             * @description A `ThumbHash` of the image, base64 (<https://evanw.github.io/thumbhash/>); absent only
+             *     for images uploaded before placeholders, until `imgedge backfill` runs.
+             */
+            thumbhash?: string | null;
+            /** @description Up to 200 characters. */
+            title?: string | null;
             /** @description The canonical URL of the original, re-encoded (no transform). */
             url: string;
             /** @description The key that signs this image's transform URLs (hex). Keep it to your frontend. */
@@ -235,11 +455,85 @@ export interface components {
              */
             width: number;
         };
+        /**
+         * @description The editable fields, for the OpenAPI document (the handler reads the body as a merge
+         *     patch; `null` removes a field, or empties `tags` and `metadata`).
+         */
+        ImagePatch: {
+            /** @description Up to 1,000 characters; `""` marks a decorative image. */
+            alt?: string | null;
+            focus?: null | components["schemas"]["Focus"];
+            /** @description Your own JSON object, up to 8 KiB; merged (RFC 7396). */
+            metadata?: Record<string, never> | null;
+            /**
+             * @description Up to 32 slugs (`a-z`, `0-9`, single `-` between words, up to 64 characters);
+             *     uppercase is lowered, duplicates dropped, the list sorted.
+             */
+            tags?: string[] | null;
+            title?: string | null;
+        };
+        /**
+         * @description What a key may do.
+         * @enum {string}
+         */
+        KeyScope: "read" | "write";
         /** @description A minted transform URL. */
         MintedUrl: {
             canonical_query: string;
             sig: string;
             url: string;
+        };
+        /** @description A key to create. */
+        NewApiKey: {
+            /**
+             * @description What it is for, 1 to 100 characters.
+             * @example build server
+             */
+            name: string;
+            scope: components["schemas"]["KeyScope"];
+        };
+        /** @description A password change. */
+        PasswordChange: {
+            current_password: string;
+            /** @description 10 to 256 characters. */
+            new_password: string;
+            /** @description Where the new session's refresh token travels, as at sign-in. */
+            refresh_cookie?: boolean;
+        };
+        /** @description The password, again, to confirm an account's deletion. */
+        PasswordConfirmation: {
+            password: string;
+        };
+        /** @description A preset to save. */
+        PresetBody: {
+            /** @description Render it ahead for every new upload (every accept class for `format=auto`). */
+            eager?: boolean;
+            /**
+             * @description A transform query (`width=640&format=auto`), stored canonical; the rules of
+             *     transform URLs apply, with their codes.
+             * @example width=640&format=auto
+             */
+            query: string;
+        };
+        /** @description A preset's link in an image's metadata. */
+        PresetLink: {
+            state?: null | components["schemas"]["RenderState"];
+            /** @description The image's signed URL for the preset (with the image's focus, as minting does). */
+            url: string;
+        };
+        PresetList: {
+            items: components["schemas"]["PresetView"][];
+        };
+        /** @description A preset, as the API shows it. */
+        PresetView: {
+            /** Format: date-time */
+            created_at: string;
+            eager: boolean;
+            name: string;
+            /** @description Its canonical transform query. */
+            query: string;
+            /** Format: date-time */
+            updated_at: string;
         };
         /** @description Presents a refresh token: in the body, or (an empty object) the cookie's. */
         RefreshRequest: {
@@ -260,6 +554,11 @@ export interface components {
              */
             email: string;
         };
+        /**
+         * @description Where a render ahead stands.
+         * @enum {string}
+         */
+        RenderState: "pending" | "ready" | "failed";
         /** @description A session: a short-lived access token and a single-use refresh token. */
         Session: {
             access_token: string;
@@ -327,6 +626,40 @@ export interface components {
              */
             file: string;
         };
+        /** @description What the account stores and renders. */
+        Usage: {
+            originals: components["schemas"]["Counted"];
+            /**
+             * Format: int64
+             * @description Renders stored this calendar month (UTC), each class of a `format=auto` variant one.
+             */
+            renders_this_month: number;
+            /** @description Every stored variant (a `format=auto` one counts once, with all its classes' bytes). */
+            variants: components["schemas"]["Counted"];
+        };
+        VariantList: {
+            items: components["schemas"]["VariantView"][];
+            /** @description Pass as `cursor` for the next page; absent on the last page. */
+            next_cursor?: string | null;
+        };
+        /** @description A stored variant. */
+        VariantView: {
+            /**
+             * Format: int64
+             * @description Bytes of every object it has.
+             */
+            bytes: number;
+            canonical_query: string;
+            /** Format: date-time */
+            created_at: string;
+            /** @description The format of its object; for `format=auto`, the first class's (see `objects`). */
+            format: string;
+            /** @description A `format=auto` variant's objects, one per accept class rendered so far. */
+            objects?: components["schemas"]["ClassObjectView"][];
+            sig: string;
+            /** @description Its URL at the CDN (signed with the key it was rendered under, the current one). */
+            url: string;
+        };
     };
     responses: never;
     parameters: never;
@@ -335,20 +668,272 @@ export interface components {
     pathItems: never;
 }
 export type Account = components['schemas']['Account'];
+export type ApiKeyList = components['schemas']['ApiKeyList'];
+export type ApiKeyView = components['schemas']['ApiKeyView'];
+export type ClassObjectView = components['schemas']['ClassObjectView'];
+export type Counted = components['schemas']['Counted'];
+export type CreatedApiKey = components['schemas']['CreatedApiKey'];
 export type Credentials = components['schemas']['Credentials'];
 export type ErrorBody = components['schemas']['ErrorBody'];
+export type Focus = components['schemas']['Focus'];
 export type ImageList = components['schemas']['ImageList'];
 export type ImageMetadata = components['schemas']['ImageMetadata'];
+export type ImagePatch = components['schemas']['ImagePatch'];
+export type KeyScope = components['schemas']['KeyScope'];
 export type MintedUrl = components['schemas']['MintedUrl'];
+export type NewApiKey = components['schemas']['NewApiKey'];
+export type PasswordChange = components['schemas']['PasswordChange'];
+export type PasswordConfirmation = components['schemas']['PasswordConfirmation'];
+export type PresetBody = components['schemas']['PresetBody'];
+export type PresetLink = components['schemas']['PresetLink'];
+export type PresetList = components['schemas']['PresetList'];
+export type PresetView = components['schemas']['PresetView'];
 export type RefreshRequest = components['schemas']['RefreshRequest'];
 export type Registered = components['schemas']['Registered'];
+export type RenderState = components['schemas']['RenderState'];
 export type Session = components['schemas']['Session'];
 export type SignIn = components['schemas']['SignIn'];
 export type StorageQuota = components['schemas']['StorageQuota'];
 export type StorageUsage = components['schemas']['StorageUsage'];
 export type UploadForm = components['schemas']['UploadForm'];
+export type Usage = components['schemas']['Usage'];
+export type VariantList = components['schemas']['VariantList'];
+export type VariantView = components['schemas']['VariantView'];
 export type $defs = Record<string, never>;
 export interface operations {
+    list_api_keys: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The account's keys, oldest first, without secrets */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiKeyList"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description An API key cannot list keys (`insufficient_scope`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Rate limited: retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    "RateLimit-Limit"?: number;
+                    "RateLimit-Remaining"?: number;
+                    "RateLimit-Reset"?: number;
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A dependency (PostgreSQL, S3) is unavailable or the request ran out of time: retry after `Retry-After` seconds */
+            503: {
+                headers: {
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    create_api_key: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NewApiKey"];
+            };
+        };
+        responses: {
+            /** @description Created: the secret is in this answer only */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreatedApiKey"];
+                };
+            };
+            /** @description A bad name or scope, or malformed JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description An API key cannot create keys (`insufficient_scope`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The account has its 20 keys (`limit_reached`) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Rate limited: retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    "RateLimit-Limit"?: number;
+                    "RateLimit-Remaining"?: number;
+                    "RateLimit-Reset"?: number;
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A dependency (PostgreSQL, S3) is unavailable or the request ran out of time: retry after `Retry-After` seconds */
+            503: {
+                headers: {
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    delete_api_key: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Key id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Revoked: refused from its next request */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Malformed id */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description An API key cannot revoke keys (`insufficient_scope`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such key for this account */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Rate limited: retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    "RateLimit-Limit"?: number;
+                    "RateLimit-Remaining"?: number;
+                    "RateLimit-Reset"?: number;
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A dependency (PostgreSQL, S3) is unavailable or the request ran out of time: retry after `Retry-After` seconds */
+            503: {
+                headers: {
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     login: {
         parameters: {
             query?: never;
@@ -624,8 +1209,20 @@ export interface operations {
             query?: {
                 /** @description Page size (default 20). */
                 limit?: number;
-                /** @description `next_cursor` of the previous page. */
+                /** @description `next_cursor` of the previous page (with the same filters and sort). */
                 cursor?: string;
+                /** @description Only images with this tag; repeat it for images with all of them. */
+                tag?: string[];
+                /** @description Only images of this source format. */
+                format?: string;
+                /** @description Only images uploaded after this time (RFC 3339). */
+                created_after?: string;
+                /** @description Only images uploaded before this time (RFC 3339). */
+                created_before?: string;
+                /** @description Words that must all appear in the title, the alt text or the file name. */
+                q?: string;
+                /** @description `newest` (the default) or `oldest` first. */
+                sort?: string;
             };
             header?: never;
             path?: never;
@@ -633,7 +1230,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The caller's images, newest first */
+            /** @description The caller's images that pass the filters, newest first unless `sort=oldest` */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -642,7 +1239,7 @@ export interface operations {
                     "application/json": components["schemas"]["ImageList"];
                 };
             };
-            /** @description Bad limit or cursor */
+            /** @description Bad limit, cursor (`bad_cursor`) or filter (`bad_filter`) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -805,7 +1402,10 @@ export interface operations {
     get: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description An `ETag` the client holds: `304` when it is still current */
+                "If-None-Match"?: string | null;
+            };
             path: {
                 /** @description Image id */
                 id: string;
@@ -814,14 +1414,23 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The image's metadata */
+            /** @description The image's metadata, with its `ETag` */
             200: {
                 headers: {
+                    /** @description Changes whenever this document does; send it as `If-Match` to edit or delete */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ImageMetadata"];
                 };
+            };
+            /** @description Not modified: the `ETag` in `If-None-Match` is current */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Malformed id */
             400: {
@@ -878,7 +1487,10 @@ export interface operations {
     delete: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The image's `ETag`: deleted only if the image is still as read */
+                "If-Match"?: string | null;
+            };
             path: {
                 /** @description Image id */
                 id: string;
@@ -912,8 +1524,134 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description A read-only API key (`insufficient_scope`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description No such image for this user */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `If-Match` does not match the image's `ETag` (`precondition_failed`) */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Rate limited: retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    "RateLimit-Limit"?: number;
+                    "RateLimit-Remaining"?: number;
+                    "RateLimit-Reset"?: number;
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A dependency (PostgreSQL, S3) is unavailable or the request ran out of time: retry after `Retry-After` seconds */
+            503: {
+                headers: {
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    edit: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The image's `ETag`: the edit happens only if the image is still as read */
+                "If-Match"?: string | null;
+            };
+            path: {
+                /** @description Image id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        /** @description A JSON merge patch (RFC 7396) of the editable fields; `application/json` is taken too */
+        requestBody: {
+            content: {
+                "application/merge-patch+json": components["schemas"]["ImagePatch"];
+            };
+        };
+        responses: {
+            /** @description Edited: the image's metadata, with its new `ETag` */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImageMetadata"];
+                };
+            };
+            /** @description Malformed JSON, an unknown field, or a field outside its rule (`invalid_field`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A read-only API key (`insufficient_scope`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such image for this user */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `If-Match` does not match the image's `ETag` (`precondition_failed`) */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not JSON */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -978,6 +1716,15 @@ export interface operations {
             };
             /** @description Not signed in */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A read-only API key (`insufficient_scope`) */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1089,7 +1836,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The signed canonical URL for these parameters */
+            /** @description The signed canonical URL for these parameters (a `cover` that names no `gravity` takes the image's `focus`, as `gravity=X,Y`) */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -1150,6 +1897,166 @@ export interface operations {
             };
         };
     };
+    list_variants: {
+        parameters: {
+            query?: {
+                /** @description Page size (default 20). */
+                limit?: number;
+                /** @description `next_cursor` of the previous page. */
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                /** @description Image id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The image's stored variants, newest first */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VariantList"];
+                };
+            };
+            /** @description Malformed id, limit or cursor */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such image for this user */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Rate limited: retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    "RateLimit-Limit"?: number;
+                    "RateLimit-Remaining"?: number;
+                    "RateLimit-Reset"?: number;
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A dependency (PostgreSQL, S3) is unavailable or the request ran out of time: retry after `Retry-After` seconds */
+            503: {
+                headers: {
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    delete_variant: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Image id */
+                id: string;
+                /** @description The variant's signature */
+                sig: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted: its objects removed, its URL purged at the CDN, its place under the image's cap free; the URL renders afresh on its next request */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Malformed id or sig */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A read-only API key (`insufficient_scope`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such variant of an image of this user */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Rate limited: retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    "RateLimit-Limit"?: number;
+                    "RateLimit-Remaining"?: number;
+                    "RateLimit-Reset"?: number;
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A dependency (PostgreSQL, S3) is unavailable or the request ran out of time: retry after `Retry-After` seconds */
+            503: {
+                headers: {
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     me: {
         parameters: {
             query?: never;
@@ -1166,6 +2073,517 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Account"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Rate limited: retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    "RateLimit-Limit"?: number;
+                    "RateLimit-Remaining"?: number;
+                    "RateLimit-Reset"?: number;
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A dependency (PostgreSQL, S3) is unavailable or the request ran out of time: retry after `Retry-After` seconds */
+            503: {
+                headers: {
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    delete_account: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PasswordConfirmation"];
+            };
+        };
+        responses: {
+            /** @description Deleted: the account, its sessions, keys, presets, images and variants; the objects are removed from S3 and the CDN purged, through the outbox, within moments */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Malformed JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not signed in, or the password is wrong (`invalid_credentials`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description An API key cannot (`insufficient_scope`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Rate limited: retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    "RateLimit-Limit"?: number;
+                    "RateLimit-Remaining"?: number;
+                    "RateLimit-Reset"?: number;
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A dependency (PostgreSQL, S3) is unavailable or the request ran out of time: retry after `Retry-After` seconds */
+            503: {
+                headers: {
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    change_password: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PasswordChange"];
+            };
+        };
+        responses: {
+            /** @description Changed. Every session ended, this one included; this answer is the caller's new session */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Session"];
+                };
+            };
+            /** @description The new password is not 10 to 256 characters, or malformed JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not signed in, or the current password is wrong (`invalid_credentials`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description An API key cannot (`insufficient_scope`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Rate limited: retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    "RateLimit-Limit"?: number;
+                    "RateLimit-Remaining"?: number;
+                    "RateLimit-Reset"?: number;
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A dependency (PostgreSQL, S3) is unavailable or the request ran out of time: retry after `Retry-After` seconds */
+            503: {
+                headers: {
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    end_sessions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Signed out everywhere: every access and refresh token of the account is refused from now on, this one included */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description An API key cannot (`insufficient_scope`): revoke the key instead */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Rate limited: retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    "RateLimit-Limit"?: number;
+                    "RateLimit-Remaining"?: number;
+                    "RateLimit-Reset"?: number;
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A dependency (PostgreSQL, S3) is unavailable or the request ran out of time: retry after `Retry-After` seconds */
+            503: {
+                headers: {
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_presets: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The caller's presets, by name */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PresetList"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Rate limited: retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    "RateLimit-Limit"?: number;
+                    "RateLimit-Remaining"?: number;
+                    "RateLimit-Reset"?: number;
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A dependency (PostgreSQL, S3) is unavailable or the request ran out of time: retry after `Retry-After` seconds */
+            503: {
+                headers: {
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    put_preset: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 1 to 64 of a-z, 0-9, _ and - */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PresetBody"];
+            };
+        };
+        responses: {
+            /** @description Replaced */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PresetView"];
+                };
+            };
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PresetView"];
+                };
+            };
+            /** @description A bad name, body or transform query (its code says which rule) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A read-only API key (`insufficient_scope`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The account has its 50 presets (`limit_reached`) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Rate limited: retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    "RateLimit-Limit"?: number;
+                    "RateLimit-Remaining"?: number;
+                    "RateLimit-Reset"?: number;
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A dependency (PostgreSQL, S3) is unavailable or the request ran out of time: retry after `Retry-After` seconds */
+            503: {
+                headers: {
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    delete_preset: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 1 to 64 of a-z, 0-9, _ and - */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted (its renders still owed are dropped; rendered variants stay) */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description A bad name */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A read-only API key (`insufficient_scope`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such preset */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Rate limited: retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    "RateLimit-Limit"?: number;
+                    "RateLimit-Remaining"?: number;
+                    "RateLimit-Reset"?: number;
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A dependency (PostgreSQL, S3) is unavailable or the request ran out of time: retry after `Retry-After` seconds */
+            503: {
+                headers: {
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    usage: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Originals and variants stored (count and bytes), renders this month */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Usage"];
                 };
             };
             /** @description Not signed in */

@@ -29,6 +29,10 @@ const image: ImageMetadata = {
   key_epoch: 0,
   url_key: "1".repeat(64),
   url: `/i/7b2c7c1e-0f6a-4b9e-9d3e-2f1a5c8b9e01/AAAAAAAAAAAAAAAAAAAAAA`,
+  aspect_ratio: 1.5,
+  tags: ["beach"],
+  metadata: {},
+  presets: {},
 };
 
 interface Seen {
@@ -36,6 +40,7 @@ interface Seen {
   url: string;
   authorization: string | null;
   contentType: string | null;
+  ifMatch: string | null;
   body: string;
 }
 
@@ -48,6 +53,7 @@ function fakeApi(answer: (request: Request, seen: Seen) => Response | Promise<Re
       url: request.url,
       authorization: request.headers.get("Authorization"),
       contentType: request.headers.get("Content-Type"),
+      ifMatch: request.headers.get("If-Match"),
       body: await request.text(),
     };
     seen.push(entry);
@@ -110,6 +116,23 @@ describe("createApiClient", () => {
       refresh_cookie: true,
     });
   });
+
+  it("sends a merge patch with its media type and If-Match", async () => {
+    const edited: ImageMetadata = { ...image, alt: "A beach", tags: ["beach", "sea"] };
+    const api = fakeApi(() => Response.json(edited, { headers: { ETag: '"v2"' } }));
+    const client = createApiClient({ baseUrl: BASE, fetch: api.fetch });
+    const { data, response } = await client.PATCH("/v1/images/{id}", {
+      params: { path: { id: image.id }, header: { "If-Match": '"v1"' } },
+      body: { alt: "A beach", tags: ["beach", "sea"], title: null },
+      headers: { "Content-Type": "application/merge-patch+json" },
+    });
+    assert.deepEqual(data, edited);
+    assert.equal(response.headers.get("ETag"), '"v2"');
+    assert.equal(api.seen[0]?.method, "PATCH");
+    assert.equal(api.seen[0]?.contentType, "application/merge-patch+json");
+    assert.equal(api.seen[0]?.ifMatch, '"v1"');
+    assert.deepEqual(JSON.parse(api.seen[0]?.body ?? ""), { alt: "A beach", tags: ["beach", "sea"], title: null });
+  });
 });
 
 describe("bearer auth", () => {
@@ -164,13 +187,16 @@ describe("bearer auth", () => {
       seen.authorization === "Bearer a1" ? Response.json({}) : new Response(null, { status: 401 }),
     );
     const client = createApiClient({ baseUrl: BASE, fetch: api.fetch, auth: tokens().source });
-    // No protected operation takes a JSON body today: the types are bypassed to send one
-    // to a protected path, which the fake does not mind.
-    const post = client.POST as (path: string, init: { body: unknown }) => Promise<unknown>;
-    await post("/v1/me", { body: { hello: "again" } });
+    await client.PUT("/v1/presets/{name}", {
+      params: { path: { name: "card" } },
+      body: { query: "width=640&format=auto", eager: true },
+    });
     assert.deepEqual(
-      api.seen.map((s) => s.body),
-      ['{"hello":"again"}', '{"hello":"again"}'],
+      api.seen.map((s) => [s.authorization, s.body]),
+      [
+        ["Bearer a0", '{"query":"width=640&format=auto","eager":true}'],
+        ["Bearer a1", '{"query":"width=640&format=auto","eager":true}'],
+      ],
     );
   });
 
