@@ -204,3 +204,35 @@ describe("sharpen, background and palette", () => {
     );
   });
 });
+
+describe("the image's focus", () => {
+  const focused = { ...image, focus: { x: 0.25, y: 0.4 } };
+  const focusedQuery = (changes: Partial<BuilderValues>) => {
+    const result = buildVariant(focused, { ...DEFAULT_VALUES, ...changes });
+    if (!result.ok) throw new Error(`refused: ${result.param}: ${result.message}`);
+    return result.variant;
+  };
+
+  it("fills a cover box when the form names no gravity, as the API mints it", () => {
+    const variant = focusedQuery(box);
+    expect(variant.canonicalQuery).toBe("width=300&height=300&gravity=0.25,0.4&format=auto");
+    // Signed over that query: the URL is the one for gravity=0.25,0.4 stated outright.
+    expect(variant.path).toBe(transformPath(image, { width: 300, height: 300, gravity: { x: 0.25, y: 0.4 }, format: "auto" }));
+  });
+
+  it("leaves every other choice as it is", () => {
+    expect(focusedQuery({ ...box, gravity: "north" }).canonicalQuery).toBe("width=300&height=300&gravity=north&format=auto");
+    expect(focusedQuery({ ...box, gravity: "focal", focalX: "0.1", focalY: "0.9" }).canonicalQuery).toBe(
+      "width=300&height=300&gravity=0.1,0.9&format=auto",
+    );
+    expect(focusedQuery({ ...box, fit: "contain" }).canonicalQuery).toBe("width=300&height=300&fit=contain&format=auto");
+    expect(focusedQuery({ width: "300" }).canonicalQuery).toBe("width=300&format=auto");
+    expect(buildVariant({ ...image, focus: null }, { ...DEFAULT_VALUES, ...box })).toEqual(
+      buildVariant(image, { ...DEFAULT_VALUES, ...box }),
+    );
+  });
+
+  it("still refuses what the spec refuses, naming the field", () => {
+    expect(buildVariant(focused, { ...DEFAULT_VALUES, ...box, width: "0" })).toMatchObject({ ok: false, param: "width" });
+  });
+});

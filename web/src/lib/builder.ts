@@ -6,15 +6,15 @@
 import {
   DEFAULT_QUALITY,
   UrlError,
-  transformVariant,
+  canonicalQuery,
   type Fit,
   type Format,
   type GravityWord,
   type ParamName,
   type ParamValues,
   type SignedVariant,
-  type SigningImage,
 } from "../transform";
+import { focusedVariant, type FocusedImage } from "./focus";
 
 /** What `gravity` is set to: one of the spec's words, or the focal point of the form. */
 export type GravityChoice = GravityWord | "focal";
@@ -135,14 +135,30 @@ export type BuildResult =
   | { readonly ok: true; readonly variant: SignedVariant }
   | { readonly ok: false; readonly param: ParamName | undefined; readonly message: string };
 
-/** The signed variant of the form's values, or the first value the spec refuses. */
-export function buildVariant(image: SigningImage, values: BuilderValues): BuildResult {
+/**
+ * The signed variant of the form's values, or the first value the spec refuses. The image's
+ * focus fills a cover that names no gravity ("center"), as the API does when it mints.
+ */
+export function buildVariant(image: FocusedImage, values: BuilderValues): BuildResult {
   try {
-    return { ok: true, variant: transformVariant(image, builderParams(values)) };
+    return { ok: true, variant: focusedVariant(image, builderParams(values)) };
   } catch (error) {
     if (error instanceof UrlError) {
       return { ok: false, param: error.param as ParamName | undefined, message: error.message };
     }
+    throw error;
+  }
+}
+
+/**
+ * The form's canonical query as the owner chose it, without the image's focus: what a preset
+ * stores (the API applies each image's own focus to it). Null when the spec refuses a value.
+ */
+export function builderQuery(values: BuilderValues): string | null {
+  try {
+    return canonicalQuery(builderParams(values));
+  } catch (error) {
+    if (error instanceof UrlError) return null;
     throw error;
   }
 }

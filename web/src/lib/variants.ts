@@ -1,5 +1,6 @@
 /** Variant URLs the UI shows: thumbnails, absolute URLs to copy, and `srcset` snippets. */
 import { MAX_DIMENSION, transformPath, type ParamValues, type SigningImage, type TransformOptions } from "../transform";
+import { focusedPath, type FocusedImage } from "./focus";
 import { cropOf, sourceRegion, type Size } from "./region";
 
 /** Gallery thumbnails: 320 pixels wide, WebP. */
@@ -17,7 +18,8 @@ export function absoluteUrl(path: string, origin = window.location.origin): stri
 /** Candidate widths of a responsive image. */
 export const SRCSET_WIDTHS = [320, 640, 960, 1280, 1920, 2560] as const;
 
-export interface SrcsetImage extends SigningImage {
+/** An image as the snippets need it: its key, its size and its focus (the API's rule applies). */
+export interface SrcsetImage extends FocusedImage {
   readonly width: number;
   readonly height: number;
 }
@@ -72,7 +74,7 @@ export function srcsetSnippet(image: SrcsetImage, params: ParamValues, origin: s
       sized.height = String(Math.max(1, Math.round(w * ratio)));
       if (fit) sized.fit = fit;
     }
-    return escapeAttribute(absoluteUrl(transformPath(image, sized), origin));
+    return escapeAttribute(absoluteUrl(focusedPath(image, sized), origin));
   };
   const fallback = widths.find((w) => w >= 960) ?? widths[widths.length - 1];
   const aspect = outputAspect(source, params, ratio);
@@ -124,7 +126,7 @@ export function layoutSize(image: Size, params: ParamValues): Size | null {
 export function densitySnippet(image: SrcsetImage, params: ParamValues, origin: string, alt = ""): string | null {
   const size = layoutSize(image, params);
   if (size === null) return null;
-  const url = (dpr: number) => escapeAttribute(absoluteUrl(transformPath(image, { ...params, dpr: String(dpr) }), origin));
+  const url = (dpr: number) => escapeAttribute(absoluteUrl(focusedPath(image, { ...params, dpr: String(dpr) }), origin));
   const lines = [
     "<img",
     `  src="${url(1)}"`,
