@@ -34,3 +34,8 @@ export function formatDate(iso: string): string {
 export function formatFromContentType(contentType: string): string {
   return contentType.split(";")[0].trim().replace(/^image\//, "");
 }
+
+/** What an image is called in the UI: its title, else its file's name. */
+export function imageName(image: { title?: string | null; filename?: string | null }): string {
+  return image.title || image.filename || "Untitled image";
+}
