@@ -9,6 +9,7 @@ import { AuthPage } from "./pages/AuthPage";
 import { GalleryPage } from "./pages/GalleryPage";
 import { ImagePage } from "./pages/ImagePage";
 import { NotFoundPage } from "./pages/NotFoundPage";
+import { PresetsPage } from "./pages/PresetsPage";
 import { UploadsProvider } from "./uploads/UploadsProvider";
 
 function createQueryClient(): QueryClient {
@@ -47,6 +48,7 @@ export function App() {
               <Route element={<RequireAuth />}>
                 <Route index element={<GalleryPage />} />
                 <Route path="/images/:id" element={<ImagePage />} />
+                <Route path="/presets" element={<PresetsPage />} />
               </Route>
               <Route path="*" element={<NotFoundPage />} />
             </Route>

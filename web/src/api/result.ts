@@ -9,10 +9,14 @@ interface CallResult<T> {
 }
 
 /**
- * The call's data. Throws {@link ApiError}: the API's refusal, or `network_error` when no
- * response came; when `signal` aborted the call, its `AbortError` as it is.
+ * The call's data and its response (for headers such as `ETag`). Throws {@link ApiError}:
+ * the API's refusal, or `network_error` when no response came; when `signal` aborted the
+ * call, its `AbortError` as it is.
  */
-export async function dataOf<T>(call: Promise<CallResult<T>>, signal?: AbortSignal): Promise<T> {
+export async function responseOf<T>(
+  call: Promise<CallResult<T>>,
+  signal?: AbortSignal,
+): Promise<{ data: T; response: Response }> {
   let result: CallResult<T>;
   try {
     result = await call;
@@ -22,5 +26,10 @@ export async function dataOf<T>(call: Promise<CallResult<T>>, signal?: AbortSign
     throw ApiError.network();
   }
   if (!result.response.ok) throw ApiError.fromResult(result.response, result.error);
-  return result.data as T;
+  return { data: result.data as T, response: result.response };
+}
+
+/** The call's data (see {@link responseOf}). */
+export async function dataOf<T>(call: Promise<CallResult<T>>, signal?: AbortSignal): Promise<T> {
+  return (await responseOf(call, signal)).data;
 }

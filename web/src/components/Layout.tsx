@@ -21,6 +21,9 @@ export function Layout() {
         </Link>
         {status === "signed-in" && (
           <nav className="account" aria-label="Account">
+            <Link to="/presets" className="button ghost">
+              Presets
+            </Link>
             {email && <span className="muted email">{email}</span>}
             <button type="button" className="button ghost" onClick={() => void signOut()}>
               Sign out

@@ -276,7 +276,7 @@ export function TransformBuilder({ values, onChange, error, image }: TransformBu
             Fractions of the width and height (after the crop), 0 to 1; or click the image below.
           </span>
         )}
-        {values.gravity === "center" && image.focus && (
+        {values.gravity === "center" && image.focus && gravityApplies(values) && (
           <span className="hint" data-image-focus>
             Center: this image's focus ({image.focus.x}, {image.focus.y}) is used instead, as in the URLs the API mints.
           </span>

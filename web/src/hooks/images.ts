@@ -7,40 +7,88 @@ import {
   type InfiniteData,
   type QueryClient,
 } from "@tanstack/react-query";
-import { deleteImage, getImage, listImages, uploadImage, type UploadOptions } from "../api/images";
-import type { ImageList, ImageMetadata } from "@imgedge/api-client";
+import type { ImageList, ImageMetadata, ImagePatch } from "@imgedge/api-client";
+import {
+  deleteImage,
+  editImage,
+  getImage,
+  listImages,
+  uploadImage,
+  type ImageFilters,
+  type UploadOptions,
+  type VersionedImage,
+} from "../api/images";
+import { ApiError } from "../api/errors";
 
 export const PAGE_SIZE = 24;
 
+export const NO_FILTERS: ImageFilters = { tags: [], q: "" };
+
 export const imageKeys = {
   all: ["images"] as const,
-  list: () => [...imageKeys.all, "list"] as const,
+  /** Every list, whatever its filters: what a change to any image invalidates. */
+  lists: () => [...imageKeys.all, "list"] as const,
+  list: (filters: ImageFilters) => [...imageKeys.lists(), { tags: [...filters.tags], q: filters.q.trim() }] as const,
   detail: (id: string) => [...imageKeys.all, "detail", id] as const,
 };
 
-/** The gallery: the API's keyset pages, newest first. */
-export function useImageList() {
+/** The gallery: the API's keyset pages, newest first, narrowed by `filters`. */
+export function useImageList(filters: ImageFilters = NO_FILTERS) {
   return useInfiniteQuery({
-    queryKey: imageKeys.list(),
-    queryFn: ({ pageParam, signal }) => listImages({ limit: PAGE_SIZE, cursor: pageParam }, signal),
+    queryKey: imageKeys.list(filters),
+    queryFn: ({ pageParam, signal }) => listImages({ limit: PAGE_SIZE, cursor: pageParam, filters }, signal),
     initialPageParam: undefined as string | undefined,
     getNextPageParam: (last) => last.next_cursor ?? undefined,
   });
 }
 
-/** The image from the gallery's pages, if they hold it: shown at once, then revalidated. */
-function fromList(client: QueryClient, id: string): ImageMetadata | undefined {
-  const list = client.getQueryData<InfiniteData<ImageList>>(imageKeys.list());
-  return list?.pages.flatMap((page) => page.items).find((image) => image.id === id);
+/** The image from any of the gallery's lists that holds it, with when that list was read. */
+function fromLists(client: QueryClient, id: string): { image: ImageMetadata; updatedAt: number } | undefined {
+  for (const [key, list] of client.getQueriesData<InfiniteData<ImageList>>({ queryKey: imageKeys.lists() })) {
+    const image = list?.pages.flatMap((page) => page.items).find((item) => item.id === id);
+    if (image) return { image, updatedAt: client.getQueryState(key)?.dataUpdatedAt ?? 0 };
+  }
+  return undefined;
 }
 
+/**
+ * One image with its ETag. A list's copy is shown at once, but it has no ETag (lists carry
+ * none), so it counts as stale and the image is read again at once: an edit needs the ETag.
+ */
 export function useImage(id: string) {
   const client = useQueryClient();
   return useQuery({
     queryKey: imageKeys.detail(id),
     queryFn: ({ signal }) => getImage(id, signal),
-    initialData: () => fromList(client, id),
-    initialDataUpdatedAt: () => client.getQueryState(imageKeys.list())?.dataUpdatedAt,
+    initialData: (): VersionedImage | undefined => {
+      const listed = fromLists(client, id);
+      return listed && { image: listed.image, etag: null };
+    },
+    initialDataUpdatedAt: () => fromLists(client, id)?.updatedAt,
+    staleTime: (query) => (query.state.data?.etag ? 30_000 : 0),
+  });
+}
+
+/** Whether an edit was refused because the image changed since it was read (412). */
+export function isConflict(error: unknown): boolean {
+  return error instanceof ApiError && error.status === 412;
+}
+
+/**
+ * Edits an image: a merge patch sent with `If-Match` (the ETag it was read with). On a
+ * conflict (412) the image is read again, so the form shows what is there now.
+ */
+export function useEditImage(id: string) {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: ({ etag, patch }: { etag: string; patch: ImagePatch }) => editImage(id, etag, patch),
+    onSuccess: (edited) => {
+      client.setQueryData(imageKeys.detail(id), edited);
+      return client.invalidateQueries({ queryKey: imageKeys.lists() });
+    },
+    onError: (error) => {
+      if (isConflict(error)) return client.invalidateQueries({ queryKey: imageKeys.detail(id) });
+    },
   });
 }
 
@@ -55,7 +103,7 @@ export function useDeleteImage({ onDeleted }: { onDeleted?: (id: string) => void
     onSuccess: (_, id) => {
       onDeleted?.(id);
       client.removeQueries({ queryKey: imageKeys.detail(id) });
-      return client.invalidateQueries({ queryKey: imageKeys.list() });
+      return client.invalidateQueries({ queryKey: imageKeys.lists() });
     },
   });
 }
@@ -69,8 +117,9 @@ export function useUploadImage() {
   return useMutation({
     mutationFn: ({ file, ...options }: UploadVariables) => uploadImage(file, options),
     onSuccess: (image) => {
-      client.setQueryData(imageKeys.detail(image.id), image);
-      return client.invalidateQueries({ queryKey: imageKeys.list() });
+      // No ETag in an upload's answer: the image page reads it again before an edit.
+      client.setQueryData<VersionedImage>(imageKeys.detail(image.id), { image, etag: null });
+      return client.invalidateQueries({ queryKey: imageKeys.lists() });
     },
   });
 }

@@ -1,16 +1,20 @@
 import { useCallback } from "react";
 import { errorMessage } from "../api/errors";
 import { DropZone } from "../components/DropZone";
+import { GalleryFilters } from "../components/GalleryFilters";
 import { ImageGrid } from "../components/ImageGrid";
 import { Spinner } from "../components/Spinner";
 import { UploadList } from "../components/UploadList";
 import { useImageList } from "../hooks/images";
+import { useGalleryFilters } from "../hooks/useGalleryFilters";
 import { useOnVisible } from "../hooks/useOnVisible";
 import { useUploadQueue } from "../uploads/UploadsProvider";
 
 export function GalleryPage() {
   const { queue } = useUploadQueue();
-  const list = useImageList();
+  const [filters, setFilters] = useGalleryFilters();
+  const filtered = filters.tags.length > 0 || filters.q.trim() !== "";
+  const list = useImageList(filters);
   const { hasNextPage, isFetchingNextPage, fetchNextPage } = list;
   const loadMore = useCallback(() => {
     if (hasNextPage && !isFetchingNextPage) void fetchNextPage();
@@ -25,6 +29,7 @@ export function GalleryPage() {
       </div>
       <DropZone onFiles={(files) => queue.add(files)} />
       <UploadList />
+      <GalleryFilters filters={filters} onChange={setFilters} />
 
       {list.isPending ? (
         <Spinner label="Loading your images…" block />
@@ -33,6 +38,14 @@ export function GalleryPage() {
           <p>Your images could not be loaded: {errorMessage(list.error)}</p>
           <button type="button" className="button secondary" onClick={() => void list.refetch()}>
             Try again
+          </button>
+        </div>
+      ) : images.length === 0 && filtered ? (
+        <div className="empty">
+          <h2>No images match</h2>
+          <p className="muted">No image has every tag and word asked for.</p>
+          <button type="button" className="button secondary" onClick={() => setFilters({ tags: [], q: "" })}>
+            Show all images
           </button>
         </div>
       ) : images.length === 0 ? (

@@ -4,13 +4,18 @@ import { errorMessage, ApiError } from "../api/errors";
 import type { ImageMetadata } from "@imgedge/api-client";
 import { ConfirmDialog } from "../components/ConfirmDialog";
 import { CopyButton } from "../components/CopyButton";
+import { ImageDetailsEditor } from "../components/ImageDetailsEditor";
+import { ImageFocus } from "../components/ImageFocus";
+import { PresetForm } from "../components/PresetForm";
+import { PresetLinks } from "../components/PresetLinks";
+import { StoredVariants } from "../components/StoredVariants";
 import { Spinner } from "../components/Spinner";
 import { TransformBuilder } from "../components/TransformBuilder";
 import { VariantPreview } from "../components/VariantPreview";
 import { useDeleteImage, useImage } from "../hooks/images";
 import { useDebouncedValue } from "../hooks/useDebouncedValue";
-import { DEFAULT_VALUES, buildVariant, builderParams, type BuilderValues } from "../lib/builder";
-import { formatByteCount, formatBytes, formatDate, formatDimensions } from "../lib/format";
+import { DEFAULT_VALUES, buildVariant, builderParams, builderQuery, type BuilderValues } from "../lib/builder";
+import { formatByteCount, formatBytes, formatDate, formatDimensions, imageName } from "../lib/format";
 import { absoluteUrl, densitySnippet, srcsetSnippet } from "../lib/variants";
 import { NotFoundPage } from "./NotFoundPage";
 
@@ -34,15 +39,16 @@ export function ImagePage() {
       </div>
     );
   }
-  return <ImageView key={image.data.id} image={image.data} />;
+  return <ImageView key={image.data.image.id} image={image.data.image} etag={image.data.etag} />;
 }
 
-function ImageView({ image }: { image: ImageMetadata }) {
+function ImageView({ image, etag }: { image: ImageMetadata; etag: string | null }) {
   const [values, setValues] = useState<BuilderValues>(DEFAULT_VALUES);
   const settled = useDebouncedValue(values, PREVIEW_DELAY_MS);
   const current = useMemo(() => buildVariant(image, values), [image, values]);
   const previewed = useMemo(() => buildVariant(image, settled), [image, settled]);
-  const name = image.filename ?? "Untitled image";
+  const name = imageName(image);
+  const presetQuery = useMemo(() => builderQuery(values), [values]);
 
   const origin = window.location.origin;
   const url = current.ok ? absoluteUrl(current.variant.path, origin) : null;
@@ -76,6 +82,8 @@ function ImageView({ image }: { image: ImageMetadata }) {
           image={image}
         />
       </div>
+
+      <ImageFocus image={image} etag={etag} values={values} />
 
       <section className="panel" aria-labelledby="url-title">
         <h2 id="url-title">URL</h2>
@@ -130,6 +138,21 @@ function ImageView({ image }: { image: ImageMetadata }) {
           )}
         </section>
       )}
+
+      {presetQuery !== null && (
+        <section className="panel" aria-labelledby="save-preset-title">
+          <h2 id="save-preset-title">Save as a preset</h2>
+          <p className="muted small">
+            These settings (<code>{presetQuery || "the original"}</code>) under a name: every image gets its URL, with its own
+            focus.
+          </p>
+          <PresetForm query={presetQuery} />
+        </section>
+      )}
+
+      <PresetLinks image={image} />
+      <ImageDetailsEditor image={image} etag={etag} />
+      <StoredVariants imageId={image.id} />
 
       <section className="panel" aria-labelledby="details-title">
         <h2 id="details-title">Details</h2>
