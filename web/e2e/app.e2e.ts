@@ -1,8 +1,11 @@
 /**
  * End to end: Debian's Chromium (through playwright-core, no downloaded browser) drives the
  * built client against the real local stack (`imgedge dev`), as a person would: sign up,
- * upload, see the thumbnail, build a variant (format=auto, which Chromium gets as AVIF),
- * copy its URL, set a focal point and draw a crop region on the original, delete.
+ * upload, see the thumbnail (over its ThumbHash placeholder until it loads), build a variant
+ * (format=auto, which Chromium gets as AVIF), copy its URL, set a focal point and draw a crop
+ * region on the original, describe the image (alt text, tags; a stale edit is refused),
+ * list and delete its stored variants, save its focus and a preset, filter the gallery by
+ * tag and words, delete.
  *
  * Screenshots go to web/test-results/. CHROMIUM_PATH overrides /usr/bin/chromium.
  */
@@ -19,6 +22,8 @@ import { counter, startStack, webRoot, type Stack } from "./stack";
 const RESULTS = join(webRoot, "test-results");
 const PHOTO = join(webRoot, "..", "testdata", "photos", "detail.jpg");
 const PHOTO_SIZE = { width: 1024, height: 682 };
+const SECOND_PHOTO = join(webRoot, "..", "testdata", "photos", "light.jpg");
+const ALT = "Fine detail of a living thing, close up";
 
 /** Flags that keep Chromium from calling anywhere but the stack. */
 const CHROMIUM_ARGS = [
@@ -55,6 +60,7 @@ let variantPath: string;
 let copiedUrl: string;
 let shownBytes: number;
 let focal: { x: number; y: number };
+let thumbnailPath: string;
 
 /** The accept header Chromium's image requests send; the preview sends its equivalent. */
 const BROWSER_ACCEPT = imageAcceptHeader({ avif: true, webp: true });
@@ -76,6 +82,8 @@ function onConsole(message: ConsoleMessage) {
   const where = message.location().url;
   // The refused upload below is a 415 on purpose; Chromium reports every 4xx in the console.
   if (/status of 415/.test(message.text()) && where.endsWith("/v1/images")) return;
+  // So is the edit sent with a stale If-Match (412), below.
+  if (/status of 412/.test(message.text()) && image && where.endsWith(`/v1/images/${image.id}`)) return;
   consoleErrors.push(`${message.text()} (${where})`);
 }
 
@@ -199,6 +207,40 @@ describe("imgedge web client against the local stack", () => {
     await page.getByRole("heading", { name: "Your images" }).waitFor();
     await page.getByRole("img", { name: "detail.jpg" }).waitFor();
     expect(network.filter((e) => e.url.pathname === "/v1/auth/refresh").length - refreshesBefore).toBe(1);
+  });
+
+  it("shows a thumbnail's placeholder until it loads: its ThumbHash, on its dominant colour, in its box", async () => {
+    expect(image.thumbhash).toMatch(/^[A-Za-z0-9+/]+=*$/);
+    expect(image.dominant_color).toMatch(/^#[0-9a-f]{6}$/);
+    thumbnailPath = transformPath(image, { width: 320, format: "webp" });
+    // The thumbnail's request is held until the placeholder has been seen (routing also
+    // turns the browser's cache off, so the request is made again).
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const isThumbnail = (url: URL) => url.pathname + url.search === thumbnailPath;
+    await page.route(isThumbnail, async (route) => {
+      await held;
+      await route.continue();
+    });
+    try {
+      await page.reload();
+      const frame = page.getByRole("list", { name: "Images" }).locator(".thumb-frame").first();
+      await frame.waitFor();
+      expect(await frame.getAttribute("data-state")).toBe("loading");
+      const placeholder = frame.locator("svg.thumb-placeholder");
+      expect(await placeholder.getAttribute("viewBox")).toBe(`0 0 320 ${Math.round(320 / image.aspect_ratio)}`);
+      expect(await placeholder.locator("rect").getAttribute("fill")).toBe(image.dominant_color);
+      expect(await placeholder.locator("image").getAttribute("href")).toMatch(/^data:image\/png;base64,/);
+      expect(await placeholder.isVisible()).toBe(true);
+      expect(await frame.locator("img.thumb").evaluate((img: HTMLImageElement) => img.naturalWidth)).toBe(0);
+      await page.screenshot({ path: join(RESULTS, "placeholder.png"), fullPage: true });
+      release();
+      await frame.and(page.locator("[data-state=loaded]")).waitFor({ timeout: 30_000 });
+      expect(await frame.locator("img.thumb").evaluate((img: HTMLImageElement) => img.naturalWidth)).toBe(320);
+    } finally {
+      release();
+      await page.unroute(isThumbnail);
+    }
   });
 
   it("builds width 400 + grayscale in format auto (the default): the preview is a miss, rendered once, comes back as AVIF, and reports its size", async () => {
@@ -380,6 +422,144 @@ describe("imgedge web client against the local stack", () => {
     await page.screenshot({ path: join(RESULTS, "crop.png"), fullPage: true });
   });
 
+  it("edits the alt text and tags with If-Match; a stale version is refused with a message; both survive a reload", async () => {
+    const description = page.getByRole("form", { name: "Description" });
+    await description.scrollIntoViewIfNeeded();
+    await description.getByLabel("Alt text", { exact: true }).fill(ALT);
+    await description.getByLabel("Tags", { exact: true }).fill("E2E-Green, macro e2e-green");
+    const save = description.getByRole("button", { name: "Save description" });
+
+    // First as if another tab had edited the image meanwhile: the edit names a version that
+    // is no longer the image's, and the API refuses it.
+    let stale = true;
+    const imageUrl = (url: URL) => url.pathname === `/v1/images/${image.id}`;
+    await page.route(imageUrl, async (route) => {
+      if (route.request().method() !== "PATCH" || !stale) return route.fallback();
+      stale = false;
+      await route.continue({ headers: { ...route.request().headers(), "if-match": '"stale"' } });
+    });
+    try {
+      await save.click();
+      await page.getByRole("alert").filter({ hasText: /changed elsewhere/ }).waitFor();
+      expect(network.filter((e) => e.method === "PATCH").map((e) => e.status)).toEqual([412]);
+    } finally {
+      await page.unroute(imageUrl);
+    }
+
+    // Then for real: with the ETag of the image as the page read it.
+    await save.click();
+    const patched = await waitForNetworkBody((e) => e.method === "PATCH" && e.status === 200);
+    const read = network.findLast((e) => e.method === "GET" && imageUrl(e.url) && e.status === 200);
+    expect(read?.headers?.etag).toBeTruthy();
+    expect(patched.requestHeaders["if-match"]).toBe(read?.headers?.etag);
+    expect(patched.requestHeaders["content-type"]).toBe("application/merge-patch+json");
+    expect(JSON.parse(patched.body!)).toMatchObject({ alt: ALT, tags: ["e2e-green", "macro"] });
+    await description.getByText("Saved.").waitFor();
+
+    await page.reload();
+    const reloaded = page.getByRole("form", { name: "Description" });
+    await reloaded.waitFor();
+    expect(await reloaded.getByLabel("Alt text", { exact: true }).inputValue()).toBe(ALT);
+    expect(await reloaded.getByLabel("Tags", { exact: true }).inputValue()).toBe("e2e-green, macro");
+    const tags = page.getByRole("list", { name: "Tags", exact: true }).getByRole("link");
+    expect(await tags.allTextContents()).toEqual(["e2e-green", "macro"]);
+    await page.screenshot({ path: join(RESULTS, "description.png"), fullPage: true });
+  });
+
+  it("lists the image's stored variants and deletes one: its URL then renders afresh", async () => {
+    await page.getByText("Stored variants").click();
+    const query = "width=400&grayscale=1&format=auto";
+    const row = page.getByRole("row").filter({ has: page.getByRole("link", { name: query, exact: true }) });
+    await row.waitFor();
+    // Rendered for two accept classes so far (the preview's AVIF, Node's JPEG).
+    expect(await row.getByRole("cell").nth(1).textContent()).toContain("avif");
+    await row.getByRole("button", { name: `Delete variant ${query}` }).click();
+    await row.waitFor({ state: "detached" });
+    const deleted = network.find((e) => e.method === "DELETE" && e.url.pathname.startsWith(`/v1/images/${image.id}/variants/`));
+    expect(deleted?.status).toBe(204);
+
+    const again = await fetch(copiedUrl, { headers: { Accept: BROWSER_ACCEPT } });
+    expect(again.status).toBe(200);
+    expect(again.headers.get("x-cache")).toBe("Miss from edge");
+  });
+
+  it("saves the focal point as the image's focus: a cover with no gravity then gets it, as the API's preset URL does", async () => {
+    // The reload above reset the builder: the focal point chosen earlier, typed this time.
+    await page.getByRole("radio", { name: /^Focal point/ }).check();
+    await page.getByLabel("Focal point X").fill(String(focal.x));
+    await page.getByLabel("Focal point Y").fill(String(focal.y));
+    await page.getByRole("button", { name: "Save the focal point as the image's focus" }).click();
+    const focused = await waitForNetworkBody((e) => e.method === "PATCH" && e.status === 200 && e.body!.includes('"focus":{'));
+    const focus = (JSON.parse(focused.body!) as ImageMetadata).focus!;
+    expect(focus).toEqual(focal);
+    await page.locator(`[data-saved-focus="${focus.x},${focus.y}"]`).waitFor();
+
+    // Centre (no gravity) and a cover box: the image's focus is the gravity.
+    await page.getByRole("button", { name: "Reset all" }).click();
+    await page.getByLabel("Width", { exact: true }).fill("300");
+    await page.getByLabel("Height", { exact: true }).fill("300");
+    const withFocus = transformPath(image, { width: 300, height: 300, gravity: focus, format: "auto" });
+    await expect.poll(() => page.getByLabel("Canonical URL of this variant").inputValue()).toBe(stack.url + withFocus);
+
+    // The same intent saved as a preset: the API's URL for this image is the builder's.
+    const form = page.getByRole("form", { name: "Save a preset" });
+    await form.getByLabel("Preset name").fill("e2e-square");
+    await form.getByRole("button", { name: "Save preset" }).click();
+    await form.getByText("Saved “e2e-square”.").waitFor();
+    const presetUrl = page.getByLabel("URL of preset e2e-square");
+    await presetUrl.waitFor();
+    expect(await presetUrl.inputValue()).toBe(stack.url + withFocus);
+  });
+
+  it("filters the gallery by tag (kept in the page's URL) and by words", async () => {
+    await page.getByRole("link", { name: "← All images" }).click();
+    await page.getByRole("heading", { name: "Your images" }).waitFor();
+    await page.getByLabel("Choose images to upload").setInputFiles([
+      { name: "light.jpg", mimeType: "image/jpeg", buffer: readFileSync(SECOND_PHOTO) },
+    ]);
+    await page.locator(".upload", { hasText: "light.jpg" }).and(page.locator("[data-upload-status=done]")).waitFor();
+    const grid = page.getByRole("list", { name: "Images" });
+    const shown = () => grid.getByRole("listitem").count();
+    await expect.poll(shown).toBe(2);
+
+    await page.getByLabel("Tag", { exact: true }).fill("e2e-green");
+    await page.getByRole("button", { name: "Filter", exact: true }).click();
+    await expect.poll(() => new URL(page.url()).searchParams.getAll("tag")).toEqual(["e2e-green"]);
+    await expect.poll(shown).toBe(1);
+    await grid.getByRole("img", { name: ALT }).waitFor();
+    const asked = network.filter((e) => e.url.pathname === "/v1/images" && e.method === "GET" && e.status === 200);
+    expect(asked.some((e) => e.url.searchParams.getAll("tag").join() === "e2e-green")).toBe(true);
+
+    // Kept across a reload: the filter is the page's URL.
+    await page.reload();
+    await grid.getByRole("img", { name: ALT }).waitFor();
+    await expect.poll(shown).toBe(1);
+    await page.getByRole("list", { name: "Filtered by tags" }).waitFor();
+
+    await page.getByRole("button", { name: "Remove tag filter e2e-green" }).click();
+    await expect.poll(shown).toBe(2);
+    await page.getByLabel("Search", { exact: true }).fill("living");
+    await expect.poll(() => new URL(page.url()).searchParams.get("q")).toBe("living");
+    await expect.poll(shown).toBe(1);
+    await grid.getByRole("img", { name: ALT }).waitFor();
+    await page.screenshot({ path: join(RESULTS, "filtered.png"), fullPage: true });
+    await page.getByLabel("Search", { exact: true }).fill("");
+    await expect.poll(shown).toBe(2);
+
+    // The second photo goes again (once its page's preview has loaded: a request still in
+    // flight at the delete would get a 404); back to the first one's page for the steps below.
+    const uploaded = await waitForNetworkBody(
+      (e) => e.url.pathname === "/v1/images" && e.method === "POST" && e.status === 201 && e.body!.includes('"light.jpg"'),
+    );
+    await grid.getByRole("link", { name: /light\.jpg/ }).click();
+    await previewOf(transformPath(JSON.parse(uploaded.body!) as ImageMetadata, { format: "auto" }));
+    await page.getByRole("button", { name: "Delete", exact: true }).click();
+    await page.getByRole("dialog", { name: "Delete this image?" }).getByRole("button", { name: "Delete image" }).click();
+    await expect.poll(shown).toBe(1);
+    await grid.getByRole("link", { name: /detail\.jpg/ }).click();
+    await page.getByRole("heading", { name: "detail.jpg" }).waitFor();
+  });
+
   it("deletes the image after confirmation; its URLs then answer 404", async () => {
     await page.getByRole("button", { name: "Delete", exact: true }).click();
     const dialog = page.getByRole("dialog", { name: "Delete this image?" });
@@ -428,7 +608,7 @@ describe("imgedge web client against the local stack", () => {
     const images = network.filter((e) => e.resourceType === "image" || e.headers?.["content-type"]?.startsWith("image/"));
     expect(images.length).toBeGreaterThan(0);
     for (const e of images) {
-      if (e.url.protocol === "blob:" || e.url.pathname === "/favicon.svg") continue;
+      if (e.url.protocol === "blob:" || e.url.protocol === "data:" || e.url.pathname === "/favicon.svg") continue;
       expect(e.url.pathname, e.url.href).toMatch(/^\/i\//);
     }
     expect(consoleErrors).toEqual([]);
