@@ -6,18 +6,20 @@ import { MAX_ALT, MAX_TITLE, detailsFormOf, detailsPatch, type DetailsForm } fro
 import { parseTags, tagsProblem } from "../lib/tags";
 import { TagList } from "./TagList";
 
-/** The conflict's message: the edit was refused, and the page now shows the image as it is. */
+/** The conflict's message: the edit was refused, the image read again, the typed changes kept. */
 const CONFLICT_MESSAGE =
   "This image was changed elsewhere since this page loaded it, so your edit was not saved. " +
-  "It has been reloaded: check its details and save again.";
+  "It has been reloaded; your changes are still in the form: check them and save again.";
 
 /**
  * The image's description: alt text, title and tags, saved as a merge patch that names the
- * version read (`If-Match`). A conflict (412) reloads the image; the form then starts from
- * the new version (it is keyed by the ETag) and says why.
+ * version read (`If-Match`). A conflict (412) reloads the image and says so; what was typed
+ * stays, and the next save names the new version. After a save the form starts afresh from
+ * what the API kept (tags lowered and sorted).
  */
 export function ImageDetailsEditor({ image, etag }: { image: ImageMetadata; etag: string | null }) {
   const edit = useEditImage(image.id);
+  const [saves, setSaves] = useState(0);
   const titleId = useId();
   return (
     <section className="panel" aria-labelledby={titleId}>
@@ -28,7 +30,7 @@ export function ImageDetailsEditor({ image, etag }: { image: ImageMetadata; etag
         </p>
       )}
       <DetailsEditForm
-        key={etag ?? "unread"}
+        key={saves}
         image={image}
         etag={etag}
         pending={edit.isPending}
@@ -37,7 +39,7 @@ export function ImageDetailsEditor({ image, etag }: { image: ImageMetadata; etag
         onEdit={() => {
           if (!edit.isPending) edit.reset();
         }}
-        onSave={(patch) => etag && edit.mutate({ etag, patch })}
+        onSave={(patch) => etag && edit.mutate({ etag, patch }, { onSuccess: () => setSaves((n) => n + 1) })}
       />
       <TagList tags={image.tags} />
     </section>
@@ -55,9 +57,21 @@ interface FormProps {
   onSave: (patch: ImagePatch) => void;
 }
 
+function sameForm(a: DetailsForm, b: DetailsForm): boolean {
+  return a.alt === b.alt && a.decorative === b.decorative && a.title === b.title && a.tags === b.tags;
+}
+
 function DetailsEditForm({ image, etag, pending, error, saved, onEdit, onSave }: FormProps) {
   const id = useId();
   const [form, setForm] = useState<DetailsForm>(() => detailsFormOf(image));
+  // The version the form started from. When the image changes under it (a conflict's
+  // reload, the focus saved on this page), an untouched form follows; typed changes stay.
+  const [base, setBase] = useState(() => ({ etag, form: form }));
+  if (etag !== base.etag) {
+    const next = detailsFormOf(image);
+    setBase({ etag, form: next });
+    if (sameForm(form, base.form)) setForm(next);
+  }
   const set = <K extends keyof DetailsForm>(key: K, value: DetailsForm[K]) => {
     setForm({ ...form, [key]: value });
     onEdit();
