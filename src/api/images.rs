@@ -393,7 +393,7 @@ struct TransformParams {
     security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Image id"), TransformParams),
     responses(
-        (status = 200, description = "The signed canonical URL for these parameters (a `cover` that names no `gravity` takes the image's `focus`, as `gravity=X,Y`)", body = MintedUrl),
+        (status = 200, description = "The signed canonical URL for these parameters (a `cover` box with no `crop` and no `gravity` takes the image's `focus`, as `gravity=X,Y`)", body = MintedUrl),
         (status = 400, description = "A parameter outside the spec (its code says which rule)", body = ErrorBody),
         (status = 401, description = "Not signed in", body = ErrorBody),
         (status = 404, description = "No such image for this user", body = ErrorBody),

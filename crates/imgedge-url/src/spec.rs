@@ -315,16 +315,18 @@ impl TransformSpec {
 
     /// This spec with an image's focal point as its `cover` gravity, when it names none:
     /// how an owner's focus (`x`, `y` in thousandths) enters the URLs minted for the image,
-    /// so that one intent gives one URL. A spec with another gravity, another fit, or
+    /// so that one intent gives one URL. A spec with another gravity, another fit, a
+    /// `crop` (its window is in the cropped region, not in the image the focus is of), or
     /// without both dimensions is unchanged (its canonical query has no `gravity` either way
     /// only when the gravity is the centre, which is also what "names none" means here).
     #[must_use]
     pub fn with_focus(mut self, x: u16, y: u16) -> TransformSpec {
-        if let Resize::Box {
-            width,
-            height,
-            fit: Fit::Cover(Gravity::Center),
-        } = self.resize
+        if self.crop.is_none()
+            && let Resize::Box {
+                width,
+                height,
+                fit: Fit::Cover(Gravity::Center),
+            } = self.resize
             && let Some(gravity) = Gravity::point(x, y)
         {
             self.resize = Resize::Box {

@@ -884,6 +884,7 @@ fn a_focus_fills_only_a_cover_that_names_no_gravity() {
         "width=10&height=20&gravity=north",
         "width=10&height=20&gravity=0.1,0.9",
         "width=10&height=20&fit=contain",
+        "crop=0,0,50,50&width=10&height=20",
         "width=10",
         "",
     ] {
