@@ -17,9 +17,11 @@ ALTER TABLE images
     ADD COLUMN tags text[] NOT NULL DEFAULT '{}'
         CONSTRAINT images_tags_count CHECK (cardinality(tags) <= 32)
         CONSTRAINT images_tags_slugs CHECK (tags_are_slugs(tags)),
-    -- The client's own JSON object, at most 8 KiB as the API received it.
-    ADD COLUMN metadata jsonb NOT NULL DEFAULT '{}'
-        CONSTRAINT images_metadata_object CHECK (jsonb_typeof(metadata) = 'object'),
+    -- The client's own JSON object, at most 8 KiB as the API received it; `json`, not
+    -- `jsonb`: it is never queried, and `json` keeps any string the client sent (jsonb
+    -- refuses `\u0000`).
+    ADD COLUMN metadata json NOT NULL DEFAULT '{}'
+        CONSTRAINT images_metadata_object CHECK (json_typeof(metadata) = 'object'),
     -- The focal point in thousandths of the upright width and height (as `gravity=X,Y`
     -- of transform URLs 1.1 rounds it); both or neither.
     ADD COLUMN focus_x smallint,

@@ -48,8 +48,13 @@ impl KeyScope {
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewApiKey {
-    /// What it is for, 1 to 100 characters.
-    #[schema(min_length = 1, max_length = 100, example = "build server")]
+    /// What it is for, 1 to 100 characters, no control characters.
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = "^[^\\x00-\\x1f\\x7f]*$",
+        example = "build server"
+    )]
     pub name: String,
     pub scope: KeyScope,
 }
@@ -142,8 +147,9 @@ pub(super) async fn create(
 ) -> Result<Response, ApiError> {
     let decision = state.limit_user(UserClass::Write, user).await?;
     let new = json_body(body)?;
-    let name = new.name.trim();
-    if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
+    let name = new.name.as_str();
+    let control = |c: char| c.is_ascii_control();
+    if name.is_empty() || name.chars().count() > 100 || name.chars().any(control) {
         return Err(Invalid::KeyName.into());
     }
     let mut bytes = [0u8; 32];

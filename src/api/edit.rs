@@ -38,23 +38,31 @@ const RETRIES: usize = 3;
 /// The editable fields, for the OpenAPI document (the handler reads the body as a merge
 /// patch; `null` removes a field, or empties `tags` and `metadata`).
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 #[allow(dead_code)]
 pub struct ImagePatch {
-    /// Up to 1,000 characters; `""` marks a decorative image.
-    #[schema(max_length = 1000)]
+    /// Up to 1,000 characters, none of them NUL; `""` marks a decorative image.
+    #[schema(max_length = 1000, pattern = "^[^\\x00]*$")]
     alt: Option<String>,
-    #[schema(max_length = 200)]
+    /// Up to 200 characters, none of them NUL.
+    #[schema(max_length = 200, pattern = "^[^\\x00]*$")]
     title: Option<String>,
     /// Up to 32 slugs (`a-z`, `0-9`, single `-` between words, up to 64 characters);
     /// uppercase is lowered, duplicates dropped, the list sorted.
-    #[schema(max_items = 32)]
-    tags: Option<Vec<String>>,
+    #[schema(max_items = 32, inline)]
+    tags: Option<Vec<TagSlug>>,
     /// Your own JSON object, up to 8 KiB; merged (RFC 7396).
     #[schema(value_type = Option<Object>)]
     metadata: Option<Value>,
     /// The focal point, `{"x": 0..1, "y": 0..1}`, or `null`.
     focus: Option<Focus>,
 }
+
+/// A tag as a patch may send it (uppercase is lowered).
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[schema(pattern = "^(?=.{1,64}$)[A-Za-z0-9]+(-[A-Za-z0-9]+)*$")]
+#[allow(dead_code)]
+pub struct TagSlug(String);
 
 /// The stored fields as the document a merge patch applies to.
 fn editable(image: &Image) -> Value {
@@ -88,18 +96,17 @@ fn parse_patch(body: &[u8]) -> Result<Map<String, Value>, ApiError> {
 
 /// The merged document, as typed values within each field's rule.
 fn details(merged: &Value) -> Result<ImageDetails, ApiError> {
-    let text = |name: &'static str,
-                max: usize,
-                rule: &'static str|
-     -> Result<Option<String>, ApiError> {
-        match &merged[name] {
-            Value::Null => Ok(None),
-            Value::String(s) if s.chars().count() <= max && !s.chars().any(char::is_control) => {
-                Ok(Some(s.clone()))
+    let text =
+        |name: &'static str, max: usize, rule: &'static str| -> Result<Option<String>, ApiError> {
+            match &merged[name] {
+                Value::Null => Ok(None),
+                // PostgreSQL's text holds no NUL; anything else is the owner's to write.
+                Value::String(s) if s.chars().count() <= max && !s.contains('\0') => {
+                    Ok(Some(s.clone()))
+                }
+                _ => Err(Invalid::Field(name, rule).into()),
             }
-            _ => Err(Invalid::Field(name, rule).into()),
-        }
-    };
+        };
     let alt = text(
         "alt",
         MAX_ALT,

@@ -50,7 +50,7 @@ pub enum Invalid {
     PresetName,
     #[error("a preset's query is at most 1024 characters")]
     PresetQuery,
-    #[error("an API key's name is 1 to 100 characters, none of them control characters")]
+    #[error("an API key's name is 1 to 100 characters, none of them an ASCII control character")]
     KeyName,
     #[error("an API key id is a lowercase hyphenated UUID")]
     KeyId,

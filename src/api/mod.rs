@@ -49,7 +49,7 @@ pub use account::{Counted, PasswordChange, PasswordConfirmation, Usage};
 pub use api_keys::{ApiKeyList, ApiKeyView, CreatedApiKey, KeyScope, MAX_API_KEYS, NewApiKey};
 pub use auth::{Credentials, Registered, SignIn};
 pub use caller::API_KEY_PREFIX;
-pub use edit::ImagePatch;
+pub use edit::{ImagePatch, TagSlug};
 pub use error::{ApiError, Invalid};
 pub use images::{ImageList, MintedUrl};
 pub use jwt::JwtKeys;

@@ -180,7 +180,7 @@ pub(super) async fn list(
     security(("bearer" = [])),
     params(
         ("id" = Uuid, Path, description = "Image id"),
-        ("sig" = String, Path, description = "The variant's signature", pattern = "^[A-Za-z0-9_-]{22}$"),
+        ("sig" = String, Path, description = "The variant's signature (22 base64url characters of 16 bytes)", pattern = "^[A-Za-z0-9_-]{21}[AQgw]$"),
     ),
     responses(
         (status = 204, description = "Deleted: its objects removed, its URL purged at the CDN, its place under the image's cap free; the URL renders afresh on its next request"),

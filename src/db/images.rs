@@ -279,7 +279,7 @@ impl Db {
             None => (None, None),
         };
         let edited = sqlx::query_as::<_, Image>(concat!(
-            "UPDATE images SET alt = $4, title = $5, tags = $6, metadata = $7::jsonb, \
+            "UPDATE images SET alt = $4, title = $5, tags = $6, metadata = $7::json, \
              focus_x = $8, focus_y = $9, revision = revision + 1 \
              WHERE id = $1 AND owner_id = $2 AND revision = $3 RETURNING ",
             columns!()

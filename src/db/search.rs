@@ -2,8 +2,7 @@
 //!
 //! Each statement walks one index in date order and stops after its page, so a first page
 //! and a page 100 deep cost about the same at 200,000 images as at 100: a tag filter walks
-//! `image_tags (owner_id, tag, created_at, image_id)` (the first tag; any others are checked
-//! on the image), words (`q`, without a tag) `image_words` the same way (the query's first
+//! `image_tags (owner_id, tag, created_at, image_id)` (one walk per tag, merged), words (`q`, without a tag) `image_words` the same way (the query's first
 //! word; the whole query is checked on the image's `search`), a format filter
 //! `images_owner_format_created_idx`, anything else `images_owner_created_idx`.
 
@@ -53,16 +52,23 @@ impl Db {
         // The columns the walk is ordered by: the tag table's when a tag drives it, so
         // the order comes from its index.
         let (at, id) = if let Some((first, rest)) = filter.tags.split_first() {
-            sql.push(
-                " FROM image_tags AS t JOIN images ON images.id = t.image_id \
-                 WHERE t.owner_id = ",
-            )
-            .push_bind(owner)
-            .push(" AND t.tag = ")
-            .push_bind(first.clone());
-            if !rest.is_empty() {
-                sql.push(" AND images.tags @> ").push_bind(rest.to_vec());
+            sql.push(" FROM image_tags AS t");
+            // Each further tag is its own walk of the same index in the same order, joined
+            // on `(created_at, image_id)`: PostgreSQL merges the ordered walks and stops at
+            // the page, reading index entries only, where checking each candidate image's
+            // row for the other tags would fetch a row per image of the first tag.
+            for (i, tag) in rest.iter().enumerate() {
+                sql.push(format_args!(
+                    " JOIN image_tags AS t{i} ON t{i}.owner_id = t.owner_id \
+                     AND t{i}.created_at = t.created_at AND t{i}.image_id = t.image_id \
+                     AND t{i}.tag = "
+                ))
+                .push_bind(tag.clone());
             }
+            sql.push(" JOIN images ON images.id = t.image_id WHERE t.owner_id = ")
+                .push_bind(owner)
+                .push(" AND t.tag = ")
+                .push_bind(first.clone());
             ("t.created_at", "t.image_id")
         } else if let Some(words) = &filter.words {
             sql.push(

@@ -186,18 +186,26 @@ impl Db {
         limit: u32,
         after: Option<&PageCursor>,
     ) -> Result<Vec<StoredVariant>, DbError> {
-        let after_sig = after.map(|c| imgedge_url::Sig::from_bytes(*c.id.as_bytes()).to_string());
-        let mut page = sqlx::query_as::<_, StoredVariant>(
-            "SELECT sig, canonical_query, bytes, format, created_at FROM variants \
-             WHERE image_id = $1 AND ($3::timestamptz IS NULL OR (created_at, sig) < ($3, $4)) \
-             ORDER BY created_at DESC, sig DESC LIMIT $2",
-        )
-        .bind(image_id)
-        .bind(i64::from(limit))
-        .bind(after.map(|c| c.created_at))
-        .bind(after_sig)
-        .fetch_all(&self.pool)
-        .await?;
+        // Two statements rather than one with an optional condition, so each plans as a
+        // plain range scan of `variants_image_created_idx`.
+        let query = match after {
+            None => sqlx::query_as::<_, StoredVariant>(
+                "SELECT sig, canonical_query, bytes, format, created_at FROM variants \
+                 WHERE image_id = $1 ORDER BY created_at DESC, sig DESC LIMIT $2",
+            )
+            .bind(image_id)
+            .bind(i64::from(limit)),
+            Some(cursor) => sqlx::query_as::<_, StoredVariant>(
+                "SELECT sig, canonical_query, bytes, format, created_at FROM variants \
+                 WHERE image_id = $1 AND (created_at, sig) < ($3, $4) \
+                 ORDER BY created_at DESC, sig DESC LIMIT $2",
+            )
+            .bind(image_id)
+            .bind(i64::from(limit))
+            .bind(cursor.created_at)
+            .bind(imgedge_url::Sig::from_bytes(*cursor.id.as_bytes()).to_string()),
+        };
+        let mut page = query.fetch_all(&self.pool).await?;
         let sigs: Vec<&str> = page.iter().map(|v| v.sig.as_str()).collect();
         let objects = sqlx::query_as::<_, (String, String, String, i64)>(
             "SELECT sig, accept_class, format, bytes FROM variant_objects \

@@ -460,7 +460,7 @@ export interface components {
          *     patch; `null` removes a field, or empties `tags` and `metadata`).
          */
         ImagePatch: {
-            /** @description Up to 1,000 characters; `""` marks a decorative image. */
+            /** @description Up to 1,000 characters, none of them NUL; `""` marks a decorative image. */
             alt?: string | null;
             focus?: null | components["schemas"]["Focus"];
             /** @description Your own JSON object, up to 8 KiB; merged (RFC 7396). */
@@ -470,6 +470,7 @@ export interface components {
              *     uppercase is lowered, duplicates dropped, the list sorted.
              */
             tags?: string[] | null;
+            /** @description Up to 200 characters, none of them NUL. */
             title?: string | null;
         };
         /**
@@ -486,7 +487,7 @@ export interface components {
         /** @description A key to create. */
         NewApiKey: {
             /**
-             * @description What it is for, 1 to 100 characters.
+             * @description What it is for, 1 to 100 characters, no control characters.
              * @example build server
              */
             name: string;
@@ -1836,7 +1837,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The signed canonical URL for these parameters (a `cover` that names no `gravity` takes the image's `focus`, as `gravity=X,Y`) */
+            /** @description The signed canonical URL for these parameters (a `cover` box with no `crop` and no `gravity` takes the image's `focus`, as `gravity=X,Y`) */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -1982,7 +1983,7 @@ export interface operations {
             path: {
                 /** @description Image id */
                 id: string;
-                /** @description The variant's signature */
+                /** @description The variant's signature (22 base64url characters of 16 bytes) */
                 sig: string;
             };
             cookie?: never;
