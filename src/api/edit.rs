@@ -235,13 +235,14 @@ pub(super) async fn patch(
             .image(user, id)
             .await?
             .ok_or(ApiError::NotFound)?;
+        let mut merged = editable(&image);
+        json_patch::merge(&mut merged, &patch);
+        // An edit outside the rules is a 400 whatever the `If-Match`.
+        let details = details(&merged)?;
         let conditional = check_if_match(
             &headers,
             &etag_of(&document_of(&state, user, &image).await?),
         )?;
-        let mut merged = editable(&image);
-        json_patch::merge(&mut merged, &patch);
-        let details = details(&merged)?;
         match state
             .0
             .db
