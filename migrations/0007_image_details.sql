@@ -1,3 +1,7 @@
+-- Rewrites `images` (a stored generated column) and fills the word table: at a million
+-- images this outlasts the pool's statement timeout, which is for requests, not migrations.
+SET LOCAL statement_timeout = 0;
+
 -- What an owner says about an image (alt text, title, tags, their own metadata, a focal
 -- point), what its placeholder looks like (computed once at upload or by `imgedge
 -- backfill`), and what searching an owner's images needs at a million rows.
@@ -100,3 +104,8 @@ $$;
 CREATE TRIGGER images_words
     AFTER INSERT OR UPDATE OF title, alt, filename ON images
     FOR EACH ROW EXECUTE FUNCTION image_words_track();
+
+-- The words of the images that exist already (their file names).
+INSERT INTO image_words (owner_id, word, created_at, image_id)
+SELECT owner_id, unnest(tsvector_to_array(search)), created_at, id FROM images
+ON CONFLICT DO NOTHING;

@@ -5,6 +5,9 @@
 -- transformer adds each class's as it records it).
 
 LOCK TABLE images, variants IN SHARE ROW EXCLUSIVE MODE;
+-- The backfill below updates every variant and image: at a million images it outlasts the
+-- pool's statement timeout, which is for requests, not migrations.
+SET LOCAL statement_timeout = 0;
 
 ALTER TABLE images
     ADD COLUMN variant_count integer NOT NULL DEFAULT 0

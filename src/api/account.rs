@@ -144,8 +144,14 @@ pub(super) async fn usage(
 }
 
 /// The account's password, checked (a wrong one counts against the sign-in budgets of no
-/// one: the caller is signed in already, and the write quota bounds the guesses).
-async fn confirm_password(state: &AppState, user: Uuid, password: String) -> Result<(), ApiError> {
+/// one: the caller is signed in already, and the write quota bounds the guesses). What
+/// outlasts a session (a new password, a key, the account's end) asks for it, so a stolen
+/// access token alone cannot take the account.
+pub(super) async fn confirm_password(
+    state: &AppState,
+    user: Uuid,
+    password: String,
+) -> Result<(), ApiError> {
     let stored = state
         .0
         .db
@@ -164,7 +170,7 @@ async fn confirm_password(state: &AppState, user: Uuid, password: String) -> Res
     security(("bearer" = [])),
     request_body = PasswordChange,
     responses(
-        (status = 200, description = "Changed. Every session ended, this one included; this answer is the caller's new session", body = sessions::Session),
+        (status = 200, description = "Changed. Every session ended, this one included; this answer is the caller's new session. API keys stay valid (servers keep working): revoke a key with `DELETE /v1/api-keys/{id}`", body = sessions::Session),
         (status = 400, description = "The new password is not 10 to 256 characters, or malformed JSON", body = ErrorBody),
         (status = 401, description = "Not signed in, or the current password is wrong (`invalid_credentials`)", body = ErrorBody),
         (status = 403, description = "An API key cannot (`insufficient_scope`)", body = ErrorBody),
@@ -194,7 +200,7 @@ pub(super) async fn change_password(
 #[utoipa::path(delete, path = "/v1/me/sessions", tag = "account",
     security(("bearer" = [])),
     responses(
-        (status = 204, description = "Signed out everywhere: every access and refresh token of the account is refused from now on, this one included"),
+        (status = 204, description = "Signed out everywhere: every access and refresh token of the account is refused from now on, this one included (API keys are not sessions: revoke them one by one)"),
         (status = 401, description = "Not signed in", body = ErrorBody),
         (status = 403, description = "An API key cannot (`insufficient_scope`): revoke the key instead", body = ErrorBody),
     ))]

@@ -45,9 +45,13 @@ impl KeyScope {
 }
 
 /// A key to create.
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewApiKey {
+    /// The account's password: a key outlasts every session, so a stolen access token
+    /// alone cannot make one.
+    #[schema(max_length = 256)]
+    pub password: String,
     /// What it is for, 1 to 100 characters, no control characters.
     #[schema(
         min_length = 1,
@@ -72,6 +76,15 @@ pub struct ApiKeyView {
     #[serde(with = "time::serde::rfc3339::option")]
     #[schema(value_type = Option<String>, format = DateTime)]
     pub last_used_at: Option<OffsetDateTime>,
+}
+
+impl std::fmt::Debug for NewApiKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewApiKey")
+            .field("name", &self.name)
+            .field("scope", &self.scope)
+            .finish_non_exhaustive()
+    }
 }
 
 impl From<ApiKey> for ApiKeyView {
@@ -135,7 +148,7 @@ impl<S: Send + Sync> FromRequestParts<S> for KeyPath {
     responses(
         (status = 201, description = "Created: the secret is in this answer only", body = CreatedApiKey),
         (status = 400, description = "A bad name or scope, or malformed JSON", body = ErrorBody),
-        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 401, description = "Not signed in, or the password is wrong (`invalid_credentials`)", body = ErrorBody),
         (status = 403, description = "An API key cannot create keys (`insufficient_scope`)", body = ErrorBody),
         (status = 409, description = "The account has its 20 keys (`limit_reached`)", body = ErrorBody),
         (status = 415, description = "Not JSON", body = ErrorBody),
@@ -152,6 +165,7 @@ pub(super) async fn create(
     if name.is_empty() || name.chars().count() > 100 || name.chars().any(control) {
         return Err(Invalid::KeyName.into());
     }
+    super::account::confirm_password(&state, user, new.password).await?;
     let mut bytes = [0u8; 32];
     rand::rng().fill_bytes(&mut bytes);
     let secret = format!("{API_KEY_PREFIX}{}", URL_SAFE_NO_PAD.encode(bytes));

@@ -65,7 +65,7 @@ pub(super) struct ListParams {
     #[param(value_type = Option<String>, format = DateTime)]
     created_before: Option<String>,
     /// Words that must all appear in the title, the alt text or the file name.
-    #[param(max_length = 200)]
+    #[param(max_length = 200, pattern = "^[^\\x00]*$")]
     q: Option<String>,
     /// `newest` (the default) or `oldest` first.
     #[param(pattern = "^(newest|oldest)$")]
@@ -130,8 +130,12 @@ impl Listing {
                 "created_after" => filter.created_after = Some(time(&value, "created_after")?),
                 "created_before" => filter.created_before = Some(time(&value, "created_before")?),
                 "q" => {
-                    if value.chars().count() > MAX_WORDS {
-                        return Err(Invalid::Filter("q", "is at most 200 characters").into());
+                    if value.chars().count() > MAX_WORDS || value.contains('\0') {
+                        return Err(Invalid::Filter(
+                            "q",
+                            "is at most 200 characters, none of them NUL",
+                        )
+                        .into());
                     }
                     // Words only: a `q` of punctuation alone filters nothing.
                     if value.chars().any(char::is_alphanumeric) {

@@ -148,6 +148,17 @@ async fn respond(
     let epoch = super::caller::session_epoch(state, user)
         .await?
         .ok_or(ApiError::InvalidRefreshToken)?;
+    Ok(respond_at(state, user, refresh_token, delivery, epoch))
+}
+
+/// The session's answer at the account's session `epoch`.
+fn respond_at(
+    state: &AppState,
+    user: Uuid,
+    refresh_token: String,
+    delivery: Delivery,
+    epoch: i32,
+) -> Response {
     let (in_body, cookie) = match delivery {
         Delivery::Body => (Some(refresh_token), None),
         Delivery::Cookie => (None, Some(set_cookie(state, &refresh_token))),
@@ -163,7 +174,7 @@ async fn respond(
         response.headers_mut().insert(header::SET_COOKIE, cookie);
     }
     no_store(&mut response);
-    Ok(response)
+    response
 }
 
 /// Sessions are secrets: no cache keeps them.
@@ -257,10 +268,13 @@ pub(super) async fn refresh(
         .rotate_refresh_token(&refresh_token_hash(&token), &successor)
         .await?;
     let refused = match rotation {
-        TokenRotation::Rotated { user_id } => {
+        TokenRotation::Rotated {
+            user_id,
+            session_epoch,
+        } => {
             return Ok(with_limit_headers(
                 &decision,
-                respond(&state, user_id, next, delivery).await?,
+                respond_at(&state, user_id, next, delivery, session_epoch),
             ));
         }
         TokenRotation::Reused => ApiError::RefreshTokenReused,

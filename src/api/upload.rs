@@ -20,7 +20,7 @@ use super::admission::{Charge, OwnerSlot};
 use super::body;
 use super::caller::WriteUser;
 use super::error::{ApiError, Invalid};
-use super::representation::{ImageMetadata, document_response};
+use super::representation::{self, ImageMetadata, document_response};
 use super::{AppState, UserClass, with_limit_headers};
 use super::{images, presets};
 use crate::cache::MetaCache;
@@ -354,7 +354,15 @@ pub(super) async fn upload(
     if !jobs.is_empty() {
         state.0.prerender.wake();
     }
-    let document = images::document_of(&state, user, &image).await?;
+    // The upload is committed: a failure to read the presets' links now must not turn its
+    // 201 into an error a client would retry (storing the image twice).
+    let document = match images::document_of(&state, user, &image).await {
+        Ok(document) => document,
+        Err(err) => {
+            tracing::warn!(%id, error = %err, "upload answered without its presets' links");
+            representation::metadata(&state, &image, std::collections::BTreeMap::new())
+        }
+    };
     let mut response = document_response(StatusCode::CREATED, document);
     let location = header::HeaderValue::from_str(&format!("/v1/images/{id}"))
         .map_err(|e| ApiError::Internal(e.to_string()))?;

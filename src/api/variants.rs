@@ -205,6 +205,7 @@ pub(super) async fn delete(
             &sig.to_string(),
             &image_id.variant_invalidation_path(&sig),
             state.0.purges.policy().lease,
+            crate::protocol::ROTATION_SWEEP_AGAIN,
         )
         .await?
     else {

@@ -13,6 +13,11 @@ use uuid::Uuid;
 use super::images::columns;
 use super::{Db, DbError, Image, PageCursor};
 
+/// `q` split into words as `images.search` splits a file name (`0007_image_details.sql`):
+/// `sunset.jpg` is the words `sunset` and `jpg` on both sides. The bound text goes between.
+const WORDS_OF: &str = "regexp_replace(";
+const WORDS_OF_END: &str = ", '[^[:alnum:]]+', ' ', 'g')";
+
 /// Which way a listing runs.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum SortOrder {
@@ -77,7 +82,9 @@ impl Db {
             )
             .push_bind(owner)
             .push(" AND w.word = (tsvector_to_array(to_tsvector('simple', ")
+            .push(WORDS_OF)
             .push_bind(words.clone())
+            .push(WORDS_OF_END)
             .push(")))[1]");
             ("w.created_at", "w.image_id")
         } else {
@@ -90,7 +97,9 @@ impl Db {
         }
         if let Some(words) = &filter.words {
             sql.push(" AND images.search @@ plainto_tsquery('simple', ")
+                .push(WORDS_OF)
                 .push_bind(words.clone())
+                .push(WORDS_OF_END)
                 .push(")");
         }
         if let Some(time) = filter.created_after {

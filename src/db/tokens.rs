@@ -32,7 +32,10 @@ pub struct NewRefreshToken {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TokenRotation {
     /// The token was valid: it is now used, and its successor is stored in its family.
-    Rotated { user_id: Uuid },
+    /// `session_epoch` is the account's, read under a share lock in the rotation's
+    /// transaction: ending the sessions waits for the rotation (and then revokes its
+    /// successor), so an access token issued at this epoch cannot outlive that end.
+    Rotated { user_id: Uuid, session_epoch: i32 },
     /// The token had already been used or revoked: its whole family is now revoked.
     Reused,
     /// The token is past its expiry (and was never used): nothing changed.
@@ -128,6 +131,11 @@ impl Db {
             return Ok(TokenRotation::Expired);
         }
 
+        let session_epoch: i32 =
+            sqlx::query_scalar("SELECT session_epoch FROM users WHERE id = $1 FOR SHARE")
+                .bind(presented.user_id)
+                .fetch_one(&mut *tx)
+                .await?;
         sqlx::query("UPDATE refresh_tokens SET used_at = now() WHERE token_hash = $1")
             .bind(presented_hash.as_slice())
             .execute(&mut *tx)
@@ -144,6 +152,7 @@ impl Db {
         tx.commit().await?;
         Ok(TokenRotation::Rotated {
             user_id: presented.user_id,
+            session_epoch,
         })
     }
 

@@ -229,8 +229,8 @@ impl Db {
 
     /// Deletes variant `sig` of `owner`'s image `image_id` and, in the same transaction,
     /// owes the sweep of the image's objects without a row (this variant's) and the purge
-    /// of `path`, taken by the caller for `lease`. `None` when there is no such variant of
-    /// an image of this owner.
+    /// of `path`, taken by the caller for `lease`, and again after `sweep_again`. `None`
+    /// when there is no such variant of an image of this owner.
     pub async fn delete_variant_owing_purge(
         &self,
         owner: Uuid,
@@ -238,18 +238,26 @@ impl Db {
         sig: &str,
         path: &str,
         lease: Duration,
+        sweep_again: Duration,
     ) -> Result<Option<PendingPurge>, DbError> {
         let mut tx = self.pool.begin().await?;
-        let deleted = sqlx::query(
-            "DELETE FROM variants USING images \
-             WHERE variants.image_id = $1 AND variants.sig = $2 \
-               AND images.id = variants.image_id AND images.owner_id = $3",
+        // The image's row first, as recording, rotating and deleting take it: the delete's
+        // trigger updates it, and taking the two locks in another order could deadlock.
+        let image: Option<Uuid> = sqlx::query_scalar(
+            "SELECT id FROM images WHERE id = $1 AND owner_id = $2 FOR NO KEY UPDATE",
         )
         .bind(image_id)
-        .bind(sig)
         .bind(owner)
-        .execute(&mut *tx)
+        .fetch_optional(&mut *tx)
         .await?;
+        if image.is_none() {
+            return Ok(None);
+        }
+        let deleted = sqlx::query("DELETE FROM variants WHERE image_id = $1 AND sig = $2")
+            .bind(image_id)
+            .bind(sig)
+            .execute(&mut *tx)
+            .await?;
         if deleted.rows_affected() == 0 {
             return Ok(None);
         }
@@ -261,6 +269,17 @@ impl Db {
         .bind(secs(lease))
         .bind(image_id)
         .fetch_one(&mut *tx)
+        .await?;
+        // Again after the longest production: a render of this variant in flight now records
+        // nothing (its row was deleted after the render's) but may store its object later.
+        sqlx::query(
+            "INSERT INTO purge_outbox (path, next_attempt_at, sweep_image) \
+             VALUES ($1, now() + make_interval(secs => $2), $3)",
+        )
+        .bind(path)
+        .bind(secs(sweep_again))
+        .bind(image_id)
+        .execute(&mut *tx)
         .await?;
         tx.commit().await?;
         Ok(Some(owed))

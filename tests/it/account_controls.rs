@@ -72,7 +72,7 @@ async fn api_keys_are_scoped_listed_and_revoked_at_once(pool: PgPool) {
                     Method::POST,
                     "/v1/api-keys",
                     token,
-                    Some(json!({"name": name, "scope": scope})),
+                    Some(json!({"name": name, "scope": scope, "password": PASSWORD})),
                 )
                 .await;
             assert_eq!(response.status(), 201);
@@ -81,6 +81,19 @@ async fn api_keys_are_scoped_listed_and_revoked_at_once(pool: PgPool) {
             key
         }
     };
+    let guessed = stack
+        .send(
+            Method::POST,
+            "/v1/api-keys",
+            &token,
+            Some(json!({"name": "x", "scope": "write", "password": "not the password"})),
+        )
+        .await;
+    assert_eq!(
+        code(guessed).await,
+        (401, "invalid_credentials".to_owned()),
+        "a token alone makes no key"
+    );
     let reader = create("dashboard", "read").await;
     let writer = create("build server", "write").await;
     let read_secret = reader["secret"].as_str().expect("secret");
@@ -339,7 +352,7 @@ async fn deleting_an_account_removes_everything_it_stored(pool: PgPool) {
             Method::POST,
             "/v1/api-keys",
             &token,
-            Some(json!({"name": "k", "scope": "read"})),
+            Some(json!({"name": "k", "scope": "read", "password": PASSWORD})),
         )
         .await
         .json()

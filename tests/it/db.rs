@@ -133,7 +133,10 @@ async fn a_refresh_token_rotates_once_and_its_reuse_revokes_the_family(pool: PgP
         db.rotate_refresh_token(&first.token_hash, &second)
             .await
             .expect("rotate"),
-        TokenRotation::Rotated { user_id: alice }
+        TokenRotation::Rotated {
+            user_id: alice,
+            session_epoch: 0
+        }
     );
 
     // The first token again: someone holds a copy.
@@ -162,7 +165,10 @@ async fn a_refresh_token_rotates_once_and_its_reuse_revokes_the_family(pool: PgP
         db.rotate_refresh_token(&other_session.token_hash, &next())
             .await
             .expect("rotate"),
-        TokenRotation::Rotated { user_id: alice }
+        TokenRotation::Rotated {
+            user_id: alice,
+            session_epoch: 0
+        }
     );
 }
 
@@ -228,11 +234,11 @@ async fn concurrent_rotations_of_one_token_rotate_exactly_once(pool: PgPool) {
         let ra = ra.expect("task").expect("rotate");
         let rb = rb.expect("task").expect("rotate");
         let winner = match (ra, rb) {
-            (TokenRotation::Rotated { user_id }, TokenRotation::Reused) => {
+            (TokenRotation::Rotated { user_id, .. }, TokenRotation::Reused) => {
                 assert_eq!(user_id, alice);
                 a
             }
-            (TokenRotation::Reused, TokenRotation::Rotated { user_id }) => {
+            (TokenRotation::Reused, TokenRotation::Rotated { user_id, .. }) => {
                 assert_eq!(user_id, alice);
                 b
             }

@@ -394,6 +394,11 @@ async fn search_filters_return_exactly_the_matching_images(pool: PgPool) {
         "of the file name"
     );
     assert_eq!(
+        list("q=portrait.jpg".into()).await.0,
+        [id(3)],
+        "a file name, split as the stored one is"
+    );
+    assert_eq!(
         list("q=beach".into()).await.0,
         [id(0)],
         "never another user's"
@@ -441,6 +446,7 @@ async fn search_filters_return_exactly_the_matching_images(pool: PgPool) {
         "format=svg",
         "created_after=yesterday",
         "sort=random",
+        "q=a%00b",
     ] {
         let response = stack
             .send(Method::GET, &format!("/v1/images?{bad}"), &token, None)

@@ -491,6 +491,11 @@ export interface components {
              * @example build server
              */
             name: string;
+            /**
+             * @description The account's password: a key outlasts every session, so a stolen access token
+             *     alone cannot make one.
+             */
+            password: string;
             scope: components["schemas"]["KeyScope"];
         };
         /** @description A password change. */
@@ -794,7 +799,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Not signed in */
+            /** @description Not signed in, or the password is wrong (`invalid_credentials`) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2204,7 +2209,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Changed. Every session ended, this one included; this answer is the caller's new session */
+            /** @description Changed. Every session ended, this one included; this answer is the caller's new session. API keys stay valid (servers keep working): revoke a key with `DELETE /v1/api-keys/{id}` */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -2283,7 +2288,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Signed out everywhere: every access and refresh token of the account is refused from now on, this one included */
+            /** @description Signed out everywhere: every access and refresh token of the account is refused from now on, this one included (API keys are not sessions: revoke them one by one) */
             204: {
                 headers: {
                     [name: string]: unknown;
