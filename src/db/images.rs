@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 use std::time::Duration;
 
-use super::purges::secs;
+use super::purges::owe_sweep_twice;
 use super::{Db, DbError, ImageFilter, PageCursor, PendingPurge};
 
 /// Metadata of an accepted upload, to store.
@@ -380,27 +380,7 @@ impl Db {
             .bind(id)
             .execute(&mut *tx)
             .await?;
-        // One sweep and purge now (taken by the caller for `lease`), and one after
-        // `sweep_again`, for what renders in flight at the commit store after the first.
-        let owed = sqlx::query_as::<_, PendingPurge>(
-            "INSERT INTO purge_outbox (path, next_attempt_at, sweep_image) \
-             VALUES ($1, now() + make_interval(secs => $2), $3) \
-             RETURNING id, path, sweep_image",
-        )
-        .bind(path)
-        .bind(secs(lease))
-        .bind(id)
-        .fetch_one(&mut *tx)
-        .await?;
-        sqlx::query(
-            "INSERT INTO purge_outbox (path, next_attempt_at, sweep_image) \
-             VALUES ($1, now() + make_interval(secs => $2), $3)",
-        )
-        .bind(path)
-        .bind(secs(sweep_again))
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
+        let owed = owe_sweep_twice(&mut tx, path, id, lease, sweep_again).await?;
         tx.commit().await?;
         Ok(Some((image, owed)))
     }

@@ -25,6 +25,37 @@ pub(super) fn secs(duration: Duration) -> f64 {
     duration.as_secs_f64()
 }
 
+/// Owes, on `tx`, the sweep of `image`'s objects without a row and the purge of `path`
+/// twice: once now (taken by the caller for `lease`, so it can send it at once), and once
+/// after `sweep_again`, for what a render in flight at the commit stores after the first.
+pub(super) async fn owe_sweep_twice(
+    tx: &mut sqlx::PgConnection,
+    path: &str,
+    image: Uuid,
+    lease: Duration,
+    sweep_again: Duration,
+) -> Result<PendingPurge, DbError> {
+    let owed = sqlx::query_as::<_, PendingPurge>(
+        "INSERT INTO purge_outbox (path, next_attempt_at, sweep_image) \
+         VALUES ($1, now() + make_interval(secs => $2), $3) RETURNING id, path, sweep_image",
+    )
+    .bind(path)
+    .bind(secs(lease))
+    .bind(image)
+    .fetch_one(&mut *tx)
+    .await?;
+    sqlx::query(
+        "INSERT INTO purge_outbox (path, next_attempt_at, sweep_image) \
+         VALUES ($1, now() + make_interval(secs => $2), $3)",
+    )
+    .bind(path)
+    .bind(secs(sweep_again))
+    .bind(image)
+    .execute(&mut *tx)
+    .await?;
+    Ok(owed)
+}
+
 impl Db {
     /// Deletes `owner`'s image `id` (its variant rows cascade) and, in the same transaction,
     /// owes the CDN `path`: the row is taken by the caller for `lease`, so that it can send

@@ -7,7 +7,7 @@ use imgedge_url::AcceptClass;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use super::purges::secs;
+use super::purges::owe_sweep_twice;
 use super::{Db, DbError, PageCursor, PendingPurge};
 
 /// A recorded variant, as its image's owner sees it.
@@ -261,26 +261,9 @@ impl Db {
         if deleted.rows_affected() == 0 {
             return Ok(None);
         }
-        let owed = sqlx::query_as::<_, PendingPurge>(
-            "INSERT INTO purge_outbox (path, next_attempt_at, sweep_image) \
-             VALUES ($1, now() + make_interval(secs => $2), $3) RETURNING id, path, sweep_image",
-        )
-        .bind(path)
-        .bind(secs(lease))
-        .bind(image_id)
-        .fetch_one(&mut *tx)
-        .await?;
-        // Again after the longest production: a render of this variant in flight now records
-        // nothing (its row was deleted after the render's) but may store its object later.
-        sqlx::query(
-            "INSERT INTO purge_outbox (path, next_attempt_at, sweep_image) \
-             VALUES ($1, now() + make_interval(secs => $2), $3)",
-        )
-        .bind(path)
-        .bind(secs(sweep_again))
-        .bind(image_id)
-        .execute(&mut *tx)
-        .await?;
+        // A render of this variant in flight now records nothing (its row is gone) but may
+        // store its object after the first sweep: the second one removes it.
+        let owed = owe_sweep_twice(&mut tx, path, image_id, lease, sweep_again).await?;
         tx.commit().await?;
         Ok(Some(owed))
     }
