@@ -149,6 +149,22 @@ impl PurgeOutbox {
         ))))
     }
 
+    /// [`PurgeOutbox::send_now`] in a task of its own, so that the send finishes even when
+    /// the client that caused it hangs up, waiting for its first outcome. The purge is owed
+    /// on record either way: a failure here delays it (the outbox retries), it does not
+    /// lose it. `what` names its cause in the logs.
+    pub async fn send_detached(&self, purge: PendingPurge, what: &'static str) {
+        let outbox = self.clone();
+        let path = purge.path.clone();
+        match tokio::spawn(async move { outbox.send_now(purge).await }).await {
+            Ok(Ok(())) => {}
+            Ok(Err(err)) => {
+                tracing::info!(%path, error = %err, "{what} sweep and purge not done yet; the outbox retries them");
+            }
+            Err(err) => tracing::error!(%path, error = %err, "{what} cleanup task failed"),
+        }
+    }
+
     /// Sends `purge`, just owed by a delete of this process (and leased to it), with the next
     /// batch, and returns the outcome of that first send. Whatever the outcome, the purge
     /// stays owed until the CDN accepts it: an error here only means it is not done yet.

@@ -554,18 +554,7 @@ pub(super) async fn rotate_key(
         .cache
         .delete(&[&MetaCache::image_key(id), &MetaCache::first_page_key(user)])
         .await;
-    // The first sweep and purge in a task of their own, as a delete's cleanup: they finish
-    // even when the client hangs up. Both are owed on record, so a failure here delays them
-    // (the outbox retries), it does not lose them.
-    let owed_purge = state.0.purges.clone();
-    let sent = tokio::spawn(async move { owed_purge.send_now(owed).await });
-    match sent.await {
-        Ok(Ok(())) => {}
-        Ok(Err(err)) => {
-            tracing::info!(%id, error = %err, "rotation's sweep and purge not done yet; the outbox retries them");
-        }
-        Err(err) => tracing::error!(%id, error = %err, "rotation cleanup task failed"),
-    }
+    state.0.purges.send_detached(owed, "a key rotation's").await;
     let document = document_of(&state, user, &image).await?;
     Ok(with_limit_headers(
         &decision,

@@ -211,16 +211,11 @@ pub(super) async fn delete(
     else {
         return Err(ApiError::NotFound);
     };
-    // The sweep of its objects and the purge, in a task of their own (they finish when the
-    // client hangs up); owed on record, so a failure here only delays them.
-    let purges = state.0.purges.clone();
-    match tokio::spawn(async move { purges.send_now(owed).await }).await {
-        Ok(Ok(())) => {}
-        Ok(Err(err)) => {
-            tracing::info!(%id, error = %err, "variant's sweep and purge not done yet; the outbox retries them");
-        }
-        Err(err) => tracing::error!(%id, error = %err, "variant cleanup task failed"),
-    }
+    state
+        .0
+        .purges
+        .send_detached(owed, "a variant's delete's")
+        .await;
     Ok(with_limit_headers(
         &decision,
         (StatusCode::NO_CONTENT, Body::empty()),
